@@ -1,0 +1,81 @@
+# bimg: btrfs-image as a pipeline of small programs.
+#
+#   make            build every program into bin/
+#   make check      install what the tests need (as root), build, make the
+#                   quick corpus, run the bats suite
+#   make demo       dump and restore a generated sample filesystem
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make sanitize   build with AddressSanitizer + UBSan into bin/
+#   make fuzz       build and run the libFuzzer harnesses (FUZZ_SECONDS=N)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread
+CPPFLAGS += -Isrc/common
+LDFLAGS ?=
+LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+CORPUS ?= $(CURDIR)/.cache/corpus
+SHARED ?= $(CURDIR)/../shared
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+PROGRAMS = bimg-scan bimg-sanitize bimg-pack bimg-unpack bimg-fixchunks
+BINS = $(addprefix bin/,$(PROGRAMS))
+
+COMMON_SRC = $(wildcard src/common/*.c)
+COMMON_OBJ = $(patsubst src/%.c,build/%.o,$(COMMON_SRC))
+
+all: $(BINS) bin/btrfs-image.sh
+
+build/%.o: src/%.c $(wildcard src/common/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(CFLAGS) -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
+
+build/libbimg.a: $(COMMON_OBJ)
+	@mkdir -p build
+	rm -f $@
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+bin/%: $$(patsubst src/%.c,build/%.o,$$(wildcard src/%/*.c)) build/libbimg.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/btrfs-image.sh: btrfs-image.sh
+	@mkdir -p bin
+	cp $< $@
+	chmod +x $@
+
+check: deps all corpus
+	bats --print-output-on-failure tests/
+
+deps:
+	@sh tests/lib/install-deps.sh
+
+corpus:
+	@mkdir -p $(CORPUS)
+	$(SHARED)/corpus/mkcorpus --quick $(CORPUS)
+
+demo: deps all
+	@sh tests/lib/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 755 btrfs-image.sh $(DESTDIR)$(BINDIR)/btrfs-image.sh
+	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/; done; true
+
+uninstall:
+	for p in $(PROGRAMS) btrfs-image.sh; do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in docs/man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined"
+
+clean:
+	rm -rf build bin
+
+.PHONY: all check deps corpus demo install uninstall sanitize clean

@@ -1,0 +1,84 @@
+# Shared helpers for the bats suite.  Load with: load lib/common
+#
+#   ROOT      the repository
+#   BIN       the built programs (bin/)
+#   CORPUS    mkcorpus output (make check builds the quick set there)
+#   corpus_img CASE        path of a single-device case, or skip the test
+#   corpus_files CASE      all device images of a case, in devid order
+#   corpus_cases FILTER    case names: FILTER is "single-crc32c", "single" or "all"
+#   need_loop_mount        skip the test unless loop mounts work here
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BIN="$ROOT/bin"
+CORPUS="${CORPUS:-$ROOT/.cache/corpus}"
+FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/corpus-full}"
+export PATH="$BIN:$PATH"
+
+manifest_line() { # CASE -> its MANIFEST.tsv line from CORPUS or FULL_CORPUS
+	local dir
+	for dir in "$CORPUS" "$FULL_CORPUS"; do
+		[[ -f $dir/MANIFEST.tsv ]] || continue
+		if awk -F'\t' -v c="$1" '$1 == c { found = 1 } END { exit !found }' "$dir/MANIFEST.tsv"; then
+			printf '%s\t' "$dir"
+			awk -F'\t' -v c="$1" '$1 == c' "$dir/MANIFEST.tsv"
+			return 0
+		fi
+	done
+	return 1
+}
+
+corpus_files() {
+	local line dir files f
+	line=$(manifest_line "$1") || return 1
+	dir=${line%%$'\t'*}
+	files=$(printf '%s\n' "$line" | cut -f3)
+	for f in $files; do printf '%s\n' "$dir/$f"; done
+}
+
+corpus_img() {
+	local files
+	files=$(corpus_files "$1") || skip "corpus case $1 not built (mkcorpus --only $1)"
+	[[ $(printf '%s\n' "$files" | wc -l) -eq 1 ]] || skip "corpus case $1 has several devices"
+	printf '%s\n' "$files"
+}
+
+corpus_cases() { # single-crc32c | single | all
+	[[ -f $CORPUS/MANIFEST.tsv ]] || return 0
+	awk -F'\t' -v f="$1" 'NR > 1 {
+		single = ($2 !~ / /)
+		if (f == "all" || (f == "single" && single) || (f == "single-crc32c" && single && $5 == "crc32c"))
+			print $1
+	}' "$CORPUS/MANIFEST.tsv"
+}
+
+need_loop_mount() {
+	[[ $(id -u) -eq 0 ]] || skip "loop mounts need root"
+	grep -qw btrfs /proc/filesystems 2>/dev/null || modprobe btrfs 2>/dev/null ||
+		skip "btrfs is not available in this kernel"
+	losetup -f >/dev/null 2>&1 || skip "no free loop device"
+}
+
+# Mount IMAGE read-only at DIR through a loop device; sets LOOPDEV.
+# Register cleanup with: teardown() { loop_cleanup; }
+LOOP_MOUNTS=()
+LOOP_DEVS=()
+loop_mount_ro() {
+	local dev
+	dev=$(losetup --find --show --read-only "$1") || return 1
+	LOOP_DEVS+=("$dev")
+	mkdir -p "$2"
+	mount -t btrfs -o ro "$dev" "$2" || return 1
+	LOOP_MOUNTS+=("$2")
+	LOOPDEV=$dev
+}
+
+loop_cleanup() {
+	local m d
+	for m in "${LOOP_MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
+	for d in "${LOOP_DEVS[@]}"; do
+		btrfs device scan --forget "$d" >/dev/null 2>&1 || true
+		losetup -d "$d" 2>/dev/null || true
+	done
+	LOOP_MOUNTS=()
+	LOOP_DEVS=()
+}
