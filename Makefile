@@ -38,8 +38,9 @@ build/libbimg.a: $(COMMON_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+.SECONDARY:
 .SECONDEXPANSION:
-bin/%: $$(patsubst src/%.c,build/%.o,$$(wildcard src/%/*.c)) build/libbimg.a
+bin/%: $$(subst .c,.o,$$(subst src/,build/,$$(wildcard src/$$*/*.c))) build/libbimg.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -49,7 +50,7 @@ bin/btrfs-image.sh: btrfs-image.sh
 	chmod +x $@
 
 check: deps all corpus
-	bats --print-output-on-failure tests/
+	@CORPUS=$(CORPUS) bash tests/lib/run-bats.sh tests/
 
 deps:
 	@sh tests/lib/install-deps.sh
@@ -59,7 +60,7 @@ corpus:
 	$(SHARED)/corpus/mkcorpus --quick $(CORPUS)
 
 demo: deps all
-	@sh tests/lib/demo.sh
+	@bash tests/lib/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -10,6 +10,22 @@ const char *progname = "bimg";
 static void (*die_hooks[8])(const char *text);
 static int die_hook_count;
 static int dying;
+static jmp_buf *die_jump;
+
+void msg_set_die_jump(jmp_buf *env)
+{
+	die_jump = env;
+}
+
+/* Exit, or for a fuzz harness return to its jump point ready for the next input. */
+__attribute__((noreturn)) static void die_exit(void)
+{
+	if (die_jump) {
+		dying = 0;
+		longjmp(*die_jump, 1);
+	}
+	exit(1);
+}
 
 void msg_init(const char *argv0)
 {
@@ -59,7 +75,7 @@ void die(const char *fmt, ...)
 			die_hooks[i](text);
 	}
 	fprintf(stderr, "%s: %s\n", progname, text);
-	exit(1);
+	die_exit();
 }
 
 void warn(const char *fmt, ...)
@@ -125,5 +141,5 @@ void die_silently(const char *text)
 		for (i = die_hook_count - 1; i >= 0; i--)
 			die_hooks[i](text);
 	}
-	exit(1);
+	die_exit();
 }

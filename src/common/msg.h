@@ -8,6 +8,7 @@
 #ifndef BIMG_MSG_H
 #define BIMG_MSG_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -46,6 +47,14 @@ char *xstrdup(const char *s);
  * that another process has already reported (an upstream ERROR record).
  */
 __attribute__((noreturn)) void die_silently(const char *text);
+
+/*
+ * For the fuzz harnesses only: while env is set, die() and die_silently()
+ * print as usual but then longjmp(*env, 1) instead of exiting, so that one
+ * hostile input is one rejected run, not the end of the fuzzer.  Die hooks
+ * still run on every such die.  NULL restores exiting.
+ */
+void msg_set_die_jump(jmp_buf *env);
 
 #endif
 

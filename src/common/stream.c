@@ -249,6 +249,12 @@ static size_t reader_fill(struct stream_reader *r, size_t want)
 
 void stream_reader_init(struct stream_reader *r, int fd, const char *name)
 {
+	stream_reader_init_with(r, fd, name, NULL, 0);
+}
+
+void stream_reader_init_with(struct stream_reader *r, int fd, const char *name, const void *already_read,
+			     size_t already_len)
+{
 	const uint8_t *h;
 	uint16_t major;
 	uint32_t incompat;
@@ -258,6 +264,11 @@ void stream_reader_init(struct stream_reader *r, int fd, const char *name)
 	r->name = name;
 	r->capacity = 2 * READ_CHUNK;
 	r->buf = xmalloc(r->capacity);
+	if (already_len > r->capacity)
+		die("internal error: %zu bytes handed to the stream reader", already_len);
+	if (already_len)
+		memcpy(r->buf, already_read, already_len);
+	r->end = already_len;
 	if (reader_fill(r, STREAM_HEADER_SIZE) < STREAM_HEADER_SIZE) {
 		if (r->end == 0)
 			die("reading stream from %s: empty input (no stream header)", name);
@@ -364,7 +375,7 @@ int stream_read(struct stream_reader *r, struct record *rec)
 		check_end(r, rec);
 		r->ended = 1;
 		if (reader_fill(r, 1) != 0)
-			die("reading stream from %s: junk after the END record", r->name);
+			die("reading stream from %s: junk after the END record (record %llu)", r->name, n);
 		return 0;
 	default:
 		if (!(rec->flags & RECORD_FLAG_OPTIONAL))

@@ -142,6 +142,9 @@ struct stream_reader {
 
 /* Read and validate the stream header; dies with a message on failure. */
 void stream_reader_init(struct stream_reader *r, int fd, const char *name);
+/* The same, when the caller has already read the first bytes of fd (to sniff the input type). */
+void stream_reader_init_with(struct stream_reader *r, int fd, const char *name, const void *already_read,
+			     size_t already_len);
 /*
  * Read the next record.  Returns 1 with *rec filled, or 0 once the END
  * record has been read and verified (its counts, then end of input).

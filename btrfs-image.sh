@@ -1,0 +1,391 @@
+#!/bin/bash
+# btrfs-image.sh: the command line of btrfs-image (btrfs-progs 6.2) on top
+# of the bimg pipeline.
+#
+#   dump:    bimg-scan [-w] DEVICE... | [bimg-sanitize -s|-ss] | bimg-pack -c N [-t N] -o TARGET
+#   restore: bimg-unpack [-t N] IMAGE | bimg-fixchunks [-o] TARGET
+#
+# The options are checked like the reference checks them: in the same
+# order, with the same conditions and the same messages, exit status 1.
+# Differences (see docs/compat.md): --help prints to stdout; --version and
+# --device exist; -m is refused after its argument checks; -d is passed to
+# bimg-scan only when bimg-scan supports it.
+#
+# Each stage reports its own failure (one line) and passes an ERROR record
+# downstream, so the later stages exit 1 quietly: this script adds nothing.
+
+set -o pipefail
+shopt -s extglob
+
+prog=$0
+self=$(readlink -f -- "${BASH_SOURCE[0]}")
+here=${self%/*}
+
+usage() {
+	cat <<EOF
+usage: btrfs-image.sh [options] source target
+       btrfs-image.sh -r [-t N] [-o] image target
+
+    Create or restore a filesystem image (metadata)
+
+    Options:
+    -r                        restore metadump image
+    -c value                  compression level (0 ~ 9)
+    -t value                  number of threads (1 ~ 32)
+    -o                        don't mess with the chunk tree when restoring
+    -s                        sanitize file names, use once to just use garbage, use twice if you want crc collisions
+    -w                        walk all trees instead of using extent tree, do this if your extent tree is broken
+    -m                        restore for multiple devices (not supported yet)
+    -d                        also dump data, conflicts with -w (only if bimg-scan supports it)
+    --device path             another member device of the source filesystem (repeatable)
+    --help                    print this help and exit
+    --version                 print the version and exit
+
+    In the dump mode, source is the btrfs device and target is the output file (use '-' for stdout).
+    In the restore mode, source is the dumped image (use '-' for stdin) and target is the btrfs device/file.
+EOF
+}
+
+error() { printf 'ERROR: %s\n' "$*" >&2; }
+usage_exit() { usage >&2; exit 1; }
+
+# A stage program: next to this script (symlinks resolved), in bin/ below
+# it (a source checkout), or in PATH.  Sets REPLY; returns 1 if not found.
+find_stage() {
+	local dir
+	for dir in "$here" "$here/bin"; do
+		if [[ -f $dir/$1 && -x $dir/$1 ]]; then
+			REPLY=$dir/$1
+			return 0
+		fi
+	done
+	REPLY=$(command -v -- "$1") || return 1
+}
+
+need_stage() {
+	find_stage "$1" || { error "cannot find $1 (looked in $here, $here/bin and PATH)"; exit 1; }
+}
+
+version() {
+	local v=
+	if find_stage bimg-pack; then
+		v=$("$REPLY" --version 2>/dev/null) && v=${v##* }
+	fi
+	[[ -n $v ]] || v=$(cat -- "$here/VERSION" 2>/dev/null) || v=unknown
+	printf 'btrfs-image.sh (bimg) %s\n' "$v"
+}
+
+# Parse a number the way strtoull(str, &end, 0) does and the reference
+# judges it: junk after the digits is invalid, then a leading '-' is
+# negative, then ULLONG_MAX (or overflow) is too large.  Sets REPLY to the
+# value (bash's signed 64 bits: negative means >= 2^63).
+parse_u64() {
+	local s=$1 rest digits tail base=10 max minus=0 value
+	rest=${s##+([[:space:]])}
+	case $rest in
+	-*) minus=1 rest=${rest:1} ;;
+	+*) rest=${rest:1} ;;
+	esac
+	if [[ $rest == 0[xX][[:xdigit:]]* ]]; then
+		base=16 rest=${rest:2}
+		digits=${rest%%[^[:xdigit:]]*}
+		max=ffffffffffffffff
+	elif [[ $rest == 0* ]]; then
+		base=8
+		digits=${rest%%[^0-7]*}
+		max=1777777777777777777777
+	else
+		digits=${rest%%[^0-9]*}
+		max=18446744073709551615
+	fi
+	tail=${rest:${#digits}}
+	# strtoull stops at the start when there are no digits at all
+	[[ -z $digits ]] && tail=$s
+	if [[ -n $tail ]]; then
+		error "$s is not a valid numeric value"
+		exit 1
+	fi
+	if [[ $s == -* ]]; then
+		error "$s: negative value is invalid"
+		exit 1
+	fi
+	digits=${digits##+(0)}
+	digits=${digits,,}
+	# same length: the digit strings compare like the numbers
+	# shellcheck disable=SC2071
+	if ((${#digits} > ${#max})) || [[ ${#digits} -eq ${#max} && ! $digits < $max ]]; then
+		error "$s is too large"
+		exit 1
+	fi
+	value=$((${base}#${digits:-0}))
+	((minus)) && value=$((-value))
+	if ((value == -1)); then
+		error "$s is too large"
+		exit 1
+	fi
+	REPLY=$value
+}
+
+unsigned() { printf '%u' "$1"; }
+
+# ---- options, processed in command-line order like getopt_long ----
+
+create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
+compress=0 threads='' positional=() extra_devices=()
+
+short_option() { # LETTER [ARGUMENT]
+	case $1 in
+	r) create=0 ;;
+	t)
+		parse_u64 "$2"
+		if ((REPLY < 0 || REPLY > 32)); then
+			error "number of threads out of range: $(unsigned "$REPLY") > 32"
+			exit 1
+		fi
+		threads=$REPLY
+		;;
+	c)
+		parse_u64 "$2"
+		if ((REPLY < 0 || REPLY > 9)); then
+			error "compression level out of range: $(unsigned "$REPLY")"
+			exit 1
+		fi
+		compress=$REPLY
+		;;
+	o) old_restore=1 ;;
+	s) ((sanitize < 2 && sanitize++)) ;;
+	w) walk=1 ;;
+	m) create=0 multi=1 ;;
+	d) dump_data=1 ;;
+	esac
+}
+
+long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was used
+	local arg=${1#--} name value='' has_value=0 full
+	if [[ $arg == *=* ]]; then
+		name=${arg%%=*} value=${arg#*=} has_value=1
+	else
+		name=$arg
+	fi
+	case $name in
+	@(h|he|hel|help)) full=help ;;
+	@(v|ve|ver|vers|versi|versio|version)) full=version ;;
+	@(d|de|dev|devi|devic|device)) full=device ;;
+	*)
+		printf "%s: unrecognized option '%s'\n" "$prog" "$1" >&2
+		usage_exit
+		;;
+	esac
+	if [[ $full != device ]] && ((has_value)); then
+		printf "%s: option '--%s' doesn't allow an argument\n" "$prog" "$full" >&2
+		usage_exit
+	fi
+	case $full in
+	help)
+		usage
+		exit 0
+		;;
+	version)
+		version
+		exit 0
+		;;
+	device)
+		if ! ((has_value)); then
+			if (($# < 2)); then
+				printf "%s: option '--device' requires an argument\n" "$prog" >&2
+				usage_exit
+			fi
+			value=$2 consumed=1
+		fi
+		extra_devices+=("$value")
+		;;
+	esac
+}
+
+args=("$@")
+i=0
+while ((i < ${#args[@]})); do
+	arg=${args[i]}
+	i=$((i + 1))
+	if [[ $arg == -- ]]; then
+		positional+=("${args[@]:i}")
+		break
+	elif [[ $arg == --* ]]; then
+		consumed=0
+		long_option "$arg" "${args[@]:i:1}"
+		i=$((i + consumed))
+	elif [[ $arg == -?* ]]; then
+		j=1
+		while ((j < ${#arg})); do
+			letter=${arg:j:1}
+			j=$((j + 1))
+			case $letter in
+			[roswmd]) short_option "$letter" ;;
+			[ct])
+				if ((j < ${#arg})); then
+					optarg=${arg:j}
+				elif ((i < ${#args[@]})); then
+					optarg=${args[i]}
+					i=$((i + 1))
+				else
+					printf "%s: option requires an argument -- '%s'\n" "$prog" "$letter" >&2
+					usage_exit
+				fi
+				short_option "$letter" "$optarg"
+				break
+				;;
+			*)
+				printf "%s: invalid option -- '%s'\n" "$prog" "$letter" >&2
+				usage_exit
+				;;
+			esac
+		done
+	else
+		positional+=("$arg")
+	fi
+done
+
+# ---- the reference's checks, in its order ----
+
+if ((${#positional[@]} < 2)); then
+	printf '%s: not enough arguments: %d but at least 2 expected\n' "$prog" "${#positional[@]}" >&2
+	usage_exit
+fi
+dev_cnt=$((${#positional[@]} - 1))
+source_arg=${positional[0]}
+target=${positional[1]}
+
+if ((dump_data)); then
+	if ! find_stage bimg-scan || ! "$REPLY" --help 2>&1 | grep -qE '(^|[^[:alnum:]-])-d([^[:alnum:]-]|$)'; then
+		error "data dump (-d) is not supported yet"
+		usage_exit
+	fi
+fi
+
+usage_error=0
+if ((create)); then
+	if ((old_restore)); then
+		error "create and restore cannot be used at the same time"
+		usage_error=1
+	fi
+	if ((dump_data && walk)); then
+		error "-d conflicts with -w option"
+		usage_error=1
+	fi
+else
+	if ((walk || sanitize || compress || dump_data)); then
+		error "using -w, -s, -c, -d options for restore makes no sense"
+		usage_error=1
+	fi
+	if ((multi && dev_cnt < 2)); then
+		error "not enough devices specified for -m option"
+		usage_error=1
+	fi
+	if ((!multi && dev_cnt != 1)); then
+		error "accepts only 1 device without -m option"
+		usage_error=1
+	fi
+	if ((${#extra_devices[@]})); then
+		error "--device names members of a source filesystem: it makes no sense for restore"
+		usage_error=1
+	fi
+fi
+((usage_error)) && usage_exit
+
+if ((multi)); then
+	error "multi-device restore (-m) is not supported yet"
+	exit 1
+fi
+
+# The reference opens the target before anything else.  We only check that
+# it could be created: bimg-pack writes a temporary file and renames it, so
+# a failed dump leaves nothing behind, and bimg-fixchunks opens its target.
+if ((!create)) || [[ $target != - ]]; then
+	if [[ -e $target ]]; then
+		creatable=1
+		[[ -d $target || ! -w $target ]] && creatable=0
+	elif (: >"$target") 2>/dev/null; then
+		rm -f -- "$target"
+		creatable=1
+	else
+		creatable=0
+	fi
+	if ((!creatable)); then
+		error "unable to create target file $target"
+		exit 1
+	fi
+fi
+
+# A file name that a stage could take for an option or for stdin/stdout.
+as_path() { if [[ $1 == -* ]]; then REPLY=./$1; else REPLY=$1; fi; }
+
+# ---- restore ----
+
+if ((!create)); then
+	need_stage bimg-unpack
+	unpack=$REPLY
+	need_stage bimg-fixchunks
+	fixchunks=$REPLY
+	unpack_args=()
+	[[ -n $threads ]] && unpack_args+=(-t "$threads")
+	image=-
+	[[ $source_arg != - ]] && as_path "$source_arg" && image=$REPLY
+	fix_args=()
+	((old_restore)) && fix_args+=(-o)
+	as_path "$target"
+	"$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "$REPLY" || exit 1
+	exit 0
+fi
+
+# ---- dump ----
+
+need_stage bimg-scan
+scan=$REPLY
+need_stage bimg-pack
+pack=$REPLY
+
+# Every member device: the reference finds the others by scanning block
+# devices for the same fsid; files can only be named with --device.
+devices=()
+seen_devices=()
+add_device() {
+	local real d
+	real=$(readlink -f -- "$1") || real=$1
+	for d in "${seen_devices[@]}"; do [[ $d == "$real" ]] && return 0; done
+	seen_devices+=("$real")
+	as_path "$1"
+	devices+=("$REPLY")
+}
+add_device "$source_arg"
+if [[ -b $source_arg ]] && command -v blkid >/dev/null; then
+	fsid=$(blkid -p -o value -s UUID -- "$source_arg" 2>/dev/null)
+	if [[ -n $fsid ]]; then
+		while IFS= read -r member; do
+			[[ -b $member ]] && add_device "$member"
+		done < <(blkid -c /dev/null -t UUID="$fsid" -o device 2>/dev/null)
+	fi
+fi
+for member in "${extra_devices[@]}"; do add_device "$member"; done
+
+scan_args=()
+((walk)) && scan_args+=(-w)
+((dump_data)) && scan_args+=(-d)
+pack_args=(-c "$compress")
+[[ -n $threads ]] && pack_args+=(-t "$threads")
+if [[ $target == - ]]; then
+	pack_args+=(-o -)
+else
+	as_path "$target"
+	pack_args+=(-o "$REPLY")
+fi
+
+if ((sanitize)); then
+	need_stage bimg-sanitize
+	sanitizer=$REPLY
+	sanitize_arg=-s
+	((sanitize == 2)) && sanitize_arg=-ss
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" | "$pack" "${pack_args[@]}" || exit 1
+else
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}" || exit 1
+fi
+exit 0

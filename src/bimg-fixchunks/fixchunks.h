@@ -1,0 +1,168 @@
+/*
+ * bimg-fixchunks: write the filesystem a record stream describes onto a
+ * target, each block at its physical place (metadump.md section 4).
+ *
+ * The pieces, in the order a restore uses them:
+ *   target.c      open the target, write-combined pwrites, final size
+ *   restore_map.c logical -> physical placement, built from the
+ *                 superblock's system chunks and the chunk tree leaves
+ *                 (or CHUNK records) as they pass by
+ *   holdback.c    blocks that arrive before their chunk is known
+ *   verify.c      every tree block is checked before it is written
+ *   superblock.c  the restored superblock, written last
+ *   restore.c     the record loop tying it together
+ */
+#ifndef BIMG_FIXCHUNKS_H
+#define BIMG_FIXCHUNKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btrfs.h"
+#include "chunk.h"
+#include "stream.h"
+#include "super.h"
+
+struct options {
+	int old_restore;       /* -o: every item at its logical address */
+	int ignore_bad_blocks; /* write failing tree blocks as they are */
+};
+
+/* ---- target.c ---- */
+
+#define WRITE_SLOTS 4
+struct write_slot {
+	uint64_t start;
+	size_t len;
+	uint8_t *buf;
+	uint64_t last_use;
+};
+
+struct target {
+	const char *path;
+	int fd;
+	int is_blockdev;
+	uint64_t dev_size; /* block devices: their size */
+	struct write_slot slots[WRITE_SLOTS];
+	uint64_t clock;
+};
+
+/*
+ * Open (creating if missing) the target for writing: a regular file is
+ * truncated to nothing, a block device must not be mounted and gets its
+ * primary superblock zeroed, so that a failed restore never leaves a
+ * target that looks like a filesystem.
+ */
+void target_open(struct target *t, const char *path);
+/* Write bytes at a physical offset (buffered: adjacent writes are combined). */
+void target_write(struct target *t, uint64_t physical, const uint8_t *bytes, size_t len);
+/* Write out every buffered byte and fsync. */
+void target_sync(struct target *t);
+/* Extend a regular file to size if it is shorter. */
+void target_extend(struct target *t, uint64_t size);
+/* Unbuffered write then read-back used for the superblocks. */
+void target_write_now(struct target *t, uint64_t physical, const uint8_t *bytes, size_t len);
+void target_read(struct target *t, uint64_t physical, uint8_t *bytes, size_t len);
+/* Current size: a block device's size or a regular file's length. */
+uint64_t target_size(struct target *t);
+void target_close(struct target *t);
+
+/* ---- restore_map.c ---- */
+
+/*
+ * Chunk tree blocks met so far, to know when every chunk tree block
+ * reachable from the superblock's chunk_root has arrived.  One entry per
+ * chunk tree block (plus the child addresses of nodes): the chunk tree is
+ * about 1/100000 of the filesystem, so this stays small.
+ */
+struct chunk_tree_entry;
+struct restore_map {
+	struct chunk_map chunks;
+	int complete;           /* every chunk the target needs is known */
+	int from_chunk_records; /* the stream brought the map up front */
+	uint64_t chunk_root;
+	uint32_t nodesize;
+	struct chunk_tree_entry *entries; /* open addressing on the address */
+	size_t entry_capacity, entry_count;
+	size_t missing; /* reachable chunk tree blocks not yet seen */
+};
+
+/* Start the map from the superblock's system chunk array; dies on a bad array. */
+void restore_map_init(struct restore_map *m, const uint8_t *sb, const struct super_info *info);
+/* Add the chunks of a CHUNK record (key + chunk item pairs). */
+void restore_map_add_chunk_record(struct restore_map *m, const uint8_t *payload, size_t len, uint64_t seq);
+/* The stream's first block record: a map that came as CHUNK records is complete now. */
+void restore_map_blocks_begin(struct restore_map *m);
+/*
+ * A verified tree block passes by: if it belongs to the chunk tree, learn
+ * its chunks and children.  Returns NULL or why the block is unusable as a
+ * chunk tree block (the caller treats that as a damaged block).
+ */
+const char *restore_map_see_tree_block(struct restore_map *m, const uint8_t *block, uint64_t logical);
+/* The chunk containing logical, or NULL. */
+const struct chunk *restore_map_lookup(const struct restore_map *m, uint64_t logical);
+/* The lowest reachable chunk tree block still missing (0 when none). */
+uint64_t restore_map_first_missing(const struct restore_map *m);
+void restore_map_free(struct restore_map *m);
+
+/* ---- holdback.c ---- */
+
+/*
+ * Items whose chunk is not known yet.  Up to HOLDBACK_MEMORY bytes of them
+ * stay in memory; beyond that they go to an unlinked file in $TMPDIR
+ * (the environment variable BIMG_FIXCHUNKS_HOLDBACK_MEMORY overrides the
+ * bound, for tests).
+ * Each held item also costs a 32-byte entry in memory.
+ */
+#define HOLDBACK_MEMORY (64u << 20)
+struct held_item;
+struct holdback {
+	struct held_item *items;
+	size_t count, capacity;
+	size_t memory_used;
+	uint64_t memory_limit; /* HOLDBACK_MEMORY, or $BIMG_FIXCHUNKS_HOLDBACK_MEMORY */
+	int spill_fd;
+	uint64_t spill_end;
+	uint64_t total_bytes;
+};
+enum item_kind { ITEM_TREE_BLOCK, ITEM_DATA };
+void holdback_init(struct holdback *h);
+void holdback_add(struct holdback *h, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len);
+/* Hand every held item, in arrival order, to fn, then forget them all. */
+typedef void (*holdback_fn)(void *ctx, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len);
+void holdback_drain(struct holdback *h, holdback_fn fn, void *ctx);
+void holdback_free(struct holdback *h);
+
+/* ---- verify.c ---- */
+
+struct verify_counts {
+	uint64_t damaged;          /* written as they were (--ignore-bad-blocks) */
+	uint64_t reference_csums;  /* CRC-32C of the reference replaced by the real checksum */
+};
+/*
+ * Check a tree block about to be written at logical: header bytenr, fsid
+ * and checksum in the filesystem's algorithm.  A block carrying the
+ * reference's CRC-32C on a non-crc32c filesystem gets its real checksum.
+ * Returns NULL when the block may be written, else why not.
+ */
+const char *verify_tree_block(uint8_t *block, uint32_t nodesize, uint64_t logical, const uint8_t *header_fsid,
+			      unsigned csum_type, struct verify_counts *counts);
+
+/* ---- superblock.c ---- */
+
+/*
+ * Turn the stream's superblock into the restored one (metadump.md 4.7, or
+ * 4.10 for -o), checksummed in the filesystem's own algorithm.
+ */
+void superblock_prepare(uint8_t *sb, const struct fs_info *fs, const struct options *opt);
+/*
+ * Write it last: primary copy, and on a block device the copies that fit,
+ * then read the primary back and check that it parses.
+ */
+void superblock_write(struct target *t, const uint8_t *sb);
+
+/* ---- restore.c ---- */
+
+void restore(int in_fd, const char *in_name, struct target *t, const struct options *opt);
+
+#endif

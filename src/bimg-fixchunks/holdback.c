@@ -1,0 +1,128 @@
+/*
+ * Items that arrive before the chunk tree leaf naming their chunk: the
+ * reference's images store blocks by logical address, so a metadata block
+ * below the chunk tree's own addresses comes first.  They are kept, in
+ * arrival order, until the map is complete.
+ */
+#include "fixchunks.h"
+#include "msg.h"
+#include "xio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct held_item {
+	uint64_t logical;
+	uint64_t spill_offset; /* when bytes is NULL */
+	uint8_t *bytes;
+	uint32_t len;
+	uint8_t kind;
+};
+
+void holdback_init(struct holdback *h)
+{
+	const char *limit = getenv("BIMG_FIXCHUNKS_HOLDBACK_MEMORY");
+
+	memset(h, 0, sizeof(*h));
+	h->spill_fd = -1;
+	/* Tests lower the bound to exercise the temporary file with small filesystems. */
+	h->memory_limit = limit && *limit ? strtoull(limit, NULL, 0) : HOLDBACK_MEMORY;
+}
+
+/* An unlinked file in $TMPDIR (or /tmp): it vanishes with the process, whatever happens. */
+static int open_spill_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	path = xmalloc(strlen(dir) + 32);
+	strcpy(path, dir);
+	strcat(path, "/bimg-fixchunks.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		die("holding back blocks: cannot create a temporary file in %s:", dir);
+	unlink(path);
+	free(path);
+	return fd;
+}
+
+void holdback_add(struct holdback *h, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len)
+{
+	struct held_item *it;
+
+	if (h->count == h->capacity) {
+		h->capacity = h->capacity ? h->capacity * 2 : 256;
+		h->items = xrealloc(h->items, h->capacity * sizeof(*h->items));
+	}
+	it = &h->items[h->count++];
+	it->logical = logical;
+	it->len = (uint32_t)len;
+	it->kind = (uint8_t)kind;
+	it->bytes = NULL;
+	if (h->memory_used + len <= h->memory_limit) {
+		it->bytes = xmalloc(len);
+		memcpy(it->bytes, bytes, len);
+		h->memory_used += len;
+	} else {
+		if (h->spill_fd < 0)
+			h->spill_fd = open_spill_file();
+		it->spill_offset = h->spill_end;
+		if (pwrite_full(h->spill_fd, bytes, len, h->spill_end) < 0)
+			die("holding back blocks: writing the temporary file:");
+		h->spill_end += len;
+	}
+	h->total_bytes += len;
+}
+
+void holdback_drain(struct holdback *h, holdback_fn fn, void *ctx)
+{
+	uint8_t *buf = NULL;
+	size_t i;
+
+	for (i = 0; i < h->count; i++) {
+		struct held_item *it = &h->items[i];
+
+		if (it->bytes) {
+			fn(ctx, (enum item_kind)it->kind, it->logical, it->bytes, it->len);
+			free(it->bytes);
+			continue;
+		}
+		if (!buf)
+			buf = xmalloc(RECORD_MAX_PAYLOAD);
+		if (pread_full(h->spill_fd, buf, it->len, it->spill_offset) != (ssize_t)it->len)
+			die("holding back blocks: reading the temporary file back:");
+		fn(ctx, (enum item_kind)it->kind, it->logical, buf, it->len);
+	}
+	free(buf);
+	h->count = 0;
+	h->memory_used = 0;
+	h->total_bytes = 0;
+	if (h->spill_fd >= 0) {
+		close(h->spill_fd);
+		h->spill_fd = -1;
+		h->spill_end = 0;
+	}
+}
+
+void holdback_free(struct holdback *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->count; i++)
+		free(h->items[i].bytes);
+	free(h->items);
+	if (h->spill_fd >= 0)
+		close(h->spill_fd);
+	h->items = NULL;
+	h->count = h->capacity = 0;
+	h->spill_fd = -1;
+}

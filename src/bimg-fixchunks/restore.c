@@ -1,0 +1,292 @@
+/*
+ * The record loop: FS_INFO, SUPERBLOCK, CHUNK records if any, then tree
+ * blocks and data in any order, END.  Each item is written as soon as its
+ * chunk is known, held back otherwise; the superblock goes last.
+ */
+#include "fixchunks.h"
+#include "csum.h"
+#include "le.h"
+#include "msg.h"
+#include "tree.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Warnings about items outside every chunk: the first few by address, then a count. */
+#define UNMAPPED_WARNINGS 5
+
+struct restore_state {
+	const struct options *opt;
+	struct target *t;
+	struct fs_info fs;
+	struct super_info sbi;
+	uint8_t sb[BTRFS_SUPER_SIZE];
+	struct restore_map map;
+	struct holdback held;
+	struct verify_counts counts;
+	uint8_t *block; /* one tree block, to check and fix before writing */
+	int wrote_chunk_root, wrote_root;
+	uint64_t unmapped_items;
+};
+
+static void read_fs_info(struct restore_state *st, struct stream_reader *r)
+{
+	struct record rec;
+
+	if (!stream_read(r, &rec) || rec.type != REC_FS_INFO)
+		die("reading stream from %s: record 0 is not FS_INFO", r->name);
+	record_fs_info(&rec, &st->fs);
+	if (st->fs.num_devices > 1 && !st->opt->old_restore)
+		die("%s: multi-device restore is not supported yet (the source had %" PRIu64 " devices)", st->t->path,
+		    st->fs.num_devices);
+}
+
+static void read_superblock(struct restore_state *st, struct stream_reader *r)
+{
+	struct record rec;
+	const char *err;
+
+	if (!stream_read(r, &rec) || rec.type != REC_SUPERBLOCK)
+		die("reading stream from %s: record 1 is not SUPERBLOCK", r->name);
+	if (rec.len != BTRFS_SUPER_SIZE)
+		die("record %" PRIu64 ": SUPERBLOCK of %u bytes", rec.seq, rec.len);
+	memcpy(st->sb, rec.payload, BTRFS_SUPER_SIZE);
+	err = super_parse(st->sb, &st->sbi, 1);
+	if (err)
+		die("superblock: %s", err);
+	if (st->sbi.nodesize != st->fs.nodesize || st->sbi.sectorsize != st->fs.sectorsize ||
+	    st->sbi.csum_type != st->fs.csum_type || memcmp(st->sbi.fsid, st->fs.fsid, BTRFS_UUID_SIZE) ||
+	    memcmp(st->sbi.header_fsid, st->fs.header_fsid, BTRFS_UUID_SIZE))
+		die("superblock: does not match the stream's FS_INFO (fsid, nodesize, sectorsize or checksum type)");
+	if (st->sbi.num_devices > 1 && !st->opt->old_restore)
+		die("%s: multi-device restore is not supported yet (the source had %" PRIu64 " devices)", st->t->path,
+		    st->sbi.num_devices);
+}
+
+/* Start of the first chunk above logical, or UINT64_MAX. */
+static uint64_t next_chunk_start(const struct chunk_map *map, uint64_t logical)
+{
+	size_t lo = 0, hi = map->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (map->chunks[mid].logical <= logical)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < map->count ? map->chunks[lo].logical : UINT64_MAX;
+}
+
+static void write_piece(struct restore_state *st, uint64_t logical, uint64_t physical, const uint8_t *bytes,
+			size_t len)
+{
+	if (physical < BTRFS_SUPER_OFFSET + BTRFS_SUPER_SIZE && physical + len > BTRFS_SUPER_OFFSET)
+		die("%s: the item at logical %" PRIu64 " would land on the primary superblock", st->t->path, logical);
+	target_write(st->t, physical, bytes, len);
+}
+
+static void write_unmapped(struct restore_state *st, uint64_t logical, const uint8_t *bytes, size_t len)
+{
+	if (st->unmapped_items++ < UNMAPPED_WARNINGS)
+		warn("no chunk maps logical %" PRIu64 " (%zu bytes): written at that address", logical, len);
+	write_piece(st, logical, logical, bytes, len);
+}
+
+/* A DATA piece in a chunk without the DATA bit is a tree block that failed classification upstream. */
+static void data_in_metadata_chunk(struct restore_state *st, uint64_t logical, size_t len, const struct chunk *c)
+{
+	if (!st->opt->ignore_bad_blocks)
+		die("data at %" PRIu64 ": lies in a %s chunk, so it should be tree blocks: a damaged tree block?",
+		    logical, c->type & BTRFS_BLOCK_GROUP_SYSTEM ? "system" : "metadata");
+	st->counts.damaged += (len + st->fs.nodesize - 1) / st->fs.nodesize;
+}
+
+/* Split at chunk boundaries; write each piece at its physical place(s). */
+static void place(void *ctx, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len)
+{
+	struct restore_state *st = ctx;
+	uint64_t start = logical;
+	int mapped = 1;
+
+	if (st->opt->old_restore)
+		write_piece(st, logical, logical, bytes, len);
+	while (!st->opt->old_restore && len) {
+		const struct chunk *c = restore_map_lookup(&st->map, logical);
+		uint64_t off;
+		size_t piece;
+
+		if (!c) {
+			uint64_t next = next_chunk_start(&st->map.chunks, logical);
+			piece = next - logical < len ? (size_t)(next - logical) : len;
+			write_unmapped(st, logical, bytes, piece);
+			mapped = 0;
+		} else {
+			off = logical - c->logical;
+			piece = c->length - off < len ? (size_t)(c->length - off) : len;
+			if (kind == ITEM_DATA && !(c->type & BTRFS_BLOCK_GROUP_DATA))
+				data_in_metadata_chunk(st, logical, piece, c);
+			if (c->stripes[0].offset > UINT64_MAX - off)
+				die("chunk at %" PRIu64 ": stripe offset out of range", c->logical);
+			write_piece(st, logical, c->stripes[0].offset + off, bytes, piece);
+			if ((c->type & BTRFS_BLOCK_GROUP_DUP) && c->num_stripes > 1) {
+				if (c->stripes[1].offset > UINT64_MAX - off)
+					die("chunk at %" PRIu64 ": stripe offset out of range", c->logical);
+				write_piece(st, logical, c->stripes[1].offset + off, bytes, piece);
+			}
+		}
+		logical += piece;
+		bytes += piece;
+		len -= piece;
+	}
+	if (kind == ITEM_TREE_BLOCK && mapped) {
+		if (start == st->sbi.chunk_root)
+			st->wrote_chunk_root = 1;
+		if (start == st->sbi.root)
+			st->wrote_root = 1;
+	}
+}
+
+/* Whether every byte of [logical, logical + len) has a known chunk. */
+static int can_place(struct restore_state *st, uint64_t logical, size_t len)
+{
+	uint64_t end = logical + len;
+
+	if (st->opt->old_restore || st->map.complete)
+		return 1;
+	while (logical < end) {
+		const struct chunk *c = restore_map_lookup(&st->map, logical);
+		if (!c)
+			return 0;
+		if (c->length - (logical - c->logical) >= end - logical)
+			return 1;
+		logical = c->logical + c->length;
+	}
+	return 1;
+}
+
+static void place_or_hold(struct restore_state *st, enum item_kind kind, uint64_t logical, const uint8_t *bytes,
+			  size_t len)
+{
+	if (can_place(st, logical, len))
+		place(st, kind, logical, bytes, len);
+	else
+		holdback_add(&st->held, kind, logical, bytes, len);
+}
+
+static void bad_tree_block(struct restore_state *st, uint64_t logical, const char *why)
+{
+	if (!st->opt->ignore_bad_blocks)
+		die("tree block %" PRIu64 ": %s", logical, why);
+	st->counts.damaged++;
+}
+
+static void on_tree_block(struct restore_state *st, const struct record *rec)
+{
+	uint64_t logical, flags;
+	const uint8_t *bytes = record_tree_block(rec, st->fs.nodesize, &logical, &flags);
+	const char *err;
+	int was_complete = st->map.complete;
+
+	if (logical > UINT64_MAX - st->fs.nodesize)
+		die("record %" PRIu64 ": tree block address %" PRIu64 " out of range", rec->seq, logical);
+	memcpy(st->block, bytes, st->fs.nodesize);
+	err = verify_tree_block(st->block, st->fs.nodesize, logical, st->fs.header_fsid, st->fs.csum_type,
+				&st->counts);
+	if (err)
+		bad_tree_block(st, logical, err);
+	else if (!st->opt->old_restore && (err = restore_map_see_tree_block(&st->map, st->block, logical)))
+		bad_tree_block(st, logical, err);
+	place_or_hold(st, ITEM_TREE_BLOCK, logical, st->block, st->fs.nodesize);
+	if (!was_complete && st->map.complete)
+		holdback_drain(&st->held, place, st);
+}
+
+static void on_data(struct restore_state *st, const struct record *rec)
+{
+	uint64_t logical, flags;
+	size_t len;
+	const uint8_t *bytes = record_data(rec, &logical, &flags, &len);
+
+	place_or_hold(st, ITEM_DATA, logical, bytes, len);
+}
+
+/* What the reference's final open of the target would need (metadump.md 4.9). */
+static void check_complete(struct restore_state *st)
+{
+	if (!st->opt->old_restore && !st->map.complete)
+		die("%s: incomplete restore: chunk tree block %" PRIu64 " is not in the stream", st->t->path,
+		    restore_map_first_missing(&st->map));
+	if (!st->wrote_chunk_root)
+		die("%s: incomplete restore: the chunk tree root (block %" PRIu64 ") was not written", st->t->path,
+		    st->sbi.chunk_root);
+	if (!st->wrote_root)
+		die("%s: incomplete restore: the root tree root (block %" PRIu64 ") was not written", st->t->path,
+		    st->sbi.root);
+}
+
+void restore(int in_fd, const char *in_name, struct target *t, const struct options *opt)
+{
+	struct restore_state st;
+	struct stream_reader r;
+	struct record rec;
+	int blocks_begun = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.opt = opt;
+	st.t = t;
+	stream_reader_init(&r, in_fd, in_name);
+	read_fs_info(&st, &r);
+	read_superblock(&st, &r);
+	st.block = xmalloc(st.fs.nodesize);
+	holdback_init(&st.held);
+	if (!opt->old_restore)
+		restore_map_init(&st.map, st.sb, &st.sbi);
+
+	while (stream_read(&r, &rec)) {
+		switch (rec.type) {
+		case REC_CHUNK:
+			if (blocks_begun)
+				die("record %" PRIu64 ": CHUNK after the first block", rec.seq);
+			if (!opt->old_restore)
+				restore_map_add_chunk_record(&st.map, rec.payload, rec.len, rec.seq);
+			break;
+		case REC_TREE_BLOCK:
+		case REC_DATA:
+			if (!blocks_begun && !opt->old_restore)
+				restore_map_blocks_begin(&st.map);
+			blocks_begun = 1;
+			if (rec.type == REC_TREE_BLOCK)
+				on_tree_block(&st, &rec);
+			else
+				on_data(&st, &rec);
+			break;
+		case REC_FS_INFO:
+		case REC_SUPERBLOCK:
+			die("record %" PRIu64 ": a second %s record", rec.seq, record_type_name(rec.type));
+		default:
+			break; /* an optional record type of a later stream version */
+		}
+	}
+
+	/* Whatever is still held has no chunk: the reference writes it at its logical address too. */
+	holdback_drain(&st.held, place, &st);
+	if (st.unmapped_items > UNMAPPED_WARNINGS)
+		warn("%" PRIu64 " items in all had no chunk and were written at their logical address",
+		     st.unmapped_items);
+	check_complete(&st);
+	if (!opt->old_restore)
+		target_extend(t, get_le64(st.sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES));
+	target_sync(t);
+	superblock_prepare(st.sb, &st.fs, opt);
+	superblock_write(t, st.sb);
+	if (st.counts.damaged)
+		note("%" PRIu64 " damaged tree blocks written as they were", st.counts.damaged);
+
+	holdback_free(&st.held);
+	if (!opt->old_restore)
+		restore_map_free(&st.map);
+	free(st.block);
+	free(r.buf); /* the shared reader has no free function */
+}

@@ -1,0 +1,204 @@
+/*
+ * bimg-pack: read the record stream on stdin and write a btrfs-image file.
+ *
+ *   bimg-pack [-c 0-9] [-t 1-32] [-o OUT]
+ *
+ * SUPERBLOCK, TREE_BLOCK and DATA records are offered in stream order to
+ * the image writer; FS_INFO chooses the format (1 iff it says CONTENT_DATA);
+ * CHUNK records are not stored.  See docs/man/bimg-pack.1.
+ */
+#include "csum.h"
+#include "image.h"
+#include "msg.h"
+#include "ordered_pool.h"
+#include "output.h"
+#include "packer.h"
+#include "stream.h"
+#include "xio.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_THREADS 32
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: bimg-pack [-c 0-9] [-t 1-32] [-o OUT]\n"
+		     "Read a bimg record stream on standard input and write a btrfs-image file\n"
+		     "(byte-identical to btrfs-image's for the same blocks and level).\n"
+		     "\n"
+		     "  -c, --compress N  zlib level 0..9 (0: store raw, the default)\n"
+		     "  -t, --threads N   compress on N threads (default: online CPUs, max 32)\n"
+		     "  -o, --output OUT  write OUT (default or '-': standard output)\n"
+		     "      --help        show this help\n"
+		     "      --version     show the version\n");
+}
+
+static unsigned parse_number(const char *arg, const char *opt, unsigned max)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || arg[0] == '-' || n > max) {
+		fprintf(stderr, "%s: %s: '%s' is not a number in 0..%u\n", progname, opt, arg, max);
+		usage(stderr);
+		exit(1);
+	}
+	return (unsigned)n;
+}
+
+/* A data extent arrives in pieces; it is offered whole once its last piece is in. */
+struct data_offer {
+	int active;
+	uint64_t start;
+	uint8_t *bytes;
+	size_t len, cap;
+};
+
+static void flush_data(struct packer *packer, struct data_offer *d)
+{
+	if (d->active)
+		packer_offer(packer, d->start, d->len, RANGE_DATA, d->bytes);
+	d->active = 0;
+	d->len = 0;
+}
+
+static void add_data(struct packer *packer, struct data_offer *d, const struct record *rec)
+{
+	uint64_t logical, flags;
+	size_t len;
+	const uint8_t *bytes = record_data(rec, &logical, &flags, &len);
+
+	if (flags & DATA_FLAG_CONTINUES) {
+		if (!d->active || d->start + d->len != logical)
+			die("record %llu: DATA continuation at %llu does not follow the extent before it",
+			    (unsigned long long)rec->seq, (unsigned long long)logical);
+	} else {
+		flush_data(packer, d);
+		d->active = 1;
+		d->start = logical;
+	}
+	if (d->len + len > IMAGE_MAX_PENDING_V1)
+		die("record %llu: data extent at %llu is larger than an image item can hold",
+		    (unsigned long long)rec->seq, (unsigned long long)d->start);
+	if (d->len + len > d->cap) {
+		d->cap = d->cap ? d->cap : 1u << 20;
+		while (d->cap < d->len + len)
+			d->cap *= 2;
+		d->bytes = xrealloc(d->bytes, d->cap);
+	}
+	memcpy(d->bytes + d->len, bytes, len);
+	d->len += len;
+}
+
+static void pack(int level, unsigned threads)
+{
+	struct stream_reader reader;
+	struct record rec;
+	struct fs_info fs;
+	struct packer *packer = NULL;
+	struct data_offer data = { 0 };
+	int have_super = 0;
+	uint64_t logical, flags;
+	const uint8_t *bytes;
+
+	stream_reader_init(&reader, STDIN_FILENO, "standard input");
+	while (stream_read(&reader, &rec)) {
+		if (!packer && rec.type != REC_FS_INFO)
+			die("record %llu: %s before FS_INFO", (unsigned long long)rec.seq, record_type_name(rec.type));
+		if (rec.type != REC_DATA)
+			flush_data(packer, &data);
+		switch (rec.type) {
+		case REC_FS_INFO:
+			if (packer)
+				die("record %llu: a second FS_INFO", (unsigned long long)rec.seq);
+			record_fs_info(&rec, &fs);
+			packer = packer_create(fs.content & CONTENT_DATA ? 1 : 0, level, threads);
+			break;
+		case REC_SUPERBLOCK:
+			if (rec.len != BTRFS_SUPER_SIZE)
+				die("record %llu: SUPERBLOCK of %u bytes", (unsigned long long)rec.seq, rec.len);
+			if (have_super)
+				die("record %llu: a second SUPERBLOCK", (unsigned long long)rec.seq);
+			have_super = 1;
+			packer_offer(packer, BTRFS_SUPER_OFFSET, BTRFS_SUPER_SIZE, RANGE_METADATA, rec.payload);
+			break;
+		case REC_TREE_BLOCK:
+		case REC_DATA:
+			/* The superblock must be the image's first item: restorers look for it there. */
+			if (!have_super)
+				die("record %llu: %s before SUPERBLOCK", (unsigned long long)rec.seq,
+				    record_type_name(rec.type));
+			if (rec.type == REC_DATA) {
+				add_data(packer, &data, &rec);
+				break;
+			}
+			bytes = record_tree_block(&rec, fs.nodesize, &logical, &flags);
+			packer_offer(packer, logical, fs.nodesize, RANGE_METADATA, bytes);
+			break;
+		default: /* CHUNK and optional records are not stored in an image */
+			break;
+		}
+	}
+	if (!packer)
+		die("the stream has no FS_INFO record");
+	if (!have_super)
+		die("the stream has no SUPERBLOCK record");
+	flush_data(packer, &data);
+	free(data.bytes);
+	free(reader.buf);
+	packer_finish(packer);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "compress", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },   { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	      { NULL, 0, NULL, 0 },
+	};
+	unsigned level = 0, threads = 0;
+	const char *out = NULL;
+	int c;
+
+	msg_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "c:t:o:", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			level = parse_number(optarg, "-c", 9);
+			break;
+		case 't':
+			threads = parse_number(optarg, "-t", MAX_THREADS);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("bimg-pack (bimg) %s\n", BIMG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", progname, argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (!threads)
+		threads = online_cpus(MAX_THREADS);
+	stdio_setup_pipes();
+	csum_init();
+
+	output_open(out);
+	pack((int)level, threads);
+	output_commit();
+	return 0;
+}

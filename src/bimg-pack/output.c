@@ -1,0 +1,77 @@
+#include "output.h"
+#include "msg.h"
+#include "xio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct {
+	int fd;
+	const char *path; /* final name; NULL for stdout */
+	char *temp;	  /* temporary name while writing */
+	uint64_t offset;
+} out = { .fd = -1 };
+
+static void remove_temp(const char *text)
+{
+	(void)text;
+	if (out.temp)
+		(void)unlink(out.temp);
+}
+
+void output_open(const char *path)
+{
+	const char *slash;
+	size_t dirlen;
+	mode_t mask;
+
+	if (!path || strcmp(path, "-") == 0) {
+		out.fd = STDOUT_FILENO;
+		return;
+	}
+	out.path = path;
+	slash = strrchr(path, '/');
+	dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	out.temp = xmalloc(strlen(path) + 16);
+	snprintf(out.temp, strlen(path) + 16, "%.*s.%s.XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
+	out.fd = mkstemp(out.temp);
+	if (out.fd < 0)
+		die("cannot create a temporary file for '%s':", path);
+	msg_on_die(remove_temp);
+	/* mkstemp makes 0600; give the image the mode a plain create would. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(out.fd, 0666 & ~mask) < 0)
+		die("%s: cannot set the file mode:", out.temp);
+}
+
+void output_write(const void *buf, size_t len)
+{
+	if (write_full(out.fd, buf, len) < 0) {
+		if (!out.path && errno == EPIPE)
+			die("writing the image: standard output was closed");
+		die("writing the image to %s:", out.path ? out.temp : "standard output");
+	}
+	out.offset += len;
+}
+
+uint64_t output_offset(void)
+{
+	return out.offset;
+}
+
+void output_commit(void)
+{
+	if (!out.path)
+		return;
+	if (close(out.fd) < 0)
+		die("%s: close:", out.temp);
+	if (rename(out.temp, out.path) < 0)
+		die("cannot rename %s to %s:", out.temp, out.path);
+	free(out.temp);
+	out.temp = NULL;
+}

@@ -1,0 +1,20 @@
+/*
+ * The image output: standard output, or a file written under a temporary
+ * name in the same directory and renamed into place only on success (a
+ * failed run, including an upstream ERROR record, leaves nothing behind).
+ */
+#ifndef PACK_OUTPUT_H
+#define PACK_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* path NULL or "-": standard output. */
+void output_open(const char *path);
+void output_write(const void *buf, size_t len);
+/* Bytes written so far (the file offset of the next write). */
+uint64_t output_offset(void);
+/* Flush and, for a file, rename it into place. */
+void output_commit(void);
+
+#endif

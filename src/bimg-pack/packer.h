@@ -1,0 +1,23 @@
+/*
+ * The btrfs-image writer (metadump.md 1.2, 1.6, 2.9): ranges are offered
+ * in stream order, merged into items, compressed, and written 83 items
+ * per cluster, byte-identical to the reference.
+ */
+#ifndef PACK_PACKER_H
+#define PACK_PACKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum range_kind { RANGE_METADATA, RANGE_DATA };
+
+struct packer;
+
+/* version 0 or 1; level 0 (raw) .. 9; threads used only when level > 0. */
+struct packer *packer_create(int version, int level, unsigned threads);
+/* Offer one range; its bytes are copied. */
+void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind kind, const uint8_t *bytes);
+/* Emit the pending item and the last cluster. */
+void packer_finish(struct packer *p);
+
+#endif

@@ -1,0 +1,209 @@
+#include "collide.h"
+
+#include <string.h>
+
+#include "btrfs.h"
+#include "crc32c.h"
+#include "msg.h"
+
+#define NAME_SEED 0xFFFFFFFEu
+#define FREE_BITS 5 /* bits 0..4 of each solved byte */
+#define MAX_SOLVE_BYTES 12
+/* Linear path tries before giving up: a try fails only on DEL or a taken name. */
+#define MAX_TRIES 1000
+/* Bound on the short-name search (93^2 prefixes for 6-byte names). */
+#define MAX_SEARCH (1u << 20)
+
+/*
+ * A right inverse of a 32 x nvars GF(2) matrix, by bytes of the target:
+ * solution(t) = t[0][t & 255] ^ t[1][t >> 8 & 255] ^ ...  Variable v is
+ * bit v of the solution.
+ */
+struct gf2_inverse {
+	uint64_t t[4][256];
+};
+
+static struct gf2_inverse suffix_inverse; /* last solve_bytes bytes, FREE_BITS each */
+static struct gf2_inverse word_inverse;   /* last 4 bytes, all 32 bits */
+static size_t solve_bytes;
+static const uint8_t zero4[4];
+
+static const uint8_t printable[PRINTABLE_COUNT] = {
+	'!', '"', '#', '$', '%', '&', '\'', '(', ')', '*', '+', ',', '-', '.', '0', '1', '2', '3', '4', '5', '6',
+	'7', '8', '9', ':', ';', '<', '=', '>', '?', '@', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K',
+	'L', 'M', 'N', 'O', 'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', '[', '\\', ']', '^', '_', '`',
+	'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u',
+	'v', 'w', 'x', 'y', 'z', '{', '|', '}', '~',
+};
+
+uint32_t name_hash(const uint8_t *name, size_t n)
+{
+	return crc32c_raw(NAME_SEED, name, n);
+}
+
+void random_printable(struct rng *r, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = printable[rng_below(r, PRINTABLE_COUNT)];
+}
+
+static int printable_byte(uint8_t b)
+{
+	return b >= 0x21 && b <= 0x7E && b != '/';
+}
+
+/*
+ * Gaussian elimination on the columns: keep an echelon basis (one vector
+ * per leading bit, with the set of columns that sums to it), then express
+ * each unit vector.  Returns 0 when the columns do not span all 32 bits.
+ */
+static int gf2_build(struct gf2_inverse *inv, const uint32_t *cols, int nvars)
+{
+	uint32_t basis[32] = { 0 };
+	uint64_t combo[32] = { 0 };
+	uint64_t unit[32];
+
+	for (int v = 0; v < nvars; v++) {
+		uint32_t x = cols[v];
+		uint64_t m = 1ULL << v;
+
+		for (int p = 31; p >= 0 && x; p--) {
+			if (!(x >> p & 1))
+				continue;
+			if (!basis[p]) {
+				basis[p] = x;
+				combo[p] = m;
+				x = 0;
+				break;
+			}
+			x ^= basis[p];
+			m ^= combo[p];
+		}
+	}
+	for (int p = 0; p < 32; p++)
+		if (!basis[p])
+			return 0;
+	for (int i = 0; i < 32; i++) {
+		uint32_t x = 1u << i;
+		uint64_t m = 0;
+
+		for (int p = 31; p >= 0; p--)
+			if (x >> p & 1) {
+				x ^= basis[p];
+				m ^= combo[p];
+			}
+		unit[i] = m;
+	}
+	for (int byte = 0; byte < 4; byte++)
+		for (int val = 0; val < 256; val++) {
+			uint64_t m = 0;
+
+			for (int b = 0; b < 8; b++)
+				if (val >> b & 1)
+					m ^= unit[8 * byte + b];
+			inv->t[byte][val] = m;
+		}
+	return 1;
+}
+
+static inline uint64_t gf2_solve(const struct gf2_inverse *inv, uint32_t t)
+{
+	return inv->t[0][t & 0xFF] ^ inv->t[1][t >> 8 & 0xFF] ^ inv->t[2][t >> 16 & 0xFF] ^ inv->t[3][t >> 24];
+}
+
+/* crc(0, d) for a len-byte d that is zero except bit `bit` of byte `pos`. */
+static uint32_t bit_column(size_t len, size_t pos, int bit)
+{
+	uint8_t d[MAX_SOLVE_BYTES] = { 0 };
+
+	d[pos] = (uint8_t)(1u << bit);
+	return crc32c_raw(0, d, len);
+}
+
+void collide_init(void)
+{
+	uint32_t cols[64];
+
+	for (size_t j = 0; j < 4; j++)
+		for (int b = 0; b < 8; b++)
+			cols[8 * j + b] = bit_column(4, j, b);
+	if (!gf2_build(&word_inverse, cols, 32))
+		die("internal error: crc32c is not invertible over 4 bytes");
+
+	for (solve_bytes = (32 + FREE_BITS - 1) / FREE_BITS; solve_bytes <= MAX_SOLVE_BYTES; solve_bytes++) {
+		for (size_t j = 0; j < solve_bytes; j++)
+			for (int b = 0; b < FREE_BITS; b++)
+				cols[FREE_BITS * j + b] = bit_column(solve_bytes, j, b);
+		if (gf2_build(&suffix_inverse, cols, (int)(FREE_BITS * solve_bytes)))
+			return;
+	}
+	die("internal error: no printable suffix spans the crc32c space");
+}
+
+/* Names of at least solve_bytes bytes: random candidate, one linear solve. */
+static int collide_linear(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken,
+			  void *ctx)
+{
+	size_t fixed = n - solve_bytes;
+
+	for (int tries = 0; tries < MAX_TRIES; tries++) {
+		uint64_t d, bits = rng_next(r);
+		int ok = 1;
+
+		random_printable(r, out, fixed);
+		/* Solved bytes start as 0x40 or 0x60 (bit 5 random), free bits clear. */
+		for (size_t j = 0; j < solve_bytes; j++)
+			out[fixed + j] = (uint8_t)(0x40 | ((bits >> j & 1) << 5));
+		d = gf2_solve(&suffix_inverse, name_hash(out, n) ^ hash);
+		for (size_t j = 0; j < solve_bytes; j++) {
+			out[fixed + j] ^= (uint8_t)(d >> (FREE_BITS * j) & ((1u << FREE_BITS) - 1));
+			if (out[fixed + j] == 0x7F)
+				ok = 0;
+		}
+		if (ok && !taken(ctx, out, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Short names: every printable (n-4)-byte prefix in turn, last 4 bytes solved exactly. */
+static int collide_search(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken,
+			  void *ctx)
+{
+	size_t prefix = n - 4;
+	uint64_t count = 1, start;
+
+	for (size_t i = 0; i < prefix; i++)
+		count *= PRINTABLE_COUNT;
+	if (count > MAX_SEARCH)
+		count = MAX_SEARCH;
+	start = rng_next(r) % count;
+	for (uint64_t k = 0; k < count; k++) {
+		uint64_t idx = (start + k) % count;
+		uint32_t reg, s;
+		int ok = 1;
+
+		for (size_t i = 0; i < prefix; i++) {
+			out[i] = printable[idx % PRINTABLE_COUNT];
+			idx /= PRINTABLE_COUNT;
+		}
+		reg = name_hash(out, prefix);
+		s = (uint32_t)gf2_solve(&word_inverse, hash ^ crc32c_raw(reg, zero4, 4));
+		for (size_t j = 0; j < 4; j++) {
+			out[prefix + j] = (uint8_t)(s >> (8 * j));
+			ok &= printable_byte(out[prefix + j]);
+		}
+		if (ok && !taken(ctx, out, n))
+			return 1;
+	}
+	return 0;
+}
+
+int collide_name(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx)
+{
+	if (n < COLLIDE_MIN_LEN || n > BTRFS_NAME_MAX)
+		return 0;
+	if (n >= solve_bytes)
+		return collide_linear(r, hash, n, out, taken, ctx);
+	return collide_search(r, hash, n, out, taken, ctx);
+}

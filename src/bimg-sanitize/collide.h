@@ -1,0 +1,51 @@
+/*
+ * Replacement names that keep the btrfs name hash, for -ss.
+ *
+ * For names of one length the raw CRC-32C is affine in the name bits
+ * (ondisk.md 5.3): crc(s, y ^ d) = crc(s, y) ^ crc(0, d).  So instead of
+ * searching, we draw a random printable candidate y and solve a 32-row
+ * linear system over GF(2) for a correction d confined to chosen bits of
+ * the last bytes: bits 0..4 of each of the last SOLVE_BYTES bytes, whose
+ * bits 5..7 are fixed to 01x, so every solved byte is in 0x40..0x7F.  The
+ * system's right inverse is precomputed once; a name then costs one CRC and
+ * four table look-ups (retry only when a solved byte is 0x7F, DEL).
+ *
+ * Names shorter than the solved suffix (5 and 6 bytes) have too few free
+ * bits; for them every printable prefix of n-4 bytes is tried (93 or 8649
+ * of them, from a random start) and the 4 remaining bytes are solved
+ * exactly.  Names of 1..4 bytes have no other name with their hash.
+ */
+#ifndef BIMG_SANITIZE_COLLIDE_H
+#define BIMG_SANITIZE_COLLIDE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+/* Shortest name that can have a different same-length name with its hash. */
+#define COLLIDE_MIN_LEN 5
+/* Replacement bytes are 0x21..0x7E except '/': this many values. */
+#define PRINTABLE_COUNT 93
+
+/* Build the solver tables; call once before collide_name. */
+void collide_init(void);
+
+/* The btrfs name hash, crc32c_raw(~1, name). */
+uint32_t name_hash(const uint8_t *name, size_t n);
+
+/* n random printable bytes (0x21..0x7E, never '/'). */
+void random_printable(struct rng *r, uint8_t *out, size_t n);
+
+/* Is a candidate unusable (the original, or already given to another name)? */
+typedef int (*collide_taken_fn)(void *ctx, const uint8_t *candidate, size_t n);
+
+/*
+ * Write a printable name of n bytes (n <= 255) with name hash `hash` into
+ * out, skipping candidates for which taken() says so.  Returns 1, or 0
+ * if none was found: always for n < 5, and for 5- and 6-byte names whose
+ * printable collisions are all taken or do not exist.
+ */
+int collide_name(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * bimg-scan [-w] DEVICE...
+ *
+ * Read a btrfs filesystem (never writing to it) and write its metadata to
+ * standard output as a bimg record stream, in exactly the order in which
+ * btrfs-image offers it: the superblock, the chunks, the tree blocks
+ * (extent-tree order, or tree-walk order with -w), the log trees, and the
+ * v1 free space cache.  See bimg-scan(1).
+ */
+#include "scan.h"
+#include "csum.h"
+#include "msg.h"
+#include "xio.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"Usage: %s [-w] DEVICE...\n"
+		"Read a btrfs filesystem read-only and write its metadata as a bimg record stream\n"
+		"to standard output (for bimg-sanitize or bimg-pack).\n"
+		"\n"
+		"  -w, --walk     find tree blocks by walking the trees instead of the extent tree\n"
+		"      --help     print this help and exit\n"
+		"      --version  print the version and exit\n"
+		"\n"
+		"DEVICE: every device of the filesystem (image files or block devices); the\n"
+		"superblock of the first one is used.\n",
+		progname);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "walk", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scan_fs fs = { 0 };
+	struct stream_writer out;
+	struct fs_info info = { 0 };
+	struct seen_set *seen;
+	int walk = 0, opt;
+
+	msg_init(argv[0]);
+	while ((opt = getopt_long(argc, argv, "w", options, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			walk = 1;
+			break;
+		case 'H':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("%s (bimg) %s\n", progname, BIMG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: no device given\n", progname);
+		usage(stderr);
+		return 1;
+	}
+	if (isatty(STDOUT_FILENO))
+		die("standard output is a terminal: pipe the record stream into bimg-pack");
+	stdio_setup_pipes();
+	csum_init();
+
+	/* From here on a failure also reaches the next stage, as an ERROR record. */
+	stream_writer_init(&out, STDOUT_FILENO);
+	stream_writer_forward_errors(&out);
+	fs.out = &out;
+	devices_open(&fs, argv + optind, (size_t)(argc - optind));
+
+	memcpy(info.fsid, fs.sb.fsid, BTRFS_UUID_SIZE);
+	memcpy(info.header_fsid, fs.sb.header_fsid, BTRFS_UUID_SIZE);
+	info.nodesize = fs.sb.nodesize;
+	info.sectorsize = fs.sb.sectorsize;
+	info.csum_type = (uint16_t)fs.sb.csum_type;
+	info.content = walk ? CONTENT_WALKED : 0;
+	info.num_devices = fs.sb.num_devices;
+	info.generation = fs.sb.generation;
+	stream_write_fs_info(&out, &info);
+	stream_write(&out, REC_SUPERBLOCK, 0, fs.sb_raw, BTRFS_SUPER_SIZE, NULL, 0);
+
+	chunk_map_init(&fs.map);
+	chunks_load(&fs);
+
+	seen = seen_new();
+	if (walk)
+		offer_by_walking(&fs, seen);
+	else
+		offer_from_extent_tree(&fs);
+	offer_log_tree(&fs, seen);
+	offer_space_cache(&fs);
+	stream_write_end(&out);
+
+	seen_free(seen);
+	blockio_free();
+	chunk_map_free(&fs.map);
+	devices_close(&fs);
+	free(out.buf); /* the writer has no destructor; END flushed it */
+	return 0;
+}

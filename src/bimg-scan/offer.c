@@ -1,0 +1,46 @@
+/*
+ * Offers become records.  The order of the offers is the whole point of
+ * the dump (it decides how bimg-pack groups them into image items), so
+ * every producer calls these two functions and nothing else writes
+ * TREE_BLOCK or DATA records.
+ */
+#include "scan.h"
+#include "msg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest data extent taken (free space cache extents are a few hundred KiB). */
+#define DATA_EXTENT_MAX (256ULL << 20)
+
+void offer_tree_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block)
+{
+	static uint8_t *copy;
+
+	if (!copy)
+		copy = xmalloc(BTRFS_MAX_NODESIZE);
+	memcpy(copy, block, fs->nodesize);
+	scrub_tree_block(copy, fs->nodesize, fs->sb.csum_type);
+	stream_write_tree_block(fs->out, logical, 0, copy, fs->nodesize);
+}
+
+void offer_data(struct scan_fs *fs, uint64_t logical, uint64_t len)
+{
+	static uint8_t *piece;
+	uint16_t flags = 0;
+
+	if (len == 0 || len > DATA_EXTENT_MAX || logical + len < logical)
+		die("%s: data extent at %llu has an unreasonable length %llu", fs->name,
+		    (unsigned long long)logical, (unsigned long long)len);
+	if (!piece)
+		piece = xmalloc(DATA_PIECE_MAX);
+	while (len) {
+		size_t n = len < DATA_PIECE_MAX ? (size_t)len : DATA_PIECE_MAX;
+
+		read_logical(fs, logical, piece, n);
+		stream_write_data(fs->out, logical, flags, piece, n);
+		flags = DATA_FLAG_CONTINUES;
+		logical += n;
+		len -= n;
+	}
+}

@@ -1,0 +1,124 @@
+/*
+ * bimg-scan: read a btrfs filesystem read-only and write the record stream.
+ *
+ * The pieces, in the order main() uses them:
+ *   devices.c     open the devices, pick the superblock, warn if mounted
+ *   chunks.c      chunk map from the system chunk array, then the chunk tree
+ *   blockio.c     logical reads: tree blocks (all copies tried) and data
+ *   cursor.c      a bounded path through one tree, in key order
+ *   offer.c       what is offered becomes records (tree blocks scrubbed)
+ *   scrub.c       what the reference changes in each tree block
+ *   extent_mode.c tree blocks from the extent tree (default)
+ *   walk.c        tree blocks by walking the trees (-w), and the log tree
+ *   seen.c        the set of blocks the walk has offered
+ *   space_cache.c the v1 free space cache extents
+ */
+#ifndef BIMG_SCAN_H
+#define BIMG_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btrfs.h"
+#include "chunk.h"
+#include "stream.h"
+#include "super.h"
+#include "tree.h"
+
+struct scan_device {
+	const char *path;
+	int fd;
+	uint64_t devid;
+	uint64_t size;
+};
+
+struct scan_fs {
+	const char *name; /* the first DEVICE argument: names the filesystem in messages */
+	struct scan_device *devices;
+	size_t device_count;
+	struct super_info sb;
+	uint8_t sb_raw[BTRFS_SUPER_SIZE];
+	struct chunk_map map;
+	uint32_t nodesize;
+	struct stream_writer *out;
+};
+
+/* devices.c */
+void devices_open(struct scan_fs *fs, char **paths, size_t count);
+void devices_close(struct scan_fs *fs);
+const struct scan_device *device_by_id(const struct scan_fs *fs, uint64_t devid);
+void warn_if_mounted(const char *path, int fd, const uint8_t fsid[BTRFS_UUID_SIZE]);
+
+/* chunks.c: map the system chunks, then read the chunk tree (emitting CHUNK records). */
+void chunks_load(struct scan_fs *fs);
+
+/* blockio.c */
+/*
+ * Read the tree block at logical into block (nodesize bytes) and check it
+ * (bytenr, fsid, checksum, layout), trying every copy.  expect_level is
+ * the level the pointer implies, or -1.  Dies naming the block when no
+ * copy is good.
+ */
+void read_tree_block(struct scan_fs *fs, uint64_t logical, int expect_level, uint8_t *block);
+/*
+ * Same, but first look in a window of blocks read ahead with one large
+ * read (see blockio_prefetch).
+ */
+void read_tree_block_cached(struct scan_fs *fs, uint64_t logical, uint8_t *block);
+/*
+ * Read ahead the blocks at logicals[0..count) (ascending) that are close
+ * together on disk with as few large reads as possible; returns how many
+ * of them the window now holds (at least 1 when count >= 1, unless the
+ * first cannot be read ahead, in which case 0).
+ */
+size_t blockio_prefetch(struct scan_fs *fs, const uint64_t *logicals, size_t count);
+/* Read len bytes of data at logical (any copy that exists). Dies on failure. */
+void read_logical(struct scan_fs *fs, uint64_t logical, uint8_t *buf, size_t len);
+void blockio_free(void);
+
+/* cursor.c: a path from a root to one leaf; memory: (levels) x nodesize. */
+struct tree_cursor {
+	struct scan_fs *fs;
+	int top; /* level of the root */
+	uint8_t *nodes[BTRFS_MAX_LEVEL];
+	uint32_t slots[BTRFS_MAX_LEVEL];
+	int valid; /* 0 once past the last item */
+};
+void cursor_open(struct tree_cursor *c, struct scan_fs *fs, uint64_t root, int root_level, const char *what);
+void cursor_close(struct tree_cursor *c);
+/* Position at the first item whose key is >= key. */
+void cursor_seek(struct tree_cursor *c, const struct btrfs_key *key);
+/* Current item: leaf, slot (only while c->valid). */
+static inline const uint8_t *cursor_leaf(const struct tree_cursor *c) { return c->nodes[0]; }
+static inline uint32_t cursor_slot(const struct tree_cursor *c) { return c->slots[0]; }
+/* Advance to the next item (crossing leaves). */
+void cursor_next(struct tree_cursor *c);
+/* Move past the current leaf, to the first item of the next one. */
+void cursor_next_leaf(struct tree_cursor *c);
+/* Check a child block read through a pointer: level, generation; dies naming it. */
+void check_child(struct scan_fs *fs, const uint8_t *child, uint64_t bytenr, int expect_level);
+
+/* scrub.c */
+void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type);
+
+/* offer.c */
+void offer_tree_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block);
+void offer_data(struct scan_fs *fs, uint64_t logical, uint64_t len);
+
+/* extent_mode.c, walk.c, space_cache.c */
+void offer_from_extent_tree(struct scan_fs *fs);
+struct seen_set;
+void offer_by_walking(struct scan_fs *fs, struct seen_set *seen);
+void offer_log_tree(struct scan_fs *fs, struct seen_set *seen);
+void offer_space_cache(struct scan_fs *fs);
+
+/* seen.c: open-addressing set of block addresses, 16 bytes per block at most. */
+struct seen_set *seen_new(void);
+/* Add bytenr; returns 1 if it was already there. */
+int seen_test_and_add(struct seen_set *s, uint64_t bytenr);
+void seen_free(struct seen_set *s);
+
+/* The root of a tree from the root tree's ROOT_ITEM (objectid), or dies. */
+void find_tree_root(struct scan_fs *fs, uint64_t objectid, uint64_t *bytenr, int *level);
+
+#endif

@@ -1,0 +1,163 @@
+#include "sink.h"
+#include "info.h"
+#include "msg.h"
+#include "tree.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Distinct owners tracked for --info; more subvolumes than this are lumped together. */
+#define MAX_OWNERS 65536
+
+void sink_init(struct record_sink *s, enum sink_mode mode)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = mode;
+	s->out = stdout;
+	if (mode == SINK_STREAM) {
+		stream_writer_init(&s->writer, STDOUT_FILENO);
+		stream_writer_forward_errors(&s->writer);
+	}
+}
+
+static void list_line(struct record_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void list_line(struct record_sink *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(s->out, fmt, ap);
+	va_end(ap);
+	if (ferror(s->out))
+		die("writing the listing:");
+}
+
+void sink_fs_info(struct record_sink *s, const struct fs_info *fs)
+{
+	char fsid[37];
+
+	s->fs = *fs;
+	s->have_fs = 1;
+	s->records++;
+	if (s->mode == SINK_STREAM) {
+		stream_write_fs_info(&s->writer, fs);
+	} else if (s->mode == SINK_LIST) {
+		uuid_format(fs->fsid, fsid);
+		list_line(s, "FS_INFO     fsid %s nodesize %u sectorsize %u csum %u devices %llu generation %llu content 0x%x\n",
+			  fsid, fs->nodesize, fs->sectorsize, fs->csum_type, (unsigned long long)fs->num_devices,
+			  (unsigned long long)fs->generation, fs->content);
+	}
+}
+
+void sink_superblock(struct record_sink *s, const uint8_t *sb)
+{
+	const char *why = super_parse(sb, &s->super, 0);
+
+	s->have_super = why == NULL;
+	s->records++;
+	if (s->mode == SINK_STREAM)
+		stream_write(&s->writer, REC_SUPERBLOCK, 0, sb, BTRFS_SUPER_SIZE, NULL, 0);
+	else if (s->mode == SINK_LIST)
+		list_line(s, "SUPERBLOCK  %20llu %9u generation %llu\n", (unsigned long long)BTRFS_SUPER_OFFSET,
+			  BTRFS_SUPER_SIZE, (unsigned long long)(s->have_super ? s->super.generation : 0));
+}
+
+void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len)
+{
+	s->records++;
+	s->chunks++;
+	if (s->mode == SINK_STREAM)
+		stream_write(&s->writer, REC_CHUNK, 0, payload, len, NULL, 0);
+	else if (s->mode == SINK_LIST)
+		list_line(s, "CHUNK       %20llu %9zu\n",
+			  (unsigned long long)(len >= KEY_SIZE ? get_le64(payload, KEY_OFFSET) : 0), len);
+}
+
+static void count_owner(struct record_sink *s, uint64_t owner)
+{
+	size_t lo = 0, hi = s->nowners;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->owners[mid].owner < owner)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nowners && s->owners[lo].owner == owner) {
+		s->owners[lo].blocks++;
+		return;
+	}
+	if (s->nowners == MAX_OWNERS) {
+		s->other_owner_blocks++;
+		return;
+	}
+	if (s->nowners == s->owners_cap) {
+		s->owners_cap = s->owners_cap ? s->owners_cap * 2 : 32;
+		s->owners = xrealloc(s->owners, s->owners_cap * sizeof(*s->owners));
+	}
+	memmove(s->owners + lo + 1, s->owners + lo, (s->nowners - lo) * sizeof(*s->owners));
+	s->owners[lo].owner = owner;
+	s->owners[lo].blocks = 1;
+	s->nowners++;
+}
+
+void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block)
+{
+	s->records++;
+	s->tree_blocks++;
+	switch (s->mode) {
+	case SINK_STREAM:
+		stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
+		break;
+	case SINK_LIST:
+		list_line(s, "TREE_BLOCK  %20llu %9u owner %s level %u generation %llu%s\n",
+			  (unsigned long long)logical, s->fs.nodesize, tree_name(tree_block_owner(block)),
+			  tree_block_level(block), (unsigned long long)tree_block_generation(block),
+			  flags & TREE_BLOCK_FLAG_DAMAGED ? " damaged" : "");
+		break;
+	case SINK_INFO:
+		count_owner(s, tree_block_owner(block));
+		break;
+	}
+}
+
+void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len)
+{
+	s->records++;
+	s->data_records++;
+	s->data_bytes += len;
+	if (!(flags & DATA_FLAG_CONTINUES))
+		s->data_extents++;
+	if (s->mode == SINK_STREAM)
+		stream_write_data(&s->writer, logical, flags, bytes, len);
+	else if (s->mode == SINK_LIST)
+		list_line(s, "DATA        %20llu %9zu%s\n", (unsigned long long)logical, len,
+			  flags & DATA_FLAG_CONTINUES ? " continues" : "");
+}
+
+void sink_finish(struct record_sink *s)
+{
+	switch (s->mode) {
+	case SINK_STREAM:
+		stream_write_end(&s->writer);
+		free(s->writer.buf);
+		s->writer.buf = NULL;
+		break;
+	case SINK_LIST:
+		list_line(s, "END         records %llu tree_blocks %llu data_bytes %llu\n",
+			  (unsigned long long)(s->records + 1), (unsigned long long)s->tree_blocks,
+			  (unsigned long long)s->data_bytes);
+		break;
+	case SINK_INFO:
+		info_print(s);
+		break;
+	}
+	if (s->mode != SINK_STREAM && fflush(s->out) != 0)
+		die("writing to standard output:");
+	free(s->owners);
+	s->owners = NULL;
+	s->nowners = s->owners_cap = 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * Where records go: the record stream on stdout (the normal job), a
+ * one-line-per-record listing (--list), or a summary (--info).  Images
+ * and record streams both feed a sink, so --list and --info read either.
+ */
+#ifndef UNPACK_SINK_H
+#define UNPACK_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stream.h"
+#include "super.h"
+
+enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO };
+
+/* How many tree blocks each tree (owner) has; one entry per distinct owner. */
+struct owner_count {
+	uint64_t owner;
+	uint64_t blocks;
+};
+
+/* What the image itself looked like (filled by the image reader). */
+struct image_stats {
+	int is_image; /* 0 when the input was a record stream */
+	int version;
+	uint64_t clusters;
+	uint64_t items;
+	uint64_t stored_bytes;
+	uint64_t inflated_bytes;
+	uint64_t compressed_clusters;
+	uint64_t trailing_bytes; /* partial index block at the end */
+};
+
+struct record_sink {
+	enum sink_mode mode;
+	FILE *out; /* SINK_LIST / SINK_INFO */
+	struct stream_writer writer;
+	struct fs_info fs;
+	int have_fs;
+	struct super_info super;
+	int have_super;
+	uint64_t records;
+	uint64_t chunks;
+	uint64_t tree_blocks;
+	uint64_t data_records;
+	uint64_t data_bytes;
+	uint64_t data_extents; /* DATA records without DATA_FLAG_CONTINUES */
+	uint64_t other_records;
+	/* Sorted by owner; bounded by the number of trees, capped (rest in other_owner_blocks). */
+	struct owner_count *owners;
+	size_t nowners, owners_cap;
+	uint64_t other_owner_blocks;
+	struct image_stats image;
+};
+
+void sink_init(struct record_sink *s, enum sink_mode mode);
+void sink_fs_info(struct record_sink *s, const struct fs_info *fs);
+void sink_superblock(struct record_sink *s, const uint8_t *sb);
+void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len);
+void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block);
+void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len);
+/* END for a stream; the summary for --info. */
+void sink_finish(struct record_sink *s);
+
+#endif

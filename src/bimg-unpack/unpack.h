@@ -1,0 +1,17 @@
+/*
+ * Read a btrfs-image file cluster by cluster and turn its items into
+ * records: FS_INFO and SUPERBLOCK first, then TREE_BLOCK or DATA records
+ * in image order.  Inflation runs on worker threads; output stays in order.
+ */
+#ifndef UNPACK_UNPACK_H
+#define UNPACK_UNPACK_H
+
+#include "input.h"
+#include "sink.h"
+
+void unpack_image(struct input *in, unsigned threads, struct record_sink *sink);
+
+/* Feed the records of a record stream to a sink (for --info / --list). */
+void unpack_stream(struct input *in, struct record_sink *sink);
+
+#endif

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# The record stream's framing, checked through a real reader: streams made
+# by tests/lib/mkstream.py (written from docs/record-stream.md) go into
+# `bimg-unpack --list -`, which reads a record stream on stdin with the
+# shared reader and prints one line per record.
+
+load lib/common
+
+setup() {
+	[[ -x $BIN/bimg-unpack ]] || skip "bin/bimg-unpack is not built"
+	command -v python3 >/dev/null || skip "python3 is missing"
+	MKSTREAM="$ROOT/tests/lib/mkstream.py"
+}
+
+# Run the reader on VARIANT; sets status, output (stderr only) and listing.
+read_variant() {
+	python3 "$MKSTREAM" "$1" >"$BATS_TEST_TMPDIR/s" || return 1
+	run bash -c '"$1" --list - <"$2" 2>"$2.err" >"$2.list"' _ "$BIN/bimg-unpack" "$BATS_TEST_TMPDIR/s"
+	output=$(cat "$BATS_TEST_TMPDIR/s.err")
+	listing=$(cat "$BATS_TEST_TMPDIR/s.list")
+}
+
+# Exit 1 and exactly one line on stderr that matches every given pattern.
+fails_with() {
+	local pattern
+	[[ $status -eq 1 ]] || { echo "status $status, expected 1: $output"; return 1; }
+	[[ $(printf '%s\n' "$output" | wc -l) -eq 1 && -n $output ]] || { echo "expected one line: $output"; return 1; }
+	for pattern in "$@"; do
+		[[ $output =~ $pattern ]] || { echo "'$output' does not match '$pattern'"; return 1; }
+	done
+}
+
+@test "mkstream's crc32c is the standard CRC-32C" {
+	run python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mkstream; print("%08x" % mkstream.crc32c(b"123456789"))' "$ROOT/tests/lib"
+	[[ $output == e3069283 ]]
+}
+
+@test "a valid stream is listed, one line per record" {
+	read_variant valid
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	[[ -z $output ]]
+	# FS_INFO SUPERBLOCK CHUNK TREE_BLOCK DATA DATA, plus whatever END/summary lines the lister adds
+	[[ $(grep -c . <<<"$listing") -ge 6 ]]
+	grep -q '^FS_INFO' <<<"$listing"
+	grep -q '^CHUNK' <<<"$listing"
+}
+
+@test "the tiny example stream of docs/record-stream.md is valid" {
+	read_variant tiny
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+}
+
+@test "bad magic: exit 1, one line" {
+	read_variant bad-magic
+	# bimg-unpack sniffs the magic: without it the input is taken for an image
+	fails_with 'magic'
+	if [[ -x $BIN/bimg-pack ]]; then
+		python3 "$MKSTREAM" bad-magic >"$BATS_TEST_TMPDIR/bad"
+		run bash -c '"$1" -o - <"$2" 2>&1 >/dev/null' _ "$BIN/bimg-pack" "$BATS_TEST_TMPDIR/bad"
+		fails_with 'bad magic' 'not a bimg record stream'
+	fi
+}
+
+@test "unknown major version: exit 1, one line naming the version" {
+	read_variant major-2
+	fails_with 'unsupported stream version 2\.0'
+}
+
+@test "a newer minor version and unknown compat flags are accepted" {
+	read_variant minor-9
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	read_variant compat-flag
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+}
+
+@test "unknown incompat flags: exit 1" {
+	read_variant incompat-flag
+	fails_with 'incompatible feature flags 0x80'
+}
+
+@test "stream header crc: exit 1, one line" {
+	read_variant header-crc
+	fails_with 'stream header crc32c mismatch'
+}
+
+@test "truncated stream header and empty input: exit 1, one line" {
+	read_variant short-header
+	fails_with 'truncated stream header'
+	read_variant empty
+	fails_with 'standard input'
+}
+
+@test "record crc: exit 1, one line naming record 3" {
+	read_variant record-crc
+	fails_with 'record 3: crc32c mismatch'
+}
+
+@test "sequence gap: exit 1, one line naming record 2" {
+	read_variant seq-gap
+	fails_with 'record 2 out of sequence \(header says 3\)'
+}
+
+@test "oversize length: exit 1 before reading the payload, naming record 4" {
+	read_variant oversize
+	fails_with 'record 4: payload length 16777217 exceeds the maximum 16777216'
+}
+
+@test "truncated payload: exit 1, one line naming the record" {
+	read_variant truncated
+	fails_with 'truncated in the payload of record 5'
+}
+
+@test "no END record: exit 1, one line naming the missing record" {
+	read_variant no-end
+	fails_with 'truncated: expected record 6, got end of input'
+}
+
+@test "junk after END: exit 1, one line naming the END record" {
+	read_variant junk-after-end
+	fails_with 'junk after the END record' 'record 6'
+}
+
+@test "END with wrong counts: exit 1, one line naming the END record" {
+	read_variant end-records
+	fails_with 'record 6: END counts 5 records, stream had 6'
+	read_variant end-tree-blocks
+	fails_with 'record 6: END counts 2 tree blocks, stream had 1'
+	read_variant end-data-bytes
+	fails_with 'record 6: END counts 4001 data bytes, stream had 4000'
+}
+
+@test "unknown record type: exit 1 unless flagged OPTIONAL" {
+	read_variant unknown-type
+	fails_with 'record 6: unknown record type 9'
+	read_variant unknown-optional
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+}
+
+@test "an upstream ERROR record ends the reader quietly with status 1" {
+	read_variant error-record
+	[[ $status -eq 1 ]]
+	[[ -z $output ]] || { echo "expected no message: $output"; false; }
+}

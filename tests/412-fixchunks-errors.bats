@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# bimg-fixchunks on bad input and in its other modes: damaged tree blocks,
+# misclassified blocks, interrupted streams (P21), protected targets, -o,
+# and the command line.
+
+load lib/common
+load lib/fixchunks
+
+setup() {
+	fx_setup
+	IMG=$(fx_ref_image default 0)
+	S="$BATS_TEST_TMPDIR/s"
+	T="$BATS_TEST_TMPDIR/t"
+}
+
+teardown() {
+	loop_cleanup
+}
+
+# No valid primary superblock on TARGET: dump-super fails or shows no btrfs magic.
+no_valid_superblock() {
+	run btrfs inspect-internal dump-super "$1"
+	if [[ $status -eq 0 && $output =~ _BHRfS_M\ \[match\] && ! $output =~ csum.*\[DON.T\ MATCH\] ]]; then
+		echo "$1 still has a valid superblock"
+		return 1
+	fi
+}
+
+@test "a damaged tree block: exit 1 naming its address" {
+	fx_stream "$IMG" --damage 5 >"$S" 2>"$BATS_TEST_TMPDIR/damaged"
+	bytenr=$(awk '{print $NF}' "$BATS_TEST_TMPDIR/damaged")
+	[[ -n $bytenr ]]
+	run fx_restore "$S" "$T"
+	[[ $status -eq 1 ]]
+	[[ $output == "bimg-fixchunks: tree block $bytenr: crc32c checksum mismatch" ]] || { echo "$output"; return 1; }
+	no_valid_superblock "$T"
+}
+
+@test "--ignore-bad-blocks: a damaged tree block is written as it is and counted" {
+	fx_stream "$IMG" --damage 5 >"$S" 2>/dev/null
+	run fx_restore "$S" "$T" --ignore-bad-blocks
+	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
+	[[ $output == "bimg-fixchunks: 1 damaged tree blocks written as they were" ]] || { echo "$output"; return 1; }
+	btrfs inspect-internal dump-super "$T" | grep -q 'csum.*\[match\]'
+}
+
+@test "a tree block sent as DATA into a metadata chunk: exit 1 naming its address" {
+	fx_stream "$IMG" --as-data 3 >"$S" 2>"$BATS_TEST_TMPDIR/moved"
+	bytenr=$(awk '{print $4}' "$BATS_TEST_TMPDIR/moved")
+	run fx_restore "$S" "$T"
+	[[ $status -eq 1 ]]
+	[[ $output =~ ^bimg-fixchunks:\ data\ at\ $bytenr:\ .*metadata\ chunk ]] || { echo "$output"; return 1; }
+}
+
+@test "an interrupted stream: exit 1 and the target (a previous good restore) has no valid superblock" {
+	fx_stream "$IMG" >"$S"
+	fx_restore "$S" "$T"
+	btrfs inspect-internal dump-super "$T" >/dev/null
+	for cut in 100 5000 $(($(stat -c %s "$S") / 2)) $(($(stat -c %s "$S") - 10)); do
+		head -c "$cut" "$S" >"$BATS_TEST_TMPDIR/cut"
+		run fx_restore "$BATS_TEST_TMPDIR/cut" "$T"
+		[[ $status -eq 1 ]] || { echo "cut at $cut: status $status"; return 1; }
+		[[ $output =~ ^bimg-fixchunks:\ reading\ stream.*truncated ]] || { echo "$output"; return 1; }
+		no_valid_superblock "$T"
+	done
+}
+
+@test "an interrupted stream onto a block device: the old primary superblock is gone" {
+	need_loop_mount
+	fx_stream "$IMG" >"$S"
+	truncate -s 300M "$BATS_TEST_TMPDIR/dev"
+	dev=$(losetup --find --show "$BATS_TEST_TMPDIR/dev")
+	LOOP_DEVS+=("$dev")
+	fx_restore "$S" "$dev"
+	btrfs inspect-internal dump-super "$dev" >/dev/null
+	head -c 300000 "$S" >"$BATS_TEST_TMPDIR/cut"
+	run fx_restore "$BATS_TEST_TMPDIR/cut" "$dev"
+	[[ $status -eq 1 ]]
+	no_valid_superblock "$dev"
+}
+
+@test "a mounted block device is refused and left alone" {
+	need_loop_mount
+	fx_stream "$IMG" >"$S"
+	fx_restore "$S" "$T"
+	loop_mount_ro "$T" "$BATS_TEST_TMPDIR/mnt"
+	run fx_restore "$S" "$LOOPDEV"
+	[[ $status -eq 1 ]]
+	[[ $output == "bimg-fixchunks: $LOOPDEV: refusing to restore: the device is mounted" ]] || { echo "$output"; return 1; }
+	ls "$BATS_TEST_TMPDIR/mnt" >/dev/null
+}
+
+@test "a multi-device source is refused for now" {
+	fx_stream "$IMG" --num-devices 2 >"$S"
+	run fx_restore "$S" "$T"
+	[[ $status -eq 1 ]]
+	[[ $output =~ multi-device\ restore\ is\ not\ supported\ yet ]] || { echo "$output"; return 1; }
+}
+
+@test "-o: every item at its logical address; same bytes as the reference's -o (which then fails)" {
+	fx_stream "$IMG" >"$S"
+	run btrfs-image -r -o -t 1 "$IMG" "$BATS_TEST_TMPDIR/ref"
+	[[ $status -eq 1 ]] # the reference rejects its own fake chunk (metadump.md 4.10)
+	fx_restore "$S" "$T" -o
+	fx_cmp "$BATS_TEST_TMPDIR/ref" "$T"
+	run btrfs inspect-internal dump-super -f "$T"
+	[[ $output =~ flags[[:space:]]+0x200000001 ]] || { echo "$output" | grep flags; return 1; }
+	[[ $output =~ sys_array_size[[:space:]]+97 ]]
+}
+
+@test "command line: --help, --version, usage errors, unusable targets" {
+	run "$BIN/bimg-fixchunks" --help
+	[[ $status -eq 0 && ${lines[0]} =~ ^usage:\ bimg-fixchunks ]]
+	run "$BIN/bimg-fixchunks" --version
+	[[ $status -eq 0 && $output =~ ^bimg-fixchunks\ \(bimg\)\ [0-9] ]]
+	run "$BIN/bimg-fixchunks"
+	[[ $status -eq 1 && $output =~ usage: ]]
+	run "$BIN/bimg-fixchunks" a b
+	[[ $status -eq 1 && $output =~ usage: ]]
+	run "$BIN/bimg-fixchunks" --bogus t
+	[[ $status -eq 1 ]]
+	fx_stream "$IMG" >"$S"
+	run fx_restore "$S" "$BATS_TEST_TMPDIR"
+	[[ $status -eq 1 && $output == "bimg-fixchunks: $BATS_TEST_TMPDIR: not a regular file or a block device" ]] || { echo "$output"; return 1; }
+	run fx_restore "$S" /nonexistent/dir/t
+	[[ $status -eq 1 && $output =~ ^bimg-fixchunks:\ /nonexistent/dir/t:\ cannot\ create:\ No\ such ]] || { echo "$output"; return 1; }
+	run bash -c "printf 'this is not a record stream, not at all' | '$BIN/bimg-fixchunks' '$T'"
+	[[ $status -eq 1 && $output =~ bad\ magic ]] || { echo "$output"; return 1; }
+}

@@ -1,0 +1,105 @@
+/*
+ * Fuzz the tree block layout check and everything that walks a block once
+ * the check passed: leaf items, node pointers, and the name-carrying items
+ * (DIR_ITEM / DIR_INDEX / XATTR_ITEM, INODE_REF, INODE_EXTREF, ROOT_REF)
+ * that -w and sanitize walk.  The input is one block; its nodesize is the
+ * largest valid one that fits (short inputs are zero-padded to 4096).
+ *
+ * The contract under test: after TREE_CHECK_LAYOUT passes, leaf_item never
+ * fails and every item's data lies inside the block; bimg-scan's
+ * scrub_tree_block then keeps the layout valid and leaves a correct
+ * checksum (of the type named by the byte after the block, if any).
+ */
+#include "fuzz_common.h"
+#include "scan.h"
+#include "tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Touch every name byte so ASan sees any read past the item. */
+static volatile uint8_t name_sink;
+
+/* Walk packed name records the way a name scrubber must: every length checked. */
+static void walk_names(const uint8_t *block, uint8_t type, uint32_t off, uint32_t size)
+{
+	const uint8_t *p = block + off;
+	uint32_t pos = 0;
+
+	while (pos < size) {
+		uint32_t header, name_len, extra = 0, i;
+
+		switch (type) {
+		case BTRFS_DIR_ITEM_KEY:
+		case BTRFS_DIR_INDEX_KEY:
+		case BTRFS_XATTR_ITEM_KEY:
+			header = DIR_ITEM_HEADER;
+			if (size - pos < header)
+				return;
+			name_len = get_le16(p, pos + DIR_ITEM_NAME_LEN);
+			extra = get_le16(p, pos + DIR_ITEM_DATA_LEN);
+			break;
+		case BTRFS_INODE_REF_KEY:
+			header = INODE_REF_HEADER;
+			if (size - pos < header)
+				return;
+			name_len = get_le16(p, pos + INODE_REF_NAME_LEN);
+			break;
+		case BTRFS_INODE_EXTREF_KEY:
+			header = INODE_EXTREF_HEADER;
+			if (size - pos < header)
+				return;
+			name_len = get_le16(p, pos + INODE_EXTREF_NAME_LEN);
+			break;
+		case BTRFS_ROOT_REF_KEY:
+		case BTRFS_ROOT_BACKREF_KEY:
+			header = ROOT_REF_HEADER;
+			if (size - pos < header)
+				return;
+			name_len = get_le16(p, pos + ROOT_REF_NAME_LEN);
+			break;
+		default:
+			return;
+		}
+		if ((uint64_t)header + name_len + extra > size - pos)
+			return;
+		for (i = 0; i < name_len + extra; i++)
+			name_sink ^= p[pos + header + i];
+		pos += header + name_len + extra;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint32_t nodesize = fuzz_nodesize_for(size < 4096 ? 4096 : size);
+	uint8_t *block = calloc(1, nodesize);
+	uint32_t slot, nritems;
+
+	fuzz_setup();
+	memcpy(block, data, size < nodesize ? size : nodesize);
+	if (tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL) {
+		nritems = tree_block_nritems(block);
+		for (slot = 0; slot < nritems; slot++) {
+			struct btrfs_key key;
+			uint32_t off, len;
+			uint64_t blockptr, generation;
+
+			if (tree_block_level(block) > 0) {
+				node_ptr(block, slot, &key, &blockptr, &generation);
+				continue;
+			}
+			if (leaf_item(block, nodesize, slot, &key, &off, &len) < 0)
+				__builtin_trap(); /* the layout check promised every item is in bounds */
+			walk_names(block, key.type, off, len);
+		}
+	}
+	if (tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL) {
+		unsigned csum_type = size > nodesize ? data[nodesize] & 3 : 0;
+
+		scrub_tree_block(block, nodesize, csum_type);
+		if (tree_block_check(block, nodesize, 0, NULL, csum_type, TREE_CHECK_LAYOUT | TREE_CHECK_CSUM))
+			__builtin_trap(); /* scrubbing broke the block it was given */
+	}
+	free(block);
+	return 0;
+}
