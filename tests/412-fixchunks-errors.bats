@@ -44,6 +44,18 @@ no_valid_superblock() {
 	btrfs inspect-internal dump-super "$T" | grep -q 'csum.*\[match\]'
 }
 
+@test "--ignore-bad-blocks: a damaged chunk root still fails, naming it, and leaves no superblock" {
+	chunk_root=$(btrfs inspect-internal dump-super "$(corpus_img default)" | awk '$1 == "chunk_root" {print $2}')
+	# The chunk tree of a fresh filesystem is the first tree block in a reference image.
+	fx_stream "$IMG" --damage 0 >"$S" 2>"$BATS_TEST_TMPDIR/damaged"
+	[[ $(awk '{print $NF}' "$BATS_TEST_TMPDIR/damaged") == "$chunk_root" ]] || skip "block 0 is not the chunk root here"
+	run fx_restore "$S" "$T" --ignore-bad-blocks
+	[[ $status -eq 1 ]]
+	[[ $output == "bimg-fixchunks: $T: incomplete restore: chunk tree block $chunk_root is missing from the stream or damaged" ]] ||
+		{ echo "$output"; return 1; }
+	no_valid_superblock "$T"
+}
+
 @test "a tree block sent as DATA into a metadata chunk: exit 1 naming its address" {
 	fx_stream "$IMG" --as-data 3 >"$S" 2>"$BATS_TEST_TMPDIR/moved"
 	bytenr=$(awk '{print $4}' "$BATS_TEST_TMPDIR/moved")

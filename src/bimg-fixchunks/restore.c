@@ -215,9 +215,6 @@ static void on_data(struct restore_state *st, const struct record *rec)
 /* What the reference's final open of the target would need (metadump.md 4.9). */
 static void check_complete(struct restore_state *st)
 {
-	if (!st->opt->old_restore && !st->map.complete)
-		die("%s: incomplete restore: chunk tree block %" PRIu64 " is not in the stream", st->t->path,
-		    restore_map_first_missing(&st->map));
 	if (!st->wrote_chunk_root)
 		die("%s: incomplete restore: the chunk tree root (block %" PRIu64 ") was not written", st->t->path,
 		    st->sbi.chunk_root);
@@ -270,6 +267,9 @@ void restore(int in_fd, const char *in_name, struct target *t, const struct opti
 		}
 	}
 
+	if (!opt->old_restore && !st.map.complete)
+		die("%s: incomplete restore: chunk tree block %" PRIu64 " is missing from the stream or damaged",
+		    t->path, restore_map_first_missing(&st.map));
 	/* Whatever is still held has no chunk: the reference writes it at its logical address too. */
 	holdback_drain(&st.held, place, &st);
 	if (st.unmapped_items > UNMAPPED_WARNINGS)

@@ -1,6 +1,10 @@
 /*
  * Default mode: every tree block recorded in the extent tree, in ascending
- * logical order (metadump.md 2.3).  The extent tree is read one leaf at a
+ * logical order (metadump.md 2.3); with -d every data extent too, between
+ * them in the same order.  The extent tree holds each data extent exactly
+ * once however many files (reflinks, snapshots) refer to it, whatever its
+ * kind (regular, preallocated, compressed: the bytes as stored), so
+ * nothing else is needed to take each extent once.  The extent tree is read one leaf at a
  * time; the tree blocks a leaf names are then read with a few large reads
  * (they are usually packed together) and offered in order.
  */
@@ -14,7 +18,7 @@
 struct extent_offer {
 	uint64_t logical;
 	uint64_t len;
-	int is_data; /* only with a data dump (-d), which is not implemented yet */
+	int is_data; /* a data extent (only with -d) */
 };
 
 /*
@@ -60,6 +64,8 @@ static size_t leaf_offers(struct scan_fs *fs, const uint8_t *leaf, uint32_t firs
 				    fs->name, (unsigned long long)tree_block_bytenr(leaf),
 				    (unsigned long long)key.objectid, (unsigned long long)length, fs->nodesize);
 			offers[count++] = (struct extent_offer){ key.objectid, length, 0 };
+		} else if (fs->dump_data && (flags & BTRFS_EXTENT_FLAG_DATA)) {
+			offers[count++] = (struct extent_offer){ key.objectid, length, 1 };
 		}
 		*cursor = key.objectid + length;
 	}

@@ -1,11 +1,12 @@
 /*
- * bimg-scan [-w] DEVICE...
+ * bimg-scan [-w | -d] DEVICE...
  *
  * Read a btrfs filesystem (never writing to it) and write its metadata to
  * standard output as a bimg record stream, in exactly the order in which
  * btrfs-image offers it: the superblock, the chunks, the tree blocks
  * (extent-tree order, or tree-walk order with -w), the log trees, and the
- * v1 free space cache.  See bimg-scan(1).
+ * v1 free space cache.  With -d every data extent as well, in logical
+ * order among the tree blocks.  See bimg-scan(1).
  */
 #include "scan.h"
 #include "csum.h"
@@ -21,11 +22,13 @@
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"Usage: %s [-w] DEVICE...\n"
+		"Usage: %s [-w | -d] DEVICE...\n"
 		"Read a btrfs filesystem read-only and write its metadata as a bimg record stream\n"
 		"to standard output (for bimg-sanitize or bimg-pack).\n"
 		"\n"
 		"  -w, --walk     find tree blocks by walking the trees instead of the extent tree\n"
+		"  -d, --data     also dump every data extent, and keep inline file data (image\n"
+		"                 format 1); conflicts with -w\n"
 		"      --help     print this help and exit\n"
 		"      --version  print the version and exit\n"
 		"\n"
@@ -38,6 +41,7 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "walk", no_argument, NULL, 'w' },
+		{ "data", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -49,10 +53,13 @@ int main(int argc, char **argv)
 	int walk = 0, opt;
 
 	msg_init(argv[0]);
-	while ((opt = getopt_long(argc, argv, "w", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "wd", options, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			walk = 1;
+			break;
+		case 'd':
+			fs.dump_data = 1;
 			break;
 		case 'H':
 			usage(stdout);
@@ -64,6 +71,12 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 1;
 		}
+	}
+	if (walk && fs.dump_data) {
+		/* The walk finds no data extents: data comes from the extent tree. */
+		fprintf(stderr, "%s: -d conflicts with -w option\n", progname);
+		usage(stderr);
+		return 1;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "%s: no device given\n", progname);
@@ -86,7 +99,7 @@ int main(int argc, char **argv)
 	info.nodesize = fs.sb.nodesize;
 	info.sectorsize = fs.sb.sectorsize;
 	info.csum_type = (uint16_t)fs.sb.csum_type;
-	info.content = walk ? CONTENT_WALKED : 0;
+	info.content = (walk ? CONTENT_WALKED : 0) | (fs.dump_data ? CONTENT_DATA : 0);
 	info.num_devices = fs.sb.num_devices;
 	info.generation = fs.sb.generation;
 	stream_write_fs_info(&out, &info);
@@ -101,7 +114,9 @@ int main(int argc, char **argv)
 	else
 		offer_from_extent_tree(&fs);
 	offer_log_tree(&fs, seen);
-	offer_space_cache(&fs);
+	/* With -d the cache extents went out with the other data extents. */
+	if (!fs.dump_data)
+		offer_space_cache(&fs);
 	stream_write_end(&out);
 
 	seen_free(seen);

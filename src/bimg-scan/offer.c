@@ -20,7 +20,7 @@ void offer_tree_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block
 	if (!copy)
 		copy = xmalloc(BTRFS_MAX_NODESIZE);
 	memcpy(copy, block, fs->nodesize);
-	scrub_tree_block(copy, fs->nodesize, fs->sb.csum_type);
+	scrub_tree_block(copy, fs->nodesize, fs->sb.csum_type, fs->dump_data);
 	stream_write_tree_block(fs->out, logical, 0, copy, fs->nodesize);
 }
 

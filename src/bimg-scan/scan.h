@@ -8,7 +8,7 @@
  *   cursor.c      a bounded path through one tree, in key order
  *   offer.c       what is offered becomes records (tree blocks scrubbed)
  *   scrub.c       what the reference changes in each tree block
- *   extent_mode.c tree blocks from the extent tree (default)
+ *   extent_mode.c tree blocks (and, with -d, data extents) from the extent tree
  *   walk.c        tree blocks by walking the trees (-w), and the log tree
  *   seen.c        the set of blocks the walk has offered
  *   space_cache.c the v1 free space cache extents
@@ -40,6 +40,7 @@ struct scan_fs {
 	uint8_t sb_raw[BTRFS_SUPER_SIZE];
 	struct chunk_map map;
 	uint32_t nodesize;
+	int dump_data; /* -d: data extents offered too, inline file data kept */
 	struct stream_writer *out;
 };
 
@@ -98,8 +99,8 @@ void cursor_next_leaf(struct tree_cursor *c);
 /* Check a child block read through a pointer: level, generation; dies naming it. */
 void check_child(struct scan_fs *fs, const uint8_t *child, uint64_t bytenr, int expect_level);
 
-/* scrub.c */
-void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type);
+/* scrub.c: keep_inline leaves inline file data as it is (-d). */
+void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type, int keep_inline);
 
 /* offer.c */
 void offer_tree_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block);

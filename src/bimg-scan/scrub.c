@@ -3,6 +3,10 @@
  * 2.8): unused space and inline file data are zeroed, as are items of the
  * obsolete type 120, and the checksum is recomputed.
  *
+ * A data dump (-d) keeps inline file data: the point of -d is a restored
+ * filesystem whose files read back, and small files live inline.  (The
+ * reference's experimental -d zeroes it all the same.)
+ *
  * The reference always writes a CRC-32C into bytes 0..3; we write the
  * filesystem's own checksum (identical for crc32c filesystems, and for the
  * others the only way the blocks verify).  Bytes past the digest keep their
@@ -19,7 +23,7 @@
 
 #include <string.h>
 
-static void scrub_leaf_items(uint8_t *leaf, uint32_t nodesize, uint32_t nritems)
+static void scrub_leaf_items(uint8_t *leaf, uint32_t nodesize, uint32_t nritems, int keep_inline)
 {
 	uint32_t slot;
 
@@ -33,7 +37,7 @@ static void scrub_leaf_items(uint8_t *leaf, uint32_t nodesize, uint32_t nritems)
 			memset(leaf + off, 0, size);
 			continue;
 		}
-		if (key.type != BTRFS_EXTENT_DATA_KEY || size <= FILE_EXTENT_TYPE)
+		if (keep_inline || key.type != BTRFS_EXTENT_DATA_KEY || size <= FILE_EXTENT_TYPE)
 			continue;
 		if (get_le8(leaf, off + FILE_EXTENT_TYPE) != BTRFS_FILE_EXTENT_INLINE)
 			continue;
@@ -42,7 +46,7 @@ static void scrub_leaf_items(uint8_t *leaf, uint32_t nodesize, uint32_t nritems)
 	}
 }
 
-void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type)
+void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type, int keep_inline)
 {
 	uint32_t nritems = tree_block_nritems(block);
 
@@ -54,7 +58,7 @@ void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type)
 
 		if (items_end <= data_start && data_start <= nodesize)
 			memset(block + items_end, 0, data_start - items_end);
-		scrub_leaf_items(block, nodesize, nritems);
+		scrub_leaf_items(block, nodesize, nritems, keep_inline);
 	} else {
 		uint64_t ptrs_end = HDR_SIZE + (uint64_t)KEY_PTR_SIZE * nritems;
 
