@@ -1,0 +1,37 @@
+/*
+ * Sanitizing one tree block in place (metadump.md 3.1, without the
+ * reference's bugs): every name of DIR_ITEM, DIR_INDEX, INODE_REF,
+ * INODE_EXTREF, ROOT_REF and ROOT_BACKREF records goes through the name
+ * map; every XATTR_ITEM value is zeroed; inline file extents are zeroed
+ * (bimg-scan already did, this is a second line of defence for streams
+ * from elsewhere); and a DIR_ITEM/DIR_INDEX transid larger than the leaf's
+ * own generation (impossible: uninitialised bytes that mkfs --rootdir
+ * leaves, observed to hold pieces of names) is set to the leaf's
+ * generation.  Keys, item sizes and offsets never change.
+ *
+ * Every leaf is processed whatever its owner: these item types occur only
+ * in filesystem trees (top level, subvolumes, snapshots, log and
+ * relocation trees) and the root tree (the `default` dir item, root refs).
+ * All record walks are bounded by the item; a record that overruns its
+ * item ends the walk of that item and is counted as malformed.
+ */
+#ifndef BIMG_SANITIZE_LEAF_H
+#define BIMG_SANITIZE_LEAF_H
+
+#include <stdint.h>
+
+#include "namemap.h"
+
+struct leaf_stats {
+	uint64_t blocks_changed;
+	uint64_t names;	       /* name occurrences replaced */
+	uint64_t xattr_values; /* non-empty xattr values zeroed */
+	uint64_t inline_extents;
+	uint64_t transids;
+	uint64_t malformed;
+};
+
+/* Returns 1 if the block was changed (its checksum is then stale). */
+int sanitize_block(struct name_map *map, uint8_t *block, uint32_t nodesize, struct leaf_stats *stats);
+
+#endif

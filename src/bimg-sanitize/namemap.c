@@ -1,0 +1,256 @@
+#include "namemap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "collide.h"
+#include "btrfs.h"
+#include "msg.h"
+
+#define ARENA_CHUNK (1u << 20)
+#define RANDOM_TRIES 64
+
+struct entry {
+	const uint8_t *orig;
+	const uint8_t *repl;
+	size_t len;
+};
+
+/* Open addressing, linear probing; slot value is entry index + 1, 0 = empty. */
+struct table {
+	uint32_t *slots;
+	uint32_t *tags; /* high bits of the hash, to skip most memcmp */
+	size_t mask;
+};
+
+struct name_map {
+	enum name_mode mode;
+	int keep_short;
+	struct rng rng;
+	uint64_t hash_seed;
+	struct entry *entries;
+	size_t count, capacity;
+	struct table forward, reverse;
+	uint8_t *arena;
+	size_t arena_used, arena_size;
+	struct name_stats stats;
+	uint8_t scratch[65536];
+};
+
+static uint64_t hash_bytes(const struct name_map *m, const uint8_t *p, size_t n)
+{
+	return XXH3_64bits_withSeed(p, n, m->hash_seed);
+}
+
+static void table_init(struct table *t, size_t size)
+{
+	t->slots = xcalloc(size, sizeof(*t->slots));
+	t->tags = xcalloc(size, sizeof(*t->tags));
+	t->mask = size - 1;
+}
+
+static void table_free(struct table *t)
+{
+	free(t->slots);
+	free(t->tags);
+}
+
+/* Slot of the entry whose name (orig or repl per `reverse`) is p[0..n), or of the empty slot to use. */
+static size_t table_find(const struct name_map *m, const struct table *t, int reverse, const uint8_t *p, size_t n,
+			 uint64_t h)
+{
+	size_t i = (size_t)h & t->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
+
+	for (;; i = (i + 1) & t->mask) {
+		const struct entry *e;
+
+		if (!t->slots[i])
+			return i;
+		if (t->tags[i] != tag)
+			continue;
+		e = &m->entries[t->slots[i] - 1];
+		if (e->len == n && memcmp(reverse ? e->repl : e->orig, p, n) == 0)
+			return i;
+	}
+}
+
+static void table_insert(struct name_map *m, struct table *t, int reverse, uint32_t index)
+{
+	const struct entry *e = &m->entries[index];
+	const uint8_t *p = reverse ? e->repl : e->orig;
+	uint64_t h = hash_bytes(m, p, e->len);
+	size_t i = table_find(m, t, reverse, p, e->len, h);
+
+	/* A duplicate replacement (hostile input only) keeps the first owner in the reverse map. */
+	if (t->slots[i])
+		return;
+	t->slots[i] = index + 1;
+	t->tags[i] = (uint32_t)(h >> 32);
+}
+
+static void grow(struct name_map *m)
+{
+	size_t size = (m->forward.mask + 1) * 2;
+
+	table_free(&m->forward);
+	table_free(&m->reverse);
+	table_init(&m->forward, size);
+	table_init(&m->reverse, size);
+	for (size_t i = 0; i < m->count; i++) {
+		table_insert(m, &m->forward, 0, (uint32_t)i);
+		table_insert(m, &m->reverse, 1, (uint32_t)i);
+	}
+}
+
+static uint8_t *arena_alloc(struct name_map *m, size_t n)
+{
+	if (m->arena_size - m->arena_used < n) {
+		/* Old chunks stay allocated (entries point into them) and are freed at exit. */
+		m->arena_size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		m->arena = xmalloc(m->arena_size);
+		m->arena_used = 0;
+	}
+	m->arena_used += n;
+	return m->arena + m->arena_used - n;
+}
+
+struct name_map *name_map_new(enum name_mode mode, int keep_short, uint64_t seed)
+{
+	struct name_map *m = xcalloc(1, sizeof(*m));
+
+	m->mode = mode;
+	m->keep_short = keep_short;
+	rng_seed(&m->rng, seed);
+	m->hash_seed = rng_next(&m->rng);
+	table_init(&m->forward, 1024);
+	table_init(&m->reverse, 1024);
+	if (mode == NAMES_SAME_HASH)
+		collide_init();
+	return m;
+}
+
+void name_map_free(struct name_map *m)
+{
+	/* Arena chunks are not tracked individually; the process exits right after. */
+	table_free(&m->forward);
+	table_free(&m->reverse);
+	free(m->entries);
+	free(m);
+}
+
+struct taken_ctx {
+	const struct name_map *m;
+	const uint8_t *orig;
+};
+
+/* A candidate is taken if it is the original or already some name's replacement. */
+static int candidate_taken(void *ctx, const uint8_t *c, size_t n)
+{
+	const struct taken_ctx *t = ctx;
+	const struct name_map *m = t->m;
+
+	if (memcmp(c, t->orig, n) == 0)
+		return 1;
+	return m->reverse.slots[table_find(m, &m->reverse, 1, c, n, hash_bytes(m, c, n))] != 0;
+}
+
+/* Any byte but NUL and '/': enough values for every distinct 1- or 2-byte name of a valid filesystem. */
+static void any_name_bytes(struct name_map *m, uint8_t *out, size_t n, uint64_t index, int sequential)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = sequential ? (uint32_t)(index % 254) : rng_below(&m->rng, 254);
+		out[i] = (uint8_t)(v + 1 + (v + 1 >= '/'));
+		index /= 254;
+	}
+}
+
+/* Random printable bytes; wider alphabets only when the printable names of this length run out. */
+static void make_random(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
+{
+	struct taken_ctx ctx = { m, name };
+	uint64_t space = 1;
+
+	for (int i = 0; i < RANDOM_TRIES; i++) {
+		random_printable(&m->rng, out, n);
+		if (!candidate_taken(&ctx, out, n))
+			return;
+	}
+	m->stats.non_printable++;
+	for (int i = 0; i < RANDOM_TRIES; i++) {
+		any_name_bytes(m, out, n, 0, 0);
+		if (!candidate_taken(&ctx, out, n))
+			return;
+	}
+	for (size_t i = 0; i < n && space < (1u << 20); i++)
+		space *= 254;
+	for (uint64_t k = 0; k < space && space <= (1u << 20); k++) {
+		any_name_bytes(m, out, n, k, 1);
+		if (!candidate_taken(&ctx, out, n))
+			return;
+	}
+	m->stats.not_injective++;
+}
+
+static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
+{
+	struct taken_ctx ctx = { m, name };
+
+	if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.')) {
+		memcpy(out, name, n);
+		return;
+	}
+	if (m->mode == NAMES_SAME_HASH) {
+		if (n < COLLIDE_MIN_LEN && m->keep_short) {
+			memcpy(out, name, n);
+			m->stats.kept_short++;
+			return;
+		}
+		if (n <= BTRFS_NAME_MAX &&
+		    collide_name(&m->rng, name_hash(name, n), n, out, candidate_taken, &ctx))
+			return;
+		m->stats.hash_lost++;
+	}
+	make_random(m, name, n, out);
+}
+
+const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n)
+{
+	uint64_t h = hash_bytes(m, name, n);
+	size_t slot = table_find(m, &m->forward, 0, name, n, h);
+	struct entry *e;
+	uint8_t *bytes;
+
+	if (m->forward.slots[slot])
+		return m->entries[m->forward.slots[slot] - 1].repl;
+	if (m->count == UINT32_MAX - 1)
+		die("more than %u distinct names", UINT32_MAX - 1);
+
+	make_replacement(m, name, n, m->scratch);
+	bytes = arena_alloc(m, 2 * n);
+	memcpy(bytes, name, n);
+	memcpy(bytes + n, m->scratch, n);
+	if (m->count == m->capacity) {
+		m->capacity = m->capacity ? 2 * m->capacity : 1024;
+		m->entries = xrealloc(m->entries, m->capacity * sizeof(*m->entries));
+	}
+	e = &m->entries[m->count];
+	e->orig = bytes;
+	e->repl = bytes + n;
+	e->len = n;
+	m->count++;
+	m->stats.distinct++;
+	if (2 * m->count > m->forward.mask + 1) {
+		grow(m);
+	} else {
+		table_insert(m, &m->forward, 0, (uint32_t)(m->count - 1));
+		table_insert(m, &m->reverse, 1, (uint32_t)(m->count - 1));
+	}
+	return e->repl;
+}
+
+const struct name_stats *name_map_stats(const struct name_map *m)
+{
+	return &m->stats;
+}

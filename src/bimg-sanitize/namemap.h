@@ -1,0 +1,50 @@
+/*
+ * The map from original names to replacements.
+ *
+ * One original name gets one replacement everywhere (dir item, dir index,
+ * inode ref, extref, root ref; every tree), and no two originals share a
+ * replacement (a reverse map is checked before a replacement is accepted),
+ * so names that were distinct in a directory stay distinct.  Names are
+ * compared whole: bytes and length.
+ *
+ * This is the one structure of bimg-sanitize that grows: per distinct name
+ * about 64 + 2 * length bytes (an entry, two hash slots at <= 50% load, and
+ * both names in an arena), e.g. 200 000 distinct 20-byte names take about
+ * 21 MB.  Nothing else depends on the filesystem's size.
+ */
+#ifndef BIMG_SANITIZE_NAMEMAP_H
+#define BIMG_SANITIZE_NAMEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+enum name_mode {
+	NAMES_RANDOM,	/* -s: random printable names of the same length */
+	NAMES_SAME_HASH, /* -ss: same length and the same crc32c name hash */
+};
+
+struct name_stats {
+	uint64_t distinct;	 /* distinct names seen */
+	uint64_t hash_lost;	 /* -ss: distinct names whose replacement has another hash */
+	uint64_t kept_short;	 /* -ss --keep-short: distinct names of 1..4 bytes left as they were */
+	uint64_t not_injective; /* replacements shared by two originals (only on hostile input) */
+	uint64_t non_printable; /* replacements that needed bytes outside 0x21..0x7E */
+};
+
+struct name_map;
+
+struct name_map *name_map_new(enum name_mode mode, int keep_short, uint64_t seed);
+void name_map_free(struct name_map *m);
+
+/*
+ * The replacement for name[0..n) (1 <= n <= 65535), made on first sight:
+ * n bytes, valid until name_map_free.  "." and ".." map to themselves
+ * (every subvolume root has a ".." ref; it names nothing).
+ */
+const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n);
+
+const struct name_stats *name_map_stats(const struct name_map *m);
+
+#endif
