@@ -1,0 +1,19 @@
+/* The stream filter: copy every record, sanitizing tree blocks and the superblock label. */
+#ifndef BIMG_SANITIZE_FILTER_H
+#define BIMG_SANITIZE_FILTER_H
+
+#include <stdint.h>
+
+#include "namemap.h"
+
+struct sanitize_options {
+	enum name_mode mode;
+	int keep_short;
+	uint64_t seed;
+	int verbose;
+};
+
+/* Read the stream on in_fd, write it on out_fd; dies on any error. */
+void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * bimg-sanitize: replace the names in a record stream, for images that
+ * are sent to strangers.
+ *
+ *   bimg-scan DEV | bimg-sanitize -s|-ss [--seed N] [--keep-short] | bimg-pack -o IMG
+ *
+ * -s gives every distinct name a random printable name of the same length;
+ * -ss a printable name of the same length and the same crc32c name hash,
+ * so the restored filesystem passes btrfs check and mounts.  Xattr values
+ * and the label are cleared.  See docs/man/bimg-sanitize.1.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "filter.h"
+#include "msg.h"
+#include "rng.h"
+#include "xio.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [-v]\n"
+		     "Replace file, directory and subvolume names in a bimg record stream (standard input\n"
+		     "to standard output), zero xattr values and clear the label.\n"
+		     "\n"
+		     "  -s            random printable names of the same length\n"
+		     "  -ss           printable names of the same length and name hash (btrfs check\n"
+		     "                and mount keep working; names of 1..4 bytes cannot: see --keep-short)\n"
+		     "      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
+		     "      --keep-short  with -ss, keep names of 1..4 bytes so that every directory\n"
+		     "                stays readable (those names are then NOT sanitized)\n"
+		     "  -v, --verbose print counts when done\n"
+		     "      --help    show this help\n"
+		     "      --version show the version\n");
+}
+
+static void bad_usage(const char *what, const char *arg)
+{
+	if (what)
+		fprintf(stderr, "%s: %s%s%s\n", progname, what, arg ? ": " : "", arg ? arg : "");
+	usage(stderr);
+	exit(1);
+}
+
+static uint64_t parse_seed(const char *arg)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!*arg || *arg == '-')
+		bad_usage("--seed: not a number", arg);
+	n = strtoull(arg, &end, 0);
+	if (*end)
+		bad_usage("--seed: not a number", arg);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "keep-short", no_argument, NULL, OPT_KEEP_SHORT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sanitize_options opt = { 0 };
+	int s_count = 0, seeded = 0, c;
+
+	msg_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "sv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			s_count++;
+			break;
+		case 'v':
+			opt.verbose = 1;
+			break;
+		case OPT_SEED:
+			opt.seed = parse_seed(optarg);
+			seeded = 1;
+			break;
+		case OPT_KEEP_SHORT:
+			opt.keep_short = 1;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("bimg-sanitize (bimg) %s\n", BIMG_VERSION);
+			return 0;
+		default:
+			bad_usage(NULL, NULL);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument", argv[optind]);
+	if (s_count == 0 || s_count > 2)
+		bad_usage("give -s (random names) or -ss (names with the same hash)", NULL);
+	if (opt.keep_short && s_count != 2)
+		bad_usage("--keep-short applies to -ss only", NULL);
+	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO))
+		bad_usage("reads and writes a binary stream: use it in a pipe", NULL);
+	opt.mode = s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;
+	if (!seeded)
+		opt.seed = rng_random_seed();
+
+	stdio_setup_pipes();
+	csum_init();
+	sanitize_stream(STDIN_FILENO, STDOUT_FILENO, &opt);
+	return 0;
+}
