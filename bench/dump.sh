@@ -1,4 +1,6 @@
 #!/bin/bash
+# (measure evals its command string: single quotes are deliberate)
+# shellcheck disable=SC2016
 # Benchmark the dump: btrfs-image.sh against the reference btrfs-image on
 # the mkcorpus big-200000 filesystem, for -c0 and -c9 -t2.
 #
@@ -9,8 +11,6 @@
 # fail on a missed goal.
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# (measure evals its command: the single quotes are deliberate)
-# shellcheck disable=SC2016
 
 bench_source
 print_machine

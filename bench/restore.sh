@@ -1,4 +1,6 @@
 #!/bin/bash
+# (measure evals its command string: single quotes are deliberate)
+# shellcheck disable=SC2016
 # Benchmark the restore: btrfs-image.sh -r against the reference
 # btrfs-image -r, on the -c9 image of the mkcorpus big-200000 filesystem,
 # from a file and (ours only: the reference cannot) from a pipe.
@@ -10,8 +12,6 @@
 # reference's -t1 restore (its multi-threaded restore races).
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# (measure evals its command: the single quotes are deliberate)
-# shellcheck disable=SC2016
 
 bench_source
 print_machine

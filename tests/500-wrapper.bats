@@ -109,6 +109,18 @@ cmp_target() { python3 -I -S "$ROOT/tests/lib/cmp-sparse.py" "$1" "$2"; }
 	[[ $ours_err == *"ERROR: data dump (-d) is not supported yet"* ]]
 }
 
+@test "-d when bimg-scan supports it: HEAD's checks, and a format 1 image" {
+	scan_supports_data || skip "bimg-scan does not support -d"
+	run_in_fresh_dir ours "$WRAPPER" -d -w a b
+	[[ $ours_status -eq 1 && $ours_err == "ERROR: -d conflicts with -w option"* ]]
+	run_in_fresh_dir ours "$WRAPPER" -r -d a b
+	[[ $ours_status -eq 1 && $ours_err == "ERROR: using -w, -s, -c, -d options for restore makes no sense"* ]]
+	need_dump
+	img=$(corpus_img default)
+	"$WRAPPER" -d "$img" data.img
+	[[ $(head -c 8 data.img) == _DUmP_v1 ]]
+}
+
 @test "dump with -o: create and restore cannot be used at the same time" {
 	same_as_reference '^ERROR: create and restore cannot be used at the same time' '^usage:' -- -o a b
 }

@@ -52,6 +52,19 @@ static int printable_byte(uint8_t b)
 	return b >= 0x21 && b <= 0x7E && b != '/';
 }
 
+/* The wide alphabet: printable, space, and 0x80..0xFF (no control bytes, NUL, '/' or DEL). */
+static int wide_byte(uint8_t b)
+{
+	return (b >= 0x20 && b <= 0x7E && b != '/') || b >= 0x80;
+}
+
+#define WIDE_COUNT (94 + 128)
+
+static uint8_t wide_symbol(uint64_t i)
+{
+	return i < 94 ? (uint8_t)(0x20 + i + (0x20 + i >= '/')) : (uint8_t)(0x80 + (i - 94));
+}
+
 /*
  * Gaussian elimination on the columns: keep an echelon basis (one vector
  * per leading bit, with the set of columns that sums to it), then express
@@ -141,8 +154,8 @@ void collide_init(void)
 }
 
 /* Names of at least solve_bytes bytes: random candidate, one linear solve. */
-static int collide_linear(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken,
-			  void *ctx)
+static int collide_linear(struct rng *r, uint32_t hash, size_t n, size_t keep, uint8_t *out,
+			  collide_taken_fn taken, void *ctx)
 {
 	size_t fixed = n - solve_bytes;
 
@@ -150,7 +163,7 @@ static int collide_linear(struct rng *r, uint32_t hash, size_t n, uint8_t *out, 
 		uint64_t d, bits = rng_next(r);
 		int ok = 1;
 
-		random_printable(r, out, fixed);
+		random_printable(r, out + keep, fixed - keep);
 		/* Solved bytes start as 0x40 or 0x60 (bit 5 random), free bits clear. */
 		for (size_t j = 0; j < solve_bytes; j++)
 			out[fixed + j] = (uint8_t)(0x40 | ((bits >> j & 1) << 5));
@@ -167,14 +180,14 @@ static int collide_linear(struct rng *r, uint32_t hash, size_t n, uint8_t *out, 
 }
 
 /* Short names: every printable (n-4)-byte prefix in turn, last 4 bytes solved exactly. */
-static int collide_search(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken,
-			  void *ctx)
+static int collide_search(struct rng *r, uint32_t hash, size_t n, size_t keep, uint8_t *out,
+			  collide_taken_fn taken, void *ctx, int wide)
 {
 	size_t prefix = n - 4;
-	uint64_t count = 1, start;
+	uint64_t count = 1, start, symbols = wide ? WIDE_COUNT : PRINTABLE_COUNT;
 
-	for (size_t i = 0; i < prefix; i++)
-		count *= PRINTABLE_COUNT;
+	for (size_t i = keep; i < prefix; i++)
+		count *= symbols;
 	if (count > MAX_SEARCH)
 		count = MAX_SEARCH;
 	start = rng_next(r) % count;
@@ -183,15 +196,15 @@ static int collide_search(struct rng *r, uint32_t hash, size_t n, uint8_t *out, 
 		uint32_t reg, s;
 		int ok = 1;
 
-		for (size_t i = 0; i < prefix; i++) {
-			out[i] = printable[idx % PRINTABLE_COUNT];
-			idx /= PRINTABLE_COUNT;
+		for (size_t i = keep; i < prefix; i++) {
+			out[i] = wide ? wide_symbol(idx % symbols) : printable[idx % symbols];
+			idx /= symbols;
 		}
 		reg = name_hash(out, prefix);
 		s = (uint32_t)gf2_solve(&word_inverse, hash ^ crc32c_raw(reg, zero4, 4));
 		for (size_t j = 0; j < 4; j++) {
 			out[prefix + j] = (uint8_t)(s >> (8 * j));
-			ok &= printable_byte(out[prefix + j]);
+			ok &= wide ? wide_byte(out[prefix + j]) : printable_byte(out[prefix + j]);
 		}
 		if (ok && !taken(ctx, out, n))
 			return 1;
@@ -199,11 +212,25 @@ static int collide_search(struct rng *r, uint32_t hash, size_t n, uint8_t *out, 
 	return 0;
 }
 
-int collide_name(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx)
+int collide_name(struct rng *r, const uint8_t *name, size_t n, size_t keep, uint8_t *out, collide_taken_fn taken,
+		 void *ctx)
 {
-	if (n < COLLIDE_MIN_LEN || n > BTRFS_NAME_MAX)
+	uint32_t hash;
+
+	if (n > BTRFS_NAME_MAX || keep > n || n - keep < COLLIDE_MIN_LEN)
 		return 0;
-	if (n >= solve_bytes)
-		return collide_linear(r, hash, n, out, taken, ctx);
-	return collide_search(r, hash, n, out, taken, ctx);
+	hash = name_hash(name, n);
+	memcpy(out, name, keep);
+	if (n - keep >= solve_bytes)
+		return collide_linear(r, hash, n, keep, out, taken, ctx);
+	return collide_search(r, hash, n, keep, out, taken, ctx, 0);
+}
+
+int collide_name_wide(struct rng *r, const uint8_t *name, size_t n, size_t keep, uint8_t *out,
+		      collide_taken_fn taken, void *ctx)
+{
+	if (n > BTRFS_NAME_MAX || keep > n || n - keep < COLLIDE_MIN_LEN)
+		return 0;
+	memcpy(out, name, keep);
+	return collide_search(r, name_hash(name, n), n, keep, out, taken, ctx, 1);
 }

@@ -41,11 +41,22 @@ void random_printable(struct rng *r, uint8_t *out, size_t n);
 typedef int (*collide_taken_fn)(void *ctx, const uint8_t *candidate, size_t n);
 
 /*
- * Write a printable name of n bytes (n <= 255) with name hash `hash` into
- * out, skipping candidates for which taken() says so.  Returns 1, or 0
- * if none was found: always for n < 5, and for 5- and 6-byte names whose
- * printable collisions are all taken or do not exist.
+ * Write into out a name of n bytes (n <= 255) with the name hash of name,
+ * whose first `keep` bytes are name's (an xattr namespace such as "user.")
+ * and the rest printable, skipping candidates for which taken() says so.
+ * Returns 1, or 0 if none was found: always when n - keep < 5, and for 5-
+ * and 6-byte free parts whose printable collisions are all taken or do not
+ * exist.
  */
-int collide_name(struct rng *r, uint32_t hash, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx);
+int collide_name(struct rng *r, const uint8_t *name, size_t n, size_t keep, uint8_t *out, collide_taken_fn taken,
+		 void *ctx);
+
+/*
+ * The same over a wider alphabet (0x20..0x7E but '/', and 0x80..0xFF), for
+ * the 5-byte names (about one in five) that have no printable collision:
+ * one almost always exists here.  Searches every prefix, so for short names.
+ */
+int collide_name_wide(struct rng *r, const uint8_t *name, size_t n, size_t keep, uint8_t *out,
+		      collide_taken_fn taken, void *ctx);
 
 #endif

@@ -27,7 +27,8 @@ static void clear_label(uint8_t *sb)
 		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
 }
 
-static void report(const struct sanitize_options *opt, const struct name_stats *ns, const struct leaf_stats *ls)
+static void report(const struct sanitize_options *opt, const struct name_stats *ns, const struct name_stats *xs,
+		   const struct leaf_stats *ls)
 {
 	if (ns->hash_lost)
 		warn("%llu distinct names could not keep their name hash (no other printable name of the same "
@@ -35,6 +36,10 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "their DIR_ITEM keys no longer match, so btrfs check reports them and the kernel refuses "
 		     "the leaves that hold them%s",
 		     (unsigned long long)ns->hash_lost, opt->keep_short ? "" : " (--keep-short keeps names under 5 bytes instead)");
+	if (ns->wide_collisions)
+		note("%llu distinct 5-byte names have no printable name with their hash: their replacements "
+		     "keep the hash with a space or bytes 0x80..0xFF",
+		     (unsigned long long)ns->wide_collisions);
 	if (ns->kept_short)
 		warn("%llu distinct names of 1 to 4 bytes were kept as they are (--keep-short)",
 		     (unsigned long long)ns->kept_short);
@@ -51,11 +56,17 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "bounds were not recognised as names",
 		     (unsigned long long)ls->malformed);
 	if (opt->verbose)
+		note("%llu distinct xattr names, %llu kept whole (not user.* or trusted.*, or no replacement with "
+		     "their hash)",
+		     (unsigned long long)xs->distinct, (unsigned long long)xs->kept_xattr);
+	if (opt->verbose)
 		note("%llu distinct names, %llu name occurrences replaced, %llu xattr values and %llu inline "
-		     "extents zeroed, %llu garbage transids reset, %llu tree blocks changed",
+		     "extents zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
+		     "%llu tree blocks changed",
 		     (unsigned long long)ns->distinct, (unsigned long long)ls->names,
 		     (unsigned long long)ls->xattr_values, (unsigned long long)ls->inline_extents,
-		     (unsigned long long)ls->transids, (unsigned long long)ls->blocks_changed);
+		     (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
+		     (unsigned long long)ls->blocks_changed);
 }
 
 void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
@@ -65,7 +76,8 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	struct record rec;
 	struct fs_info info;
 	struct leaf_stats stats = { 0 };
-	struct name_map *map = name_map_new(opt->mode, opt->keep_short, opt->seed);
+	struct name_map *map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
+	struct name_map *xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
 	int have_info = 0;
 	uint8_t block[BTRFS_MAX_NODESIZE];
 	uint8_t sb[BTRFS_SUPER_SIZE];
@@ -105,7 +117,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 			/* A damaged block keeps a bad checksum bad: sanitizing must not make it look sound. */
 			csum_was_ok = !(flags & TREE_BLOCK_FLAG_DAMAGED) ||
 				      csum_block_ok(info.csum_type, block, info.nodesize);
-			if (sanitize_block(map, block, info.nodesize, &stats) && csum_was_ok)
+			if (sanitize_block(map, xattr_map, block, info.nodesize, &stats) && csum_was_ok)
 				csum_block_set(info.csum_type, block, info.nodesize);
 			stream_write_tree_block(&writer, logical, flags, block, info.nodesize);
 			break;
@@ -122,6 +134,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	/* stream_read() returned the END record: carry its damage count on. */
 	writer.damaged = get_le64(rec.payload, END_DAMAGED);
 	stream_write_end(&writer);
-	report(opt, name_map_stats(map), &stats);
+	report(opt, name_map_stats(map), name_map_stats(xattr_map), &stats);
 	name_map_free(map);
+	name_map_free(xattr_map);
 }

@@ -6,20 +6,24 @@
 #include "le.h"
 #include "tree.h"
 
+#define INODE_ITEM_RESERVED 80
+#define INODE_ITEM_RESERVED_SIZE 32
+
 struct leaf_ctx {
 	struct name_map *map;
+	struct name_map *xattr_map;
 	struct leaf_stats *stats;
 	uint64_t generation;
 	int changed;
 };
 
-static void replace_name(struct leaf_ctx *c, uint8_t *name, size_t n)
+static void replace_name(struct leaf_ctx *c, struct name_map *map, uint8_t *name, size_t n)
 {
 	const uint8_t *repl;
 
 	if (n == 0)
 		return;
-	repl = name_map_get(c->map, name, n);
+	repl = name_map_get(map, name, n);
 	c->stats->names++;
 	if (memcmp(repl, name, n) != 0) {
 		memcpy(name, repl, n);
@@ -59,8 +63,9 @@ static void dir_records(struct leaf_ctx *c, uint8_t *item, uint32_t size, uint8_
 		}
 		if (type == BTRFS_XATTR_ITEM_KEY) {
 			zero_bytes(c, rec + DIR_ITEM_HEADER + name_len, data_len, &c->stats->xattr_values);
+			replace_name(c, c->xattr_map, rec + DIR_ITEM_HEADER, name_len);
 		} else {
-			replace_name(c, rec + DIR_ITEM_HEADER, name_len);
+			replace_name(c, c->map, rec + DIR_ITEM_HEADER, name_len);
 			if (get_le64(rec, DIR_ITEM_TRANSID) > c->generation) {
 				put_le64(rec, DIR_ITEM_TRANSID, c->generation);
 				c->stats->transids++;
@@ -88,7 +93,7 @@ static void ref_records(struct leaf_ctx *c, uint8_t *item, uint32_t size, uint32
 			c->stats->malformed++;
 			return;
 		}
-		replace_name(c, item + off + header, name_len);
+		replace_name(c, c->map, item + off + header, name_len);
 		off += header + name_len;
 	}
 }
@@ -100,9 +105,17 @@ static void inline_extent(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 			   &c->stats->inline_extents);
 }
 
-int sanitize_block(struct name_map *map, uint8_t *block, uint32_t nodesize, struct leaf_stats *stats)
+/* The inode item's 32 reserved bytes (offset 80): log tree leaves carry stale bytes there, names included. */
+static void inode_reserved(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 {
-	struct leaf_ctx c = { map, stats, tree_block_generation(block), 0 };
+	if (size >= INODE_ITEM_RESERVED + INODE_ITEM_RESERVED_SIZE)
+		zero_bytes(c, item + INODE_ITEM_RESERVED, INODE_ITEM_RESERVED_SIZE, &c->stats->reserved);
+}
+
+int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
+		   struct leaf_stats *stats)
+{
+	struct leaf_ctx c = { map, xattr_map, stats, tree_block_generation(block), 0 };
 	uint32_t nritems;
 
 	if (tree_block_level(block) != 0)
@@ -137,6 +150,9 @@ int sanitize_block(struct name_map *map, uint8_t *block, uint32_t nodesize, stru
 		case BTRFS_ROOT_REF_KEY:
 		case BTRFS_ROOT_BACKREF_KEY:
 			ref_records(&c, item, size, ROOT_REF_HEADER);
+			break;
+		case BTRFS_INODE_ITEM_KEY:
+			inode_reserved(&c, item, size);
 			break;
 		case BTRFS_EXTENT_DATA_KEY:
 			inline_extent(&c, item, size);

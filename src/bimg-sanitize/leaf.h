@@ -7,7 +7,8 @@
  * from elsewhere); and a DIR_ITEM/DIR_INDEX transid larger than the leaf's
  * own generation (impossible: uninitialised bytes that mkfs --rootdir
  * leaves, observed to hold pieces of names) is set to the leaf's
- * generation.  Keys, item sizes and offsets never change.
+ * generation; and the reserved bytes of inode items, where log tree leaves
+ * were seen to carry stale name bytes, are zeroed.  Keys, item sizes and offsets never change.
  *
  * Every leaf is processed whatever its owner: these item types occur only
  * in filesystem trees (top level, subvolumes, snapshots, log and
@@ -28,10 +29,13 @@ struct leaf_stats {
 	uint64_t xattr_values; /* non-empty xattr values zeroed */
 	uint64_t inline_extents;
 	uint64_t transids;
+	uint64_t reserved; /* inode items whose reserved bytes were not zero */
 	uint64_t malformed;
 };
 
 /* Returns 1 if the block was changed (its checksum is then stale). */
-int sanitize_block(struct name_map *map, uint8_t *block, uint32_t nodesize, struct leaf_stats *stats);
+/* xattr_map: the map for xattr names (see name_map_new). */
+int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
+		   struct leaf_stats *stats);
 
 #endif

@@ -27,6 +27,7 @@ struct table {
 struct name_map {
 	enum name_mode mode;
 	int keep_short;
+	int xattr;
 	struct rng rng;
 	uint64_t hash_seed;
 	struct entry *entries;
@@ -116,10 +117,11 @@ static uint8_t *arena_alloc(struct name_map *m, size_t n)
 	return m->arena + m->arena_used - n;
 }
 
-struct name_map *name_map_new(enum name_mode mode, int keep_short, uint64_t seed)
+struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed)
 {
 	struct name_map *m = xcalloc(1, sizeof(*m));
 
+	m->xattr = xattr;
 	m->mode = mode;
 	m->keep_short = keep_short;
 	rng_seed(&m->rng, seed);
@@ -193,9 +195,49 @@ static void make_random(struct name_map *m, const uint8_t *name, size_t n, uint8
 	m->stats.not_injective++;
 }
 
+/* Length of the namespace an xattr name keeps: user.* and trusted.* names are the owner's; others are
+ * defined by the kernel and LSMs (security.selinux, system.posix_acl_access) and kept whole. */
+static size_t xattr_namespace(const uint8_t *name, size_t n)
+{
+	if (n > 5 && memcmp(name, "user.", 5) == 0)
+		return 5;
+	if (n > 8 && memcmp(name, "trusted.", 8) == 0)
+		return 8;
+	return n;
+}
+
+static void make_xattr_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
+{
+	struct taken_ctx ctx = { m, name };
+	size_t keep = xattr_namespace(name, n);
+
+	memcpy(out, name, n);
+	if (keep == n) {
+		m->stats.kept_xattr++;
+		return;
+	}
+	if (m->mode == NAMES_RANDOM) {
+		for (int i = 0; i < RANDOM_TRIES; i++) {
+			random_printable(&m->rng, out + keep, n - keep);
+			if (!candidate_taken(&ctx, out, n))
+				return;
+		}
+	} else if (collide_name(&m->rng, name, n, keep, out, candidate_taken, &ctx)) {
+		return;
+	}
+	/* An xattr item whose key no longer matched would make the kernel refuse its leaf. */
+	memcpy(out, name, n);
+	m->stats.kept_xattr++;
+}
+
 static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
 {
 	struct taken_ctx ctx = { m, name };
+
+	if (m->xattr) {
+		make_xattr_replacement(m, name, n, out);
+		return;
+	}
 
 	if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.')) {
 		memcpy(out, name, n);
@@ -207,9 +249,12 @@ static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, 
 			m->stats.kept_short++;
 			return;
 		}
-		if (n <= BTRFS_NAME_MAX &&
-		    collide_name(&m->rng, name_hash(name, n), n, out, candidate_taken, &ctx))
+		if (collide_name(&m->rng, name, n, 0, out, candidate_taken, &ctx))
 			return;
+		if (n < 7 && collide_name_wide(&m->rng, name, n, 0, out, candidate_taken, &ctx)) {
+			m->stats.wide_collisions++;
+			return;
+		}
 		m->stats.hash_lost++;
 	}
 	make_random(m, name, n, out);

@@ -28,20 +28,28 @@ enum name_mode {
 struct name_stats {
 	uint64_t distinct;	 /* distinct names seen */
 	uint64_t hash_lost;	 /* -ss: distinct names whose replacement has another hash */
-	uint64_t kept_short;	 /* -ss --keep-short: distinct names of 1..4 bytes left as they were */
+	uint64_t wide_collisions; /* -ss: 5-byte names whose collision needed bytes 0x20 or 0x80..0xFF */
+	uint64_t kept_short;
+	uint64_t kept_xattr;	 /* xattr names kept whole (other namespace, or no same-hash name) */	 /* -ss --keep-short: distinct names of 1..4 bytes left as they were */
 	uint64_t not_injective; /* replacements shared by two originals (only on hostile input) */
 	uint64_t non_printable; /* replacements that needed bytes outside 0x21..0x7E */
 };
 
 struct name_map;
 
-struct name_map *name_map_new(enum name_mode mode, int keep_short, uint64_t seed);
+/*
+ * xattr: a map for xattr names.  Only the part after "user." or "trusted."
+ * is replaced (other namespaces name kernel features); with -ss a part of
+ * fewer than 5 bytes, or one without a same-hash replacement, is kept.
+ */
+struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed);
 void name_map_free(struct name_map *m);
 
 /*
  * The replacement for name[0..n) (1 <= n <= 65535), made on first sight:
  * n bytes, valid until name_map_free.  "." and ".." map to themselves
- * (every subvolume root has a ".." ref; it names nothing).
+ * (every subvolume root has a ".." ref; it names nothing).  For an xattr
+ * map see name_map_new.
  */
 const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n);
 

@@ -88,8 +88,12 @@ static void test_solver(void)
 			orig[i] = (uint8_t)rng_next(&r);
 		if (t % 2)
 			random_printable(&r, orig, n);
-		if (!collide_name(&r, name_hash(orig, n), n, out, is_original, &a)) {
+		if (!collide_name(&r, orig, n, 0, out, is_original, &a)) {
 			CHECK(n < 7, "no collision for a %zu-byte name", n);
+			CHECK(collide_name_wide(&r, orig, n, 0, out, is_original, &a) &&
+				      slow_crc(0xFFFFFFFEu, out, n) == slow_crc(0xFFFFFFFEu, orig, n) &&
+				      memcmp(out, orig, n) && !memchr(out, '/', n) && !memchr(out, 0, n),
+			      "no wide collision for a %zu-byte name", n);
 			tried_short[n]++;
 			continue;
 		}
@@ -105,11 +109,22 @@ static void test_solver(void)
 	CHECK(found_short[5] > tried_short[5] / 2, "too few 5-byte collisions");
 
 	/* A 5-byte name whose only printable collision is itself must fail, not loop. */
+	random_printable(&r, orig, 40);
 	for (size_t n = 1; n < 5; n++)
-		CHECK(!collide_name(&r, 0, n, out, never_taken, NULL), "collision claimed for %zu bytes", n);
-	CHECK(!collide_name(&r, 0x1234, 5, out, always_taken, NULL), "taken candidates returned (5)");
-	CHECK(!collide_name(&r, 0x1234, 6, out, always_taken, NULL), "taken candidates returned (6)");
-	CHECK(!collide_name(&r, 0x1234, 40, out, always_taken, NULL), "taken candidates returned (40)");
+		CHECK(!collide_name(&r, orig, n, 0, out, never_taken, NULL), "collision claimed for %zu bytes", n);
+	CHECK(!collide_name(&r, orig, 5, 0, out, always_taken, NULL), "taken candidates returned (5)");
+	CHECK(!collide_name(&r, orig, 6, 0, out, always_taken, NULL), "taken candidates returned (6)");
+	CHECK(!collide_name(&r, orig, 40, 0, out, always_taken, NULL), "taken candidates returned (40)");
+	CHECK(!collide_name(&r, orig, 9, 5, out, never_taken, NULL), "collision claimed for a 4-byte free part");
+	/* A kept prefix (an xattr namespace) stays, the rest collides. */
+	for (size_t n = 12; n < 40; n++) {
+		struct avoid a = { orig, 0 };
+
+		memcpy(orig, "user.", 5);
+		CHECK(collide_name(&r, orig, n, 5, out, is_original, &a) && memcmp(out, "user.", 5) == 0,
+		      "no collision keeping a prefix (%zu)", n);
+		check_name(orig, out, n);
+	}
 }
 
 /* Exhaustive cross-check for 5-byte names: the solver finds a collision iff one exists. */
@@ -147,7 +162,7 @@ static void test_exhaustive_short(void)
 			if (ok && memcmp(cand, orig, 5))
 				exists = 1;
 		}
-		if (exists == collide_name(&r, h, 5, out, is_original, &a))
+		if (exists == collide_name(&r, orig, 5, 0, out, is_original, &a))
 			agree++;
 		else
 			CHECK(0, "5-byte name %d: brute force says %d, solver disagrees", t, exists);
@@ -169,7 +184,7 @@ static void bench(long count)
 	for (long i = 0; i < count; i++) {
 		size_t n = 7 + (size_t)(i % 58);
 		orig[i % 64] ^= (uint8_t)i;
-		ok += collide_name(&r, name_hash(orig, n), n, out, never_taken, NULL);
+		ok += collide_name(&r, orig, n, 0, out, never_taken, NULL);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;

@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# bimg-sanitize: names replaced consistently, nothing leaks, shape kept (P15, P16, P19),
+# -ss keeps name hashes (P17), and the collision solver (tests/unit/collide-test.c).
+
+load lib/common
+
+CHECK="$ROOT/tests/lib/sanitize-check.py"
+
+setup_file() {
+	make -C "$ROOT" -s bin/bimg-scan bin/bimg-sanitize bin/bimg-pack >/dev/null
+	make -C "$ROOT" -s -f tests/unit/Makefile >/dev/null
+}
+
+teardown() {
+	loop_cleanup
+}
+
+# dump CASE OUT [sanitize args...]: bimg-scan | [bimg-sanitize ARGS] | bimg-pack -c0
+dump() {
+	local img=$1 out=$2
+	shift 2
+	if (($#)); then
+		bimg-scan "$img" | bimg-sanitize "$@" 2>"$out.err" | bimg-pack -o "$out"
+	else
+		bimg-scan "$img" | bimg-pack -o "$out"
+	fi
+}
+
+# check_case CASE MODE: dump plain and sanitized, compare with the independent checker.
+check_case() {
+	local img
+	img=$(corpus_img "$1")
+	dump "$img" "$BATS_TEST_TMPDIR/plain.img"
+	dump "$img" "$BATS_TEST_TMPDIR/san.img" "$2" --seed 7
+	run python3 "$CHECK" "$BATS_TEST_TMPDIR/plain.img" "$BATS_TEST_TMPDIR/san.img" "$2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The warnings never name an original.
+	run python3 "$CHECK" --text "$BATS_TEST_TMPDIR/plain.img" "$BATS_TEST_TMPDIR/san.img.err" "$BIN/bimg-sanitize"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "collision solver: hashes match a bitwise crc32c, bytes printable, 5-byte search exhaustive" {
+	run "$ROOT/build/unit/collide-test"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"4000/4000 agree"* ]]
+}
+
+@test "the checker catches the reference 6.2 -s image (names and values survive)" {
+	local img
+	img=$(corpus_img default)
+	btrfs-image -c0 "$img" "$BATS_TEST_TMPDIR/ref.img"
+	btrfs-image -c0 -s "$img" "$BATS_TEST_TMPDIR/ref-s.img" 2>/dev/null
+	run python3 "$CHECK" "$BATS_TEST_TMPDIR/ref.img" "$BATS_TEST_TMPDIR/ref-s.img" -s
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"leak: "* ]]
+}
+
+@test "-s default: no name, xattr value or label leaks; same shape; printable" { check_case default -s; }
+@test "-ss default: no leak, same shape, name hashes kept" { check_case default -ss; }
+@test "-s names" { check_case names -s; }
+@test "-ss names" { check_case names -ss; }
+@test "-s hardlinks" { check_case hardlinks -s; }
+@test "-ss hardlinks (one name, three directories and many extrefs: one replacement)" { check_case hardlinks -ss; }
+@test "-s subvol-snap" { check_case subvol-snap -s; }
+@test "-ss subvol-snap (subvolume names in root refs follow the dir items)" { check_case subvol-snap -ss; }
+@test "-s logtree" { check_case logtree -s; }
+@test "-ss logtree" { check_case logtree -ss; }
+
+@test "FS_INFO says sanitized; --seed reproduces, another seed differs" {
+	local img
+	img=$(corpus_img default)
+	bimg-scan "$img" >"$BATS_TEST_TMPDIR/plain.stream"
+	bimg-sanitize -ss --seed 3 <"$BATS_TEST_TMPDIR/plain.stream" >"$BATS_TEST_TMPDIR/a" 2>/dev/null
+	bimg-sanitize -ss --seed 3 <"$BATS_TEST_TMPDIR/plain.stream" >"$BATS_TEST_TMPDIR/b" 2>/dev/null
+	bimg-sanitize -ss --seed 4 <"$BATS_TEST_TMPDIR/plain.stream" >"$BATS_TEST_TMPDIR/c" 2>/dev/null
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	! cmp -s "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
+	# FS_INFO is the first record: header 32 + record header 24, content at payload offset 44.
+	run od -An -tu4 -j $((32 + 24 + 44)) -N4 "$BATS_TEST_TMPDIR/a"
+	[ "$((output & 6))" -eq 6 ]
+	bimg-sanitize -s --seed 3 <"$BATS_TEST_TMPDIR/plain.stream" >"$BATS_TEST_TMPDIR/d" 2>/dev/null
+	run od -An -tu4 -j $((32 + 24 + 44)) -N4 "$BATS_TEST_TMPDIR/d"
+	[ "$((output & 6))" -eq 2 ]
+}
+
+# restore IMAGE TARGET with the reference (independent of our restore)
+restore() {
+	rm -f "$2"
+	btrfs-image -r "$1" "$2"
+}
+
+@test "-ss: btrfs check reports hash mismatches only for names of 1..4 bytes" {
+	local img
+	img=$(corpus_img default)
+	dump "$img" "$BATS_TEST_TMPDIR/san.img" -ss --seed 11
+	restore "$BATS_TEST_TMPDIR/san.img" "$BATS_TEST_TMPDIR/r.img"
+	run btrfs check "$BATS_TEST_TMPDIR/r.img"
+	echo "$output"
+	# Every name listed under "Dir items with mismatch hash" has namelen <= 4.
+	! grep -E 'namelen: ([5-9]|[1-9][0-9]+) wanted' <<<"$output"
+	grep -q 'namelen: [1-4] wanted' <<<"$output"
+}
+
+# ss_mount CASE: -ss --keep-short image restores clean, mounts, and lists like the source.
+ss_mount() {
+	local img src_count new_count path
+	need_loop_mount
+	img=$(corpus_img "$1")
+	dump "$img" "$BATS_TEST_TMPDIR/san.img" -ss --keep-short --seed 5
+	restore "$BATS_TEST_TMPDIR/san.img" "$BATS_TEST_TMPDIR/r.img"
+	run btrfs check "$BATS_TEST_TMPDIR/r.img"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	loop_mount_ro "$img" "$BATS_TEST_TMPDIR/src"
+	src_count=$(find "$BATS_TEST_TMPDIR/src" -print0 | tr -dc '\0' | wc -c)
+	loop_mount_ro "$BATS_TEST_TMPDIR/r.img" "$BATS_TEST_TMPDIR/mnt"
+	new_count=$(find "$BATS_TEST_TMPDIR/mnt" -print0 | tr -dc '\0' | wc -c)
+	echo "source $src_count entries, sanitized $new_count"
+	[ "$src_count" -eq "$new_count" ]
+	# A lookup by a sanitized name of the deepest path works.
+	path=$(find "$BATS_TEST_TMPDIR/mnt" -type f -name '?????*' | awk '{ print length, $0 }' | sort -n | tail -1 | cut -d' ' -f2-)
+	[ -n "$path" ]
+	stat "$path" >/dev/null
+	[ ! -e "$BATS_TEST_TMPDIR/src/${path#"$BATS_TEST_TMPDIR/mnt/"}" ]
+}
+
+@test "-ss --keep-short default: btrfs check clean, mounts, find and stat by new names" { ss_mount default; }
+@test "-ss --keep-short names: mounts and lists the same entries" { ss_mount names; }
+@test "-ss --keep-short hardlinks: mounts and lists the same entries" { ss_mount hardlinks; }
+@test "-ss --keep-short subvol-snap: mounts and lists the same entries" { ss_mount subvol-snap; }
+
+@test "usage: --help, --version, bad usage, and upstream errors" {
+	run bimg-sanitize --help
+	[ "$status" -eq 0 ]
+	[[ $output == Usage:* ]]
+	run bimg-sanitize --version
+	[ "$status" -eq 0 ]
+	[[ $output == "bimg-sanitize (bimg) "* ]]
+	run bimg-sanitize </dev/null
+	[ "$status" -eq 1 ]
+	run bimg-sanitize -s -s -s </dev/null
+	[ "$status" -eq 1 ]
+	run bimg-sanitize -s --keep-short </dev/null
+	[ "$status" -eq 1 ]
+	run bimg-sanitize -s --seed x </dev/null
+	[ "$status" -eq 1 ]
+	# A truncated stream is an error, reported and forwarded downstream.
+	bimg-scan "$(corpus_img default)" | head -c 100000 >"$BATS_TEST_TMPDIR/cut"
+	run bash -c "bimg-sanitize -s <'$BATS_TEST_TMPDIR/cut' >'$BATS_TEST_TMPDIR/out'"
+	[ "$status" -eq 1 ]
+	[[ $output == *truncated* ]]
+	run bimg-pack -o "$BATS_TEST_TMPDIR/x.img" <"$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 1 ]
+}

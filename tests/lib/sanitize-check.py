@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""sanitize-check.py PLAIN.img SANITIZED.img MODE : check a sanitized btrfs-image against the plain one.
+
+Both images must come from the same source (bimg-scan | [bimg-sanitize] | bimg-pack);
+MODE is -s or -ss.  Checks (acceptance P15, P16, P17, P19 and the consistency rules):
+  leak      no source name of >= 4 bytes appears anywhere in the sanitized image's
+            inflated payloads; no xattr value or inline extent byte is non-zero
+  shape     same items in the same order, same keys and sizes; bytes differ only in
+            names, xattr values, checksums, DIR transids larger than the leaf generation
+            and inode items' reserved bytes (stale name bytes in log trees)
+  map       one original name -> one replacement everywhere; no two originals share one
+  bytes     -s: replacements are 0x21..0x7E but '/'; -ss: the same, except 5-byte names
+            without a printable collision (space or 0x80..0xFF, never NUL, control, '/')
+  hash      -ss: names of >= 5 bytes keep crc32c_raw(~1, name)
+Prints one line per failure and a summary; exit 1 on failure.  Written from the image
+format and ondisk.md, sharing no code with the C programs.
+"""
+import struct
+import sys
+import zlib
+
+INDEX_SIZE = 1024
+NAMED = {84: 30, 96: 30, 12: 10, 13: 18, 156: 18, 144: 18}  # type -> record header size
+INODE_ITEM, XATTR, EXTENT_DATA = 1, 24, 108
+
+
+def crc32c_raw(seed, data):
+    crc = seed
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc
+
+
+def items(path):
+    """(bytenr, inflated payload) of every item of a btrfs-image."""
+    data = open(path, "rb").read()
+    off = 0
+    while off + INDEX_SIZE <= len(data):
+        nr, comp = struct.unpack_from("<IB", data, off + 16)
+        entries = [struct.unpack_from("<QI", data, off + 21 + 12 * i) for i in range(nr)]
+        p = off + INDEX_SIZE
+        for bytenr, size in entries:
+            raw = data[p:p + size]
+            yield bytenr, zlib.decompress(raw) if comp else raw
+            p += size
+        off = (p + INDEX_SIZE - 1) // INDEX_SIZE * INDEX_SIZE
+
+
+def blocks(path):
+    """superblock, then {bytenr: tree block} and the concatenated payloads."""
+    sb, tree, payloads = None, {}, []
+    for bytenr, payload in items(path):
+        payloads.append(payload)
+        if bytenr == 65536 and sb is None:
+            sb = payload
+            nodesize = struct.unpack_from("<I", sb, 148)[0]
+            continue
+        if len(payload) % nodesize == 0 and struct.unpack_from("<Q", payload, 48)[0] == bytenr:
+            for i in range(0, len(payload), nodesize):
+                tree[bytenr + i] = payload[i:i + nodesize]
+    return sb, tree, b"".join(payloads)
+
+
+def records(leaf):
+    """For each named or valued record: (slot, type, key, name_off, name_len, value_off, value_len, transid_off)."""
+    nritems, level = struct.unpack_from("<IB", leaf, 96)
+    if level:
+        return
+    for slot in range(nritems):
+        ih = 101 + 25 * slot
+        oid, typ, koff, ioff, isize = struct.unpack_from("<QBQII", leaf, ih)
+        start, end = 101 + ioff, 101 + ioff + isize
+        key = (oid, typ, koff)
+        if typ in NAMED or typ == XATTR:
+            head = 30 if typ == XATTR else NAMED[typ]
+            p = start
+            while p + head <= end:
+                if head == 30:
+                    dlen, nlen = struct.unpack_from("<HH", leaf, p + 25)
+                else:
+                    nlen, dlen = struct.unpack_from("<H", leaf, p + head - 2)[0], 0
+                yield slot, typ, key, p + head, nlen, p + head + nlen, dlen, (p + 17 if head == 30 else None)
+                p += head + nlen + dlen
+        elif typ == INODE_ITEM and isize >= 112:
+            yield slot, typ, key, None, 0, start + 80, 32, None
+        elif typ == EXTENT_DATA and isize > 21 and leaf[start + 20] == 0:
+            yield slot, typ, key, None, 0, start + 21, isize - 21, None
+
+
+def check_text(plain_path, text_path, program):
+    """No source name of 5 bytes or more appears in a text (a program's messages),
+    unless the program's own strings contain it (a file named "bytes")."""
+    _, plain, _ = blocks(plain_path)
+    text = open(text_path, "rb").read()
+    own = open(program, "rb").read()
+    found = set()
+    for leaf in plain.values():
+        for slot, typ, key, no, nl, vo, vl, to in records(leaf):
+            if no is not None and nl >= 5 and bytes(leaf[no:no + nl]) in text and bytes(leaf[no:no + nl]) not in own:
+                found.add(bytes(leaf[no:no + nl]))
+    for n in sorted(found):
+        print("leak: the messages contain the source name %r" % n)
+    sys.exit(1 if found else 0)
+
+
+def main():
+    if sys.argv[1] == "--text":
+        check_text(sys.argv[2], sys.argv[3], sys.argv[4])
+    plain_path, san_path, mode = sys.argv[1:4]
+    fails = []
+    fail = fails.append
+    psb, plain, _ = blocks(plain_path)
+    ssb, san, san_bytes = blocks(san_path)
+    if sorted(plain) != sorted(san):
+        fail("shape: the images hold different tree block addresses")
+    forward, reverse, source_names = {}, {}, set()
+    xattr_values = inline = names = 0
+    for bytenr in sorted(set(plain) & set(san)):
+        a, b = plain[bytenr], san[bytenr]
+        allowed = bytearray(len(a))
+        allowed[0:32] = b"\1" * 32
+        if a[32:101] != b[32:101]:
+            fail("shape: block %d: header differs" % bytenr)
+        gen = struct.unpack_from("<Q", a, 80)[0]
+        ra, rb = list(records(a)), list(records(b))
+        if [r[:3] + r[4:5] + r[6:7] for r in ra] != [r[:3] + r[4:5] + r[6:7] for r in rb]:
+            fail("shape: block %d: items or records differ" % bytenr)
+            continue
+        for (slot, typ, key, no, nl, vo, vl, to), _ in zip(ra, rb):
+            if typ == INODE_ITEM:
+                allowed[vo:vo + vl] = b"\1" * vl
+                if any(b[vo:vo + vl]):
+                    fail("leak: block %d slot %d: inode reserved bytes not zero" % (bytenr, slot))
+                continue
+            if typ == XATTR:
+                old = bytes(a[no:no + nl])
+                keep = 5 if old.startswith(b"user.") else 8 if old.startswith(b"trusted.") else nl
+                allowed[no + keep:no + nl] = b"\1" * (nl - keep)
+                if bytes(b[no:no + keep]) != old[:keep]:
+                    fail("shape: block %d slot %d: xattr namespace changed" % (bytenr, slot))
+                if mode == "-ss" and crc32c_raw(0xFFFFFFFE, bytes(b[no:no + nl])) != crc32c_raw(0xFFFFFFFE, old):
+                    fail("hash: an xattr name lost its hash")
+            if typ == XATTR or typ == EXTENT_DATA:
+                allowed[vo:vo + vl] = b"\1" * vl
+                if any(b[vo:vo + vl]):
+                    fail("leak: block %d slot %d: %s value not zero" % (bytenr, slot, "xattr" if typ == XATTR else "inline"))
+                if any(a[vo:vo + vl]):
+                    if typ == XATTR:
+                        xattr_values += 1
+                    else:
+                        inline += 1
+                if typ == XATTR:
+                    continue
+            if no is None:
+                continue
+            allowed[no:no + nl] = b"\1" * nl
+            if to is not None and struct.unpack_from("<Q", a, to)[0] > gen:
+                allowed[to:to + 8] = b"\1" * 8
+            old, new = bytes(a[no:no + nl]), bytes(b[no:no + nl])
+            names += 1
+            if old in (b".", b".."):
+                continue
+            source_names.add(old)
+            if forward.setdefault(old, new) != new:
+                fail("map: one name got two replacements (%d bytes)" % nl)
+            if reverse.setdefault(new, old) != old:
+                fail("map: two names got the same replacement %r" % new)
+            if old == new:
+                fail("map: a %d-byte name was not replaced" % nl)
+            printable = all(0x21 <= c <= 0x7E and c != 0x2F for c in new)
+            if not printable:
+                wide_ok = mode == "-ss" and nl == 5 and all((0x20 <= c <= 0x7E or c >= 0x80) and c != 0x2F for c in new)
+                if not wide_ok:
+                    fail("bytes: replacement %r is not printable" % new)
+            if mode == "-ss" and nl >= 5 and crc32c_raw(0xFFFFFFFE, new) != crc32c_raw(0xFFFFFFFE, old):
+                fail("hash: a %d-byte replacement lost the name hash" % nl)
+        for i in range(len(a)):
+            if a[i] != b[i] and not allowed[i]:
+                fail("shape: block %d byte %d changed outside names and values" % (bytenr, i))
+                break
+    leaked = sorted(n for n in source_names if len(n) >= 4 and n in san_bytes)
+    for n in leaked[:10]:
+        fail("leak: source name %r (%d bytes) is in the sanitized image" % (n, len(n)))
+    if len(leaked) > 10:
+        fail("leak: %d more source names are in the sanitized image" % (len(leaked) - 10))
+    label = psb[299:299 + 256].rstrip(b"\0")
+    if any(ssb[299:299 + 256]):
+        fail("leak: the label is still set")
+    if psb[:299] != ssb[:299] and psb[32:299] != ssb[32:299]:
+        fail("shape: superblock differs outside the label and checksum")
+    fails.sort(key=lambda f: not f.startswith("leak"))
+    for f in fails[:40]:
+        print(f)
+    print("%d tree blocks, %d name occurrences, %d distinct source names, %d xattr values, %d inline extents, "
+          "label %d bytes: %d failures" % (len(plain), names, len(source_names), xattr_values, inline, len(label), len(fails)))
+    sys.exit(1 if fails else 0)
+
+
+main()
