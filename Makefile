@@ -13,7 +13,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread
 CPPFLAGS += -Isrc/common
 LDFLAGS ?=
-LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread
+LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread -ldeflate
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
@@ -64,13 +64,12 @@ demo: deps all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -m 755 btrfs-image.sh $(DESTDIR)$(BINDIR)/btrfs-image.sh
-	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/; done; true
+	install -m 755 $(BINS) bin/btrfs-image.sh $(DESTDIR)$(BINDIR)/
+	install -m 644 $(wildcard docs/man/*.1) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
-	for p in $(PROGRAMS) btrfs-image.sh; do rm -f $(DESTDIR)$(BINDIR)/$$p; done
-	for m in docs/man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGRAMS) btrfs-image.sh)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard docs/man/*.1)))
 
 sanitize:
 	$(MAKE) clean

@@ -8,7 +8,7 @@
 # The options are checked like the reference checks them: in the same
 # order, with the same conditions and the same messages, exit status 1.
 # Differences (see docs/compat.md): --help prints to stdout; --version and
-# --device exist; -m is refused after its argument checks; -d is passed to
+# --device exist; -m restores with bimg-fixchunks -m; -d is passed to
 # bimg-scan only when bimg-scan supports it.
 #
 # Each stage reports its own failure (one line) and passes an ERROR record
@@ -35,7 +35,7 @@ usage: btrfs-image.sh [options] source target
     -o                        don't mess with the chunk tree when restoring
     -s                        sanitize file names, use once to just use garbage, use twice if you want crc collisions
     -w                        walk all trees instead of using extent tree, do this if your extent tree is broken
-    -m                        restore for multiple devices (not supported yet)
+    -m                        restore for multiple devices (one target per source device)
     -d                        also dump data, conflicts with -w (only if bimg-scan supports it)
     --device path             another member device of the source filesystem (repeatable)
     --help                    print this help and exit
@@ -292,11 +292,6 @@ else
 fi
 ((usage_error)) && usage_exit
 
-if ((multi)); then
-	error "multi-device restore (-m) is not supported yet"
-	exit 1
-fi
-
 # The reference opens the target before anything else.  We only check that
 # it could be created: bimg-pack writes a temporary file and renames it, so
 # a failed dump leaves nothing behind, and bimg-fixchunks opens its target.
@@ -332,8 +327,10 @@ if ((!create)); then
 	[[ $source_arg != - ]] && as_path "$source_arg" && image=$REPLY
 	fix_args=()
 	((old_restore)) && fix_args+=(-o)
-	as_path "$target"
-	"$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "$REPLY" || exit 1
+	targets=()
+	for t in "${positional[@]:1:$((multi ? dev_cnt : 1))}"; do as_path "$t" && targets+=("$REPLY"); done
+	((multi)) && fix_args+=(-m)
+	"$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "${targets[@]}" || exit 1
 	exit 0
 fi
 

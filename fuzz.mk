@@ -32,8 +32,10 @@ FUZZ_OPTS_image_index =
 # of silently shrinking what is fuzzed.
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
-FUZZ_SRC_tree_block = src/bimg-scan/scrub.c
+FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,leaf.c namemap.c collide.c rng.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
+# Extra link flags (see the harness for why).
+FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
 FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack
 
 # (pattern rules would substitute a stem for the %s, hence the variables)
@@ -52,7 +54,7 @@ build/fuzz/obj/%.o: src/%.c $(wildcard src/common/*.h) fuzz.mk
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_COMMON_OBJ) $$(FUZZ_OBJ_$$*) fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON_OBJ) \
-		$(FUZZ_OBJ_$*) $(FUZZ_LIBS)
+		$(FUZZ_OBJ_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS)
 
 # The seed generator is an ordinary program (no fuzzer main).
 build/fuzz/seedgen: tests/fuzz/seedgen.c $(FUZZ_COMMON_OBJ)

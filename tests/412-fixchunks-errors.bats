@@ -102,11 +102,11 @@ no_valid_superblock() {
 	ls "$BATS_TEST_TMPDIR/mnt" >/dev/null
 }
 
-@test "a multi-device source is refused for now" {
-	fx_stream "$IMG" --num-devices 2 >"$S"
-	run fx_restore "$S" "$T"
+@test "-m with more targets than the source had devices is refused (multi-device: tests/800-multidev.bats)" {
+	fx_stream "$IMG" >"$S"
+	run "$BIN/bimg-fixchunks" -m "$T" "$T.2" <"$S"
 	[[ $status -eq 1 ]]
-	[[ $output =~ multi-device\ restore\ is\ not\ supported\ yet ]] || { echo "$output"; return 1; }
+	[[ $output == "bimg-fixchunks: -m: the filesystem has 1 devices but 2 targets were given" ]] || { echo "$output"; return 1; }
 }
 
 @test "-o: every item at its logical address; same bytes as the reference's -o (which then fails)" {

@@ -9,6 +9,11 @@
  *                 (or CHUNK records) as they pass by
  *   holdback.c    blocks that arrive before their chunk is known
  *   verify.c      every tree block is checked before it is written
+ *   layout.c      multi-device source, one target: every chunk becomes
+ *                 SINGLE or DUP on the kept device, overlaps moved
+ *   fixup.c       multi-device source, one target: chunk and device tree
+ *                 blocks held to the end and rewritten, block group flags
+ *   multi.c       -m: every device restored onto its own target
  *   superblock.c  the restored superblock, written last
  *   restore.c     the record loop tying it together
  */
@@ -26,6 +31,7 @@
 struct options {
 	int old_restore;       /* -o: every item at its logical address */
 	int ignore_bad_blocks; /* write failing tree blocks as they are */
+	int multi_device;      /* -m: one target per source device */
 };
 
 /* ---- target.c ---- */
@@ -80,6 +86,7 @@ struct restore_map {
 	struct chunk_map chunks;
 	int complete;           /* every chunk the target needs is known */
 	int from_chunk_records; /* the stream brought the map up front */
+	int frozen;             /* a layout was decided: later chunk items are not learnt */
 	uint64_t chunk_root;
 	uint32_t nodesize;
 	struct chunk_tree_entry *entries; /* open addressing on the address */
@@ -148,6 +155,85 @@ struct verify_counts {
 const char *verify_tree_block(uint8_t *block, uint32_t nodesize, uint64_t logical, const uint8_t *header_fsid,
 			      unsigned csum_type, struct verify_counts *counts);
 
+/* ---- layout.c ---- */
+
+/*
+ * Where each chunk of a multi-device source goes on the one target.  A
+ * copy keeps its original physical offset when that range is free (lower
+ * offsets win) and does not put a superblock mirror into bytes the source
+ * used; every other copy is moved past the end of used space.  The placed
+ * map doubles the chunk map (chunk.h gives its size).
+ */
+struct single_layout {
+	struct chunk_map placed; /* each chunk as SINGLE or DUP on devid, new offsets */
+	uint64_t devid;
+	uint8_t dev_uuid[BTRFS_UUID_SIZE];
+	uint64_t device_size; /* max(original size of devid, end of the last copy) */
+	uint64_t bytes_used;  /* sum of the copies' lengths */
+	int moved_super_chunk; /* a moved copy had a superblock location: v1 cache invalid */
+	uint64_t moved_copies;
+};
+/* Decide the layout from the complete source map and the superblock's dev_item. */
+void layout_decide(struct single_layout *l, const struct chunk_map *source, const uint8_t *sb);
+void layout_free(struct single_layout *l);
+/* The profile bits a chunk keeps on one device. */
+uint64_t layout_type(uint64_t source_type);
+
+/* ---- fixup.c ---- */
+
+/*
+ * Chunk tree and device tree blocks of a multi-device source, held in
+ * memory until the end (their items depend on the whole layout, and a
+ * changed first key must reach the parent node).  Both trees hold a few
+ * hundred bytes per chunk: FIXUP_MEMORY_MAX bounds them (enough for
+ * about 200 000 chunks with 16 KiB nodes).
+ */
+#define FIXUP_MEMORY_MAX (256u << 20)
+struct fixup_block;
+struct tree_fixup {
+	struct fixup_block *blocks;
+	size_t count, capacity;
+	uint64_t memory;
+	uint32_t nodesize;
+	unsigned csum_type;
+};
+void fixup_init(struct tree_fixup *f, uint32_t nodesize, unsigned csum_type);
+/* Is this a block fixup_hold() must take (chunk or device tree)? */
+int fixup_wants(const uint8_t *block);
+void fixup_hold(struct tree_fixup *f, uint64_t logical, const uint8_t *block);
+/*
+ * Rewrite the held blocks for the layout: chunk items shrink to SINGLE or
+ * DUP, DEV_ITEMs of other devices go, the device tree's extents describe
+ * the new layout, node keys follow; then hand each block to write.
+ */
+typedef void (*fixup_write_fn)(void *ctx, uint64_t logical, const uint8_t *block);
+void fixup_finish(struct tree_fixup *f, const struct single_layout *l, fixup_write_fn write, void *ctx);
+void fixup_free(struct tree_fixup *f);
+/*
+ * Block group items of an extent tree or block group tree leaf take their
+ * chunk's new type; returns 1 (checksum recomputed) if the block changed.
+ */
+int fixup_block_groups(uint8_t *block, uint32_t nodesize, unsigned csum_type, const struct single_layout *l);
+
+/* ---- multi.c ---- */
+
+/*
+ * -m: each stripe of each chunk goes to its own target at its own
+ * physical offset; RAID5/6 parity is recomputed at the end for every full
+ * stripe written to (one bit per full stripe of each RAID5/6 chunk).
+ */
+struct multi_restore;
+struct multi_restore *multi_new(struct target *targets, size_t count, const uint8_t *sb);
+/* The map is complete: match devids to targets (dies when they do not match). */
+void multi_begin(struct multi_restore *m, const struct chunk_map *map);
+/* A chunk tree block passes: remember its DEV_ITEMs for the superblocks. */
+void multi_see_tree_block(struct multi_restore *m, const uint8_t *block, uint32_t nodesize);
+/* Write a piece lying inside chunk c to every device holding it. */
+void multi_write(struct multi_restore *m, const struct chunk *c, uint64_t logical, const uint8_t *bytes, size_t len);
+/* Parity, sizes, then each target's superblock. */
+void multi_finish(struct multi_restore *m, const struct fs_info *fs);
+void multi_free(struct multi_restore *m);
+
 /* ---- superblock.c ---- */
 
 /*
@@ -155,6 +241,8 @@ const char *verify_tree_block(uint8_t *block, uint32_t nodesize, uint64_t logica
  * 4.10 for -o), checksummed in the filesystem's own algorithm.
  */
 void superblock_prepare(uint8_t *sb, const struct fs_info *fs, const struct options *opt);
+/* For a multi-device source on one target: devices, sizes and the system chunks of the layout. */
+void superblock_apply_layout(uint8_t *sb, const struct single_layout *l);
 /*
  * Write it last: primary copy, and on a block device the copies that fit,
  * then read the primary back and check that it parses.
@@ -163,6 +251,7 @@ void superblock_write(struct target *t, const uint8_t *sb);
 
 /* ---- restore.c ---- */
 
-void restore(int in_fd, const char *in_name, struct target *t, const struct options *opt);
+/* targets: one, or with -m one per source device. */
+void restore(int in_fd, const char *in_name, struct target *targets, size_t target_count, const struct options *opt);
 
 #endif

@@ -1,10 +1,13 @@
 /*
  * bimg-fixchunks [-o] [--ignore-bad-blocks] TARGET
+ * bimg-fixchunks -m [--ignore-bad-blocks] TARGET1 TARGET2 ...
  *
  * Read a bimg record stream on standard input and write the filesystem it
  * describes to TARGET, a regular file (created if missing) or a block
  * device: every tree block and data item at its physical place(s) through
- * the chunk map, then, last, the superblock marked as a metadump.
+ * the chunk map, then, last, the superblock marked as a metadump.  A
+ * multi-device source becomes a single-device filesystem on TARGET, or,
+ * with -m, is restored device by device onto TARGET1 (devid 1), ...
  */
 #include "csum.h"
 #include "fixchunks.h"
@@ -20,11 +23,15 @@ __attribute__((noreturn)) static void usage(FILE *out, int status)
 {
 	fprintf(out,
 		"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] TARGET < STREAM\n"
+		"       bimg-fixchunks -m [--ignore-bad-blocks] TARGET1 TARGET2 ... < STREAM\n"
 		"\n"
 		"Restore the filesystem described by the record stream on standard input\n"
 		"to TARGET (a regular file, created if missing and truncated, or a block\n"
-		"device that is not mounted).\n"
+		"device that is not mounted).  A multi-device source becomes a\n"
+		"single-device filesystem (every chunk SINGLE or DUP).\n"
 		"\n"
+		"  -m, --multi-device    restore each source device onto its own target,\n"
+		"                        TARGET1 = devid 1, ... (as many as the source had)\n"
 		"  -o, --old-restore     write every item at its logical address with a\n"
 		"                        single identity system chunk (btrfs-image -r -o)\n"
 		"      --ignore-bad-blocks\n"
@@ -40,22 +47,27 @@ int main(int argc, char **argv)
 	enum { OPT_IGNORE_BAD = 256, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "old-restore", no_argument, NULL, 'o' },
+		{ "multi-device", no_argument, NULL, 'm' },
 		{ "ignore-bad-blocks", no_argument, NULL, OPT_IGNORE_BAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options opt = { 0 };
-	struct target target;
+	struct target *targets;
+	size_t count, i;
 	int c;
 
 	msg_init(argv[0]);
 	stdio_setup_pipes();
 	csum_init();
-	while ((c = getopt_long(argc, argv, "oh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "omh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			opt.old_restore = 1;
+			break;
+		case 'm':
+			opt.multi_device = 1;
 			break;
 		case OPT_IGNORE_BAD:
 			opt.ignore_bad_blocks = 1;
@@ -69,13 +81,18 @@ int main(int argc, char **argv)
 			usage(stderr, 1);
 		}
 	}
-	if (argc - optind != 1)
+	count = (size_t)(argc - optind);
+	if (opt.multi_device ? count < 1 || opt.old_restore : count != 1)
 		usage(stderr, 1);
 	if (isatty(STDIN_FILENO))
 		die("standard input is a terminal: expected a record stream (bimg-unpack IMAGE | bimg-fixchunks TARGET)");
 
-	target_open(&target, argv[optind]);
-	restore(STDIN_FILENO, "standard input", &target, &opt);
-	target_close(&target);
+	targets = xcalloc(count, sizeof(*targets));
+	for (i = 0; i < count; i++)
+		target_open(&targets[i], argv[optind + (int)i]);
+	restore(STDIN_FILENO, "standard input", targets, count, &opt);
+	for (i = 0; i < count; i++)
+		target_close(&targets[i]);
+	free(targets);
 	return 0;
 }

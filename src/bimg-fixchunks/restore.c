@@ -2,6 +2,12 @@
  * The record loop: FS_INFO, SUPERBLOCK, CHUNK records if any, then tree
  * blocks and data in any order, END.  Each item is written as soon as its
  * chunk is known, held back otherwise; the superblock goes last.
+ *
+ * Three placements: a single-device source goes to its one target as the
+ * chunk map says; a multi-device source onto one target waits for the
+ * complete map, whose layout (layout.c) then places everything, the chunk
+ * and device trees being rewritten at the end (fixup.c); with -m each
+ * device goes to its own target (multi.c), also once the map is complete.
  */
 #include "fixchunks.h"
 #include "csum.h"
@@ -18,7 +24,15 @@
 
 struct restore_state {
 	const struct options *opt;
-	struct target *t;
+	struct target *t; /* the target, or with -m the first one */
+	struct target *targets;
+	size_t target_count;
+	int multi_source;       /* several source devices onto one target */
+	int layout_done;        /* multi_source or -m: placement decided */
+	struct single_layout layout;
+	struct tree_fixup fixup;
+	struct multi_restore *multi; /* -m */
+	uint8_t *patched;            /* a block whose block group items changed */
 	struct fs_info fs;
 	struct super_info sbi;
 	uint8_t sb[BTRFS_SUPER_SIZE];
@@ -37,9 +51,6 @@ static void read_fs_info(struct restore_state *st, struct stream_reader *r)
 	if (!stream_read(r, &rec) || rec.type != REC_FS_INFO)
 		die("reading stream from %s: record 0 is not FS_INFO", r->name);
 	record_fs_info(&rec, &st->fs);
-	if (st->fs.num_devices > 1 && !st->opt->old_restore)
-		die("%s: multi-device restore is not supported yet (the source had %" PRIu64 " devices)", st->t->path,
-		    st->fs.num_devices);
 }
 
 static void read_superblock(struct restore_state *st, struct stream_reader *r)
@@ -59,9 +70,23 @@ static void read_superblock(struct restore_state *st, struct stream_reader *r)
 	    st->sbi.csum_type != st->fs.csum_type || memcmp(st->sbi.fsid, st->fs.fsid, BTRFS_UUID_SIZE) ||
 	    memcmp(st->sbi.header_fsid, st->fs.header_fsid, BTRFS_UUID_SIZE))
 		die("superblock: does not match the stream's FS_INFO (fsid, nodesize, sectorsize or checksum type)");
-	if (st->sbi.num_devices > 1 && !st->opt->old_restore)
-		die("%s: multi-device restore is not supported yet (the source had %" PRIu64 " devices)", st->t->path,
-		    st->sbi.num_devices);
+	if (st->opt->multi_device)
+		st->multi = multi_new(st->targets, st->target_count, st->sb);
+	else if (st->sbi.num_devices > 1 && !st->opt->old_restore)
+		st->multi_source = 1;
+}
+
+/* Once the map is complete: where every chunk goes (multi-device sources only). */
+static void ensure_layout(struct restore_state *st)
+{
+	if (st->layout_done || (!st->multi && !st->multi_source))
+		return;
+	if (st->multi)
+		multi_begin(st->multi, &st->map.chunks);
+	else
+		layout_decide(&st->layout, &st->map.chunks, st->sb);
+	st->map.frozen = 1;
+	st->layout_done = 1;
 }
 
 /* Start of the first chunk above logical, or UINT64_MAX. */
@@ -103,22 +128,35 @@ static void data_in_metadata_chunk(struct restore_state *st, uint64_t logical, s
 	st->counts.damaged += (len + st->fs.nodesize - 1) / st->fs.nodesize;
 }
 
-/* Split at chunk boundaries; write each piece at its physical place(s). */
-static void place(void *ctx, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len)
+/* A SINGLE or DUP chunk on the one target: each copy is linear. */
+static void write_linear(struct restore_state *st, const struct chunk *c, uint64_t logical, const uint8_t *bytes,
+			 size_t len)
 {
-	struct restore_state *st = ctx;
-	uint64_t start = logical;
+	uint64_t off = logical - c->logical;
+
+	if (c->stripes[0].offset > UINT64_MAX - off)
+		die("chunk at %" PRIu64 ": stripe offset out of range", c->logical);
+	write_piece(st, logical, c->stripes[0].offset + off, bytes, len);
+	if ((c->type & BTRFS_BLOCK_GROUP_DUP) && c->num_stripes > 1) {
+		if (c->stripes[1].offset > UINT64_MAX - off)
+			die("chunk at %" PRIu64 ": stripe offset out of range", c->logical);
+		write_piece(st, logical, c->stripes[1].offset + off, bytes, len);
+	}
+}
+
+/* Split at chunk boundaries of map; write each piece at its physical place(s).  Returns 0 if any was unmapped. */
+static int place_pieces(struct restore_state *st, const struct chunk_map *map, enum item_kind kind, uint64_t logical,
+			const uint8_t *bytes, size_t len)
+{
 	int mapped = 1;
 
-	if (st->opt->old_restore)
-		write_piece(st, logical, logical, bytes, len);
-	while (!st->opt->old_restore && len) {
-		const struct chunk *c = restore_map_lookup(&st->map, logical);
+	while (len) {
+		const struct chunk *c = chunk_map_lookup(map, logical);
 		uint64_t off;
 		size_t piece;
 
 		if (!c) {
-			uint64_t next = next_chunk_start(&st->map.chunks, logical);
+			uint64_t next = next_chunk_start(map, logical);
 			piece = next - logical < len ? (size_t)(next - logical) : len;
 			write_unmapped(st, logical, bytes, piece);
 			mapped = 0;
@@ -127,25 +165,62 @@ static void place(void *ctx, enum item_kind kind, uint64_t logical, const uint8_
 			piece = c->length - off < len ? (size_t)(c->length - off) : len;
 			if (kind == ITEM_DATA && !(c->type & BTRFS_BLOCK_GROUP_DATA))
 				data_in_metadata_chunk(st, logical, piece, c);
-			if (c->stripes[0].offset > UINT64_MAX - off)
-				die("chunk at %" PRIu64 ": stripe offset out of range", c->logical);
-			write_piece(st, logical, c->stripes[0].offset + off, bytes, piece);
-			if ((c->type & BTRFS_BLOCK_GROUP_DUP) && c->num_stripes > 1) {
-				if (c->stripes[1].offset > UINT64_MAX - off)
-					die("chunk at %" PRIu64 ": stripe offset out of range", c->logical);
-				write_piece(st, logical, c->stripes[1].offset + off, bytes, piece);
-			}
+			if (st->multi)
+				multi_write(st->multi, c, logical, bytes, piece);
+			else
+				write_linear(st, c, logical, bytes, piece);
 		}
 		logical += piece;
 		bytes += piece;
 		len -= piece;
 	}
-	if (kind == ITEM_TREE_BLOCK && mapped) {
-		if (start == st->sbi.chunk_root)
-			st->wrote_chunk_root = 1;
-		if (start == st->sbi.root)
-			st->wrote_root = 1;
+	return mapped;
+}
+
+static void note_root_written(struct restore_state *st, uint64_t start)
+{
+	if (start == st->sbi.chunk_root)
+		st->wrote_chunk_root = 1;
+	if (start == st->sbi.root)
+		st->wrote_root = 1;
+}
+
+/* Write an item wherever the restore mode puts it. */
+static void place(void *ctx, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len)
+{
+	struct restore_state *st = ctx;
+	const struct chunk_map *map = &st->map.chunks;
+
+	if (st->opt->old_restore) {
+		write_piece(st, logical, logical, bytes, len);
+		if (kind == ITEM_TREE_BLOCK)
+			note_root_written(st, logical);
+		return;
 	}
+	ensure_layout(st);
+	if (st->multi_source) {
+		map = &st->layout.placed;
+		if (kind == ITEM_TREE_BLOCK && len == st->fs.nodesize && chunk_map_lookup(map, logical)) {
+			if (fixup_wants(bytes)) {
+				fixup_hold(&st->fixup, logical, bytes);
+				note_root_written(st, logical);
+				return;
+			}
+			memcpy(st->patched, bytes, len);
+			if (fixup_block_groups(st->patched, st->fs.nodesize, st->fs.csum_type, &st->layout))
+				bytes = st->patched;
+		}
+	}
+	if (place_pieces(st, map, kind, logical, bytes, len) && kind == ITEM_TREE_BLOCK)
+		note_root_written(st, logical);
+}
+
+/* A rewritten chunk or device tree block: it lies in a chunk of the layout. */
+static void place_fixed(void *ctx, uint64_t logical, const uint8_t *block)
+{
+	struct restore_state *st = ctx;
+
+	place_pieces(st, &st->layout.placed, ITEM_TREE_BLOCK, logical, block, st->fs.nodesize);
 }
 
 /* Whether every byte of [logical, logical + len) has a known chunk. */
@@ -155,6 +230,9 @@ static int can_place(struct restore_state *st, uint64_t logical, size_t len)
 
 	if (st->opt->old_restore || st->map.complete)
 		return 1;
+	/* A multi-device layout is decided on the complete map only. */
+	if (st->multi || st->multi_source)
+		return 0;
 	while (logical < end) {
 		const struct chunk *c = restore_map_lookup(&st->map, logical);
 		if (!c)
@@ -198,6 +276,8 @@ static void on_tree_block(struct restore_state *st, const struct record *rec)
 		bad_tree_block(st, logical, err);
 	else if (!st->opt->old_restore && (err = restore_map_see_tree_block(&st->map, st->block, logical)))
 		bad_tree_block(st, logical, err);
+	else if (st->multi)
+		multi_see_tree_block(st->multi, st->block, st->fs.nodesize);
 	place_or_hold(st, ITEM_TREE_BLOCK, logical, st->block, st->fs.nodesize);
 	if (!was_complete && st->map.complete)
 		holdback_drain(&st->held, place, st);
@@ -223,20 +303,25 @@ static void check_complete(struct restore_state *st)
 		    st->sbi.root);
 }
 
-void restore(int in_fd, const char *in_name, struct target *t, const struct options *opt)
+void restore(int in_fd, const char *in_name, struct target *targets, size_t target_count, const struct options *opt)
 {
 	struct restore_state st;
 	struct stream_reader r;
 	struct record rec;
 	int blocks_begun = 0;
+	struct target *t = &targets[0];
 
 	memset(&st, 0, sizeof(st));
 	st.opt = opt;
 	st.t = t;
+	st.targets = targets;
+	st.target_count = target_count;
 	stream_reader_init(&r, in_fd, in_name);
 	read_fs_info(&st, &r);
 	read_superblock(&st, &r);
 	st.block = xmalloc(st.fs.nodesize);
+	st.patched = xmalloc(st.fs.nodesize);
+	fixup_init(&st.fixup, st.fs.nodesize, st.fs.csum_type);
 	holdback_init(&st.held);
 	if (!opt->old_restore)
 		restore_map_init(&st.map, st.sb, &st.sbi);
@@ -272,21 +357,39 @@ void restore(int in_fd, const char *in_name, struct target *t, const struct opti
 		    t->path, restore_map_first_missing(&st.map));
 	/* Whatever is still held has no chunk: the reference writes it at its logical address too. */
 	holdback_drain(&st.held, place, &st);
+	if (!opt->old_restore)
+		ensure_layout(&st);
+	if (st.multi_source)
+		fixup_finish(&st.fixup, &st.layout, place_fixed, &st);
 	if (st.unmapped_items > UNMAPPED_WARNINGS)
 		warn("%" PRIu64 " items in all had no chunk and were written at their logical address",
 		     st.unmapped_items);
 	check_complete(&st);
-	if (!opt->old_restore)
-		target_extend(t, get_le64(st.sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES));
-	target_sync(t);
-	superblock_prepare(st.sb, &st.fs, opt);
-	superblock_write(t, st.sb);
+	if (st.multi) {
+		multi_finish(st.multi, &st.fs);
+	} else {
+		if (st.multi_source)
+			target_extend(t, st.layout.device_size);
+		else if (!opt->old_restore)
+			target_extend(t, get_le64(st.sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES));
+		target_sync(t);
+		if (st.multi_source)
+			superblock_apply_layout(st.sb, &st.layout);
+		superblock_prepare(st.sb, &st.fs, opt);
+		superblock_write(t, st.sb);
+	}
 	if (st.counts.damaged)
 		note("%" PRIu64 " damaged tree blocks written as they were", st.counts.damaged);
 
 	holdback_free(&st.held);
 	if (!opt->old_restore)
 		restore_map_free(&st.map);
+	if (st.multi_source && st.layout_done)
+		layout_free(&st.layout);
+	if (st.multi)
+		multi_free(st.multi);
+	fixup_free(&st.fixup);
+	free(st.patched);
 	free(st.block);
 	free(r.buf); /* the shared reader has no free function */
 }

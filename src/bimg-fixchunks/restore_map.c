@@ -201,7 +201,7 @@ const char *restore_map_see_tree_block(struct restore_map *m, const uint8_t *blo
 	err = tree_block_check(block, m->nodesize, logical, NULL, 0, TREE_CHECK_LAYOUT);
 	if (err)
 		return err;
-	if (tree_block_level(block) == 0) {
+	if (tree_block_level(block) == 0 && !m->frozen) {
 		err = learn_leaf(m, block);
 		if (err)
 			return err;

@@ -89,3 +89,50 @@ void superblock_write(struct target *t, const uint8_t *sb)
 	if (err)
 		die("%s: the restored superblock is not valid: %s", t->path, err);
 }
+
+void superblock_apply_layout(uint8_t *sb, const struct single_layout *l)
+{
+	uint8_t array[BTRFS_SYSTEM_CHUNK_ARRAY_SIZE] = { 0 };
+	size_t used = 0, k;
+
+	for (k = 0; k < l->placed.count; k++) {
+		const struct chunk *c = &l->placed.chunks[k];
+		uint8_t *p = array + used, *item = p + KEY_SIZE;
+		int j;
+
+		if (!(c->type & BTRFS_BLOCK_GROUP_SYSTEM))
+			continue;
+		if (used + KEY_SIZE + CHUNK_ITEM_HEADER + (size_t)STRIPE_SIZE * c->num_stripes > sizeof(array))
+			die("superblock: the system chunks do not fit the system chunk array");
+		put_le64(p, KEY_OBJECTID, BTRFS_FIRST_CHUNK_TREE_OBJECTID);
+		put_le8(p, KEY_TYPE, BTRFS_CHUNK_ITEM_KEY);
+		put_le64(p, KEY_OFFSET, c->logical);
+		put_le64(item, CHUNK_LENGTH, c->length);
+		put_le64(item, CHUNK_OWNER, BTRFS_EXTENT_TREE_OBJECTID);
+		put_le64(item, CHUNK_STRIPE_LEN, c->stripe_len);
+		put_le64(item, CHUNK_TYPE, c->type);
+		put_le32(item, CHUNK_IO_ALIGN, (uint32_t)c->stripe_len);
+		put_le32(item, CHUNK_IO_WIDTH, (uint32_t)c->stripe_len);
+		put_le32(item, CHUNK_SECTOR_SIZE, get_le32(sb, SB_SECTORSIZE));
+		put_le16(item, CHUNK_NUM_STRIPES, c->num_stripes);
+		put_le16(item, CHUNK_SUB_STRIPES, c->sub_stripes);
+		for (j = 0; j < c->num_stripes; j++) {
+			uint8_t *s = item + CHUNK_STRIPES + (size_t)j * STRIPE_SIZE;
+			put_le64(s, STRIPE_DEVID, c->stripes[j].devid);
+			put_le64(s, STRIPE_OFFSET, c->stripes[j].offset);
+			memcpy(s + STRIPE_DEV_UUID, c->stripes[j].dev_uuid, BTRFS_UUID_SIZE);
+		}
+		used += KEY_SIZE + CHUNK_ITEM_HEADER + (size_t)STRIPE_SIZE * c->num_stripes;
+	}
+	if (!used)
+		die("superblock: the layout has no system chunk");
+	memcpy(sb + SB_SYS_CHUNK_ARRAY, array, sizeof(array));
+	put_le32(sb, SB_SYS_CHUNK_ARRAY_SIZE, (uint32_t)used);
+	put_le64(sb, SB_NUM_DEVICES, 1);
+	put_le64(sb, SB_TOTAL_BYTES, l->device_size);
+	put_le64(sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES, l->device_size);
+	put_le64(sb, SB_DEV_ITEM + DEV_ITEM_BYTES_USED, l->bytes_used);
+	/* A v1 cache describes the old places of the chunk that held a mirror (metadump.md 4.5). */
+	if (l->moved_super_chunk)
+		put_le64(sb, SB_CACHE_GENERATION, 0);
+}

@@ -1,13 +1,14 @@
 /*
  * bimg-pack: read the record stream on stdin and write a btrfs-image file.
  *
- *   bimg-pack [-c 0-9] [-t 1-32] [-o OUT]
+ *   bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]
  *
  * SUPERBLOCK, TREE_BLOCK and DATA records are offered in stream order to
  * the image writer; FS_INFO chooses the format (1 iff it says CONTENT_DATA);
  * CHUNK records are not stored.  See docs/man/bimg-pack.1.
  */
 #include "csum.h"
+#include "deflate.h"
 #include "image.h"
 #include "msg.h"
 #include "ordered_pool.h"
@@ -26,15 +27,19 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: bimg-pack [-c 0-9] [-t 1-32] [-o OUT]\n"
+	fprintf(out, "Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]\n"
 		     "Read a bimg record stream on standard input and write a btrfs-image file\n"
-		     "(byte-identical to btrfs-image's for the same blocks and level).\n"
+		     "(byte-identical to btrfs-image's for the same blocks at -c0, or with --deflate=zlib).\n"
 		     "\n"
-		     "  -c, --compress N  zlib level 0..9 (0: store raw, the default)\n"
-		     "  -t, --threads N   compress on N threads (default: online CPUs, max 32)\n"
-		     "  -o, --output OUT  write OUT (default or '-': standard output)\n"
-		     "      --help        show this help\n"
-		     "      --version     show the version\n");
+		     "  -c, --compress N    deflate level 0..9 (0: store raw, the default)\n"
+		     "  -t, --threads N     compress on N threads (default: online CPUs, max 32)\n"
+		     "      --deflate CODEC libdeflate (the default: faster, other bytes, same content)\n"
+		     "                      or zlib (the reference's bytes); the environment variable\n"
+		     "                      BIMG_DEFLATE sets the default\n"
+		     "  -o, --output OUT    write OUT (default or '-': standard output); an existing\n"
+		     "                      device or FIFO is written in place\n"
+		     "      --help          show this help\n"
+		     "      --version       show the version\n");
 }
 
 static unsigned parse_number(const char *arg, const char *opt, unsigned max)
@@ -94,7 +99,19 @@ static void add_data(struct packer *packer, struct data_offer *d, const struct r
 	d->len += len;
 }
 
-static void pack(int level, unsigned threads)
+static enum deflate_codec parse_codec(const char *name, const char *where)
+{
+	int codec = deflate_codec_parse(name);
+
+	if (codec < 0) {
+		fprintf(stderr, "%s: %s: '%s' is not a deflate codec (libdeflate or zlib)\n", progname, where, name);
+		usage(stderr);
+		exit(1);
+	}
+	return (enum deflate_codec)codec;
+}
+
+static void pack(int level, enum deflate_codec codec, unsigned threads)
 {
 	struct stream_reader reader;
 	struct record rec;
@@ -116,7 +133,7 @@ static void pack(int level, unsigned threads)
 			if (packer)
 				die("record %llu: a second FS_INFO", (unsigned long long)rec.seq);
 			record_fs_info(&rec, &fs);
-			packer = packer_create(fs.content & CONTENT_DATA ? 1 : 0, level, threads);
+			packer = packer_create(fs.content & CONTENT_DATA ? 1 : 0, level, codec, threads);
 			break;
 		case REC_SUPERBLOCK:
 			if (rec.len != BTRFS_SUPER_SIZE)
@@ -157,11 +174,14 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "compress", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },   { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	      { NULL, 0, NULL, 0 },
+		{ "output", required_argument, NULL, 'o' },   { "deflate", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },	      { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	unsigned level = 0, threads = 0;
 	const char *out = NULL;
+	const char *env_codec = getenv("BIMG_DEFLATE");
+	enum deflate_codec codec = DEFLATE_LIBDEFLATE;
 	int c;
 
 	msg_init(argv[0]);
@@ -175,6 +195,10 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			out = optarg;
+			break;
+		case 'D':
+			codec = parse_codec(optarg, "--deflate");
+			env_codec = NULL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -192,13 +216,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	if (env_codec && *env_codec)
+		codec = parse_codec(env_codec, "BIMG_DEFLATE");
 	if (!threads)
 		threads = online_cpus(MAX_THREADS);
 	stdio_setup_pipes();
 	csum_init();
 
 	output_open(out);
-	pack((int)level, threads);
+	pack((int)level, codec, threads);
 	output_commit();
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include "xio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,49 @@ static void remove_temp(const char *text)
 		(void)unlink(out.temp);
 }
 
+/*
+ * A device, FIFO or socket is written in place: renaming a temporary file
+ * over it would replace the node, and a block device must not be
+ * truncated.  Only a regular file (or a new name) gets the temporary file.
+ */
+static int open_in_place(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		die("cannot write the image to '%s': it is a directory", path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("cannot open '%s':", path);
+	out.fd = fd;
+	out.path = path;
+	return 1;
+}
+
 void output_open(const char *path)
 {
 	const char *slash;
 	size_t dirlen;
 	mode_t mask;
+	char *resolved;
 
 	if (!path || strcmp(path, "-") == 0) {
 		out.fd = STDOUT_FILENO;
 		return;
+	}
+	if (open_in_place(path))
+		return;
+	/* Through a symlink the file it names is replaced, not the link. */
+	resolved = realpath(path, NULL);
+	if (resolved) {
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			path = resolved;
+		else
+			free(resolved);
 	}
 	out.path = path;
 	slash = strrchr(path, '/');
@@ -54,7 +89,7 @@ void output_write(const void *buf, size_t len)
 	if (write_full(out.fd, buf, len) < 0) {
 		if (!out.path && errno == EPIPE)
 			die("writing the image: standard output was closed");
-		die("writing the image to %s:", out.path ? out.temp : "standard output");
+		die("writing the image to %s:", out.temp ? out.temp : out.path ? out.path : "standard output");
 	}
 	out.offset += len;
 }
@@ -68,6 +103,11 @@ void output_commit(void)
 {
 	if (!out.path)
 		return;
+	if (!out.temp) {
+		if (close(out.fd) < 0)
+			die("%s: close:", out.path);
+		return;
+	}
 	if (close(out.fd) < 0)
 		die("%s: close:", out.temp);
 	if (rename(out.temp, out.path) < 0)

@@ -2,6 +2,7 @@
  * The image output: standard output, or a file written under a temporary
  * name in the same directory and renamed into place only on success (a
  * failed run, including an upstream ERROR record, leaves nothing behind).
+ * An existing device, FIFO or socket is opened and written in place.
  */
 #ifndef PACK_OUTPUT_H
 #define PACK_OUTPUT_H

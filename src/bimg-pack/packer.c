@@ -1,4 +1,5 @@
 #include "packer.h"
+#include "deflate.h"
 #include "image.h"
 #include "le.h"
 #include "msg.h"
@@ -7,16 +8,17 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 /*
- * Memory bound: at most two clusters' worth of items are being compressed
- * (and no more than IN_FLIGHT_BUDGET bytes of them, one item always
- * allowed), plus the cluster being assembled.  A v0 item is at most
- * 256 KiB unless it is one data extent.
+ * Memory bound: at most JOBS_PER_THREAD items per thread are being
+ * compressed, and no more than IN_FLIGHT_BUDGET raw bytes of them (one
+ * item always allowed: a v1 data item may be 256 MiB alone), plus the
+ * cluster being assembled (83 compressed items).  A v0 item is at most
+ * 256 KiB, so for metadata the budget is not what limits: 4 items per
+ * thread keep the workers busy, and a deeper queue only costs memory.
  */
-#define JOBS_IN_FLIGHT (2 * IMAGE_ITEMS_PER_CLUSTER)
-#define IN_FLIGHT_BUDGET (128u << 20)
+#define JOBS_PER_THREAD 4
+#define IN_FLIGHT_BUDGET (32u << 20)
 
 struct item {
 	uint64_t bytenr;
@@ -25,12 +27,15 @@ struct item {
 	uint8_t *stored; /* == raw when not compressed */
 	size_t stored_len;
 	int level;
-	int zerr; /* compress2 status */
+	enum deflate_codec codec;
+	const char *error; /* NULL, or why compressing failed */
+	char errbuf[160];
 };
 
 struct packer {
 	int version;
 	int level;
+	enum deflate_codec codec;
 	uint64_t max_pending;
 	struct ordered_pool *pool;
 	size_t in_flight;
@@ -50,27 +55,23 @@ struct packer {
 static void compress_item(void *arg)
 {
 	struct item *it = arg;
-	uLongf bound = compressBound(it->len);
 
-	it->stored = malloc(bound);
-	if (!it->stored) {
-		it->zerr = Z_MEM_ERROR;
-		return;
-	}
-	it->zerr = compress2(it->stored, &bound, it->raw, it->len, it->level);
-	it->stored_len = bound;
+	it->error = deflate_item(it->codec, it->level, it->raw, it->len, &it->stored, &it->stored_len, it->errbuf,
+				 sizeof(it->errbuf));
 	free(it->raw);
 	it->raw = NULL;
 }
 
-struct packer *packer_create(int version, int level, unsigned threads)
+struct packer *packer_create(int version, int level, enum deflate_codec codec, unsigned threads)
 {
 	struct packer *p = xcalloc(1, sizeof(*p));
+	unsigned workers = level > 0 && threads > 1 ? threads : 0;
 
 	p->version = version;
 	p->level = level;
+	p->codec = codec;
 	p->max_pending = image_max_pending(version);
-	p->pool = ordered_pool_create(level > 0 && threads > 1 ? threads : 0, JOBS_IN_FLIGHT, compress_item);
+	p->pool = ordered_pool_create(workers, (workers ? workers : 1) * JOBS_PER_THREAD, compress_item);
 	return p;
 }
 
@@ -107,9 +108,9 @@ static void write_cluster(struct packer *p)
 
 static void add_to_cluster(struct packer *p, struct item *it)
 {
-	if (it->zerr != Z_OK)
-		die("compressing the item at logical %llu (%zu bytes): zlib error %d", (unsigned long long)it->bytenr,
-		    it->len, it->zerr);
+	if (it->error)
+		die("compressing the item at logical %llu (%zu bytes): %s", (unsigned long long)it->bytenr, it->len,
+		    it->error);
 	if (it->stored_len > UINT32_MAX)
 		die("item at logical %llu is too large for the image format", (unsigned long long)it->bytenr);
 	p->cluster[p->nitems++] = it;
@@ -133,13 +134,13 @@ static void emit_pending(struct packer *p)
 	it->raw = p->pending;
 	it->len = p->pending_len;
 	it->level = p->level;
+	it->codec = p->codec;
 	p->have_pending = 0;
 	p->pending = NULL;
 	p->pending_len = p->pending_cap = 0;
 	if (p->level == 0) {
 		it->stored = it->raw;
 		it->stored_len = it->len;
-		it->zerr = Z_OK;
 		add_to_cluster(p, it);
 		return;
 	}

@@ -1,7 +1,7 @@
 /*
  * The btrfs-image writer (metadump.md 1.2, 1.6, 2.9): ranges are offered
  * in stream order, merged into items, compressed, and written 83 items
- * per cluster, byte-identical to the reference.
+ * per cluster: byte-identical to the reference with the zlib codec.
  */
 #ifndef PACK_PACKER_H
 #define PACK_PACKER_H
@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deflate.h"
+
 enum range_kind { RANGE_METADATA, RANGE_DATA };
 
 struct packer;
 
 /* version 0 or 1; level 0 (raw) .. 9; threads used only when level > 0. */
-struct packer *packer_create(int version, int level, unsigned threads);
+struct packer *packer_create(int version, int level, enum deflate_codec codec, unsigned threads);
 /* Offer one range; its bytes are copied. */
 void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind kind, const uint8_t *bytes);
 /* Emit the pending item and the last cluster. */

@@ -3,8 +3,9 @@
  *
  * A tree block is accepted only when its bytenr, fsid, checksum (in the
  * filesystem's own algorithm) and layout check out; otherwise the next copy
- * (DUP, RAID1*, RAID10 mirror) is tried, and only when every copy fails is
- * the dump stopped.  In extent-tree mode blocks come in ascending logical
+ * (DUP, RAID1*, RAID10 mirror; for RAID5/6 a rebuild from P, then Q) is
+ * tried, and only when every copy fails is the dump stopped.  A fallback
+ * is reported, naming the copy used.  In extent-tree mode blocks come in ascending logical
  * order, mostly packed together: blockio_prefetch() reads a run of them
  * with one large pread into a window (at most WINDOW_MAX bytes).
  */
@@ -66,10 +67,100 @@ static const char *check_block(struct scan_fs *fs, const uint8_t *block, uint64_
 	return tree_block_check(block, fs->nodesize, logical, fs->sb.header_fsid, fs->sb.csum_type, TREE_CHECK_ALL);
 }
 
+/* Multiplication by 2 in GF(2^8) with the RAID6 polynomial x^8 + x^4 + x^3 + x^2 + 1. */
+static uint8_t gf_mul2(uint8_t v)
+{
+	return (uint8_t)((v << 1) ^ ((v & 0x80) ? 0x1d : 0));
+}
+
+/*
+ * Rebuild len bytes at logical in a RAID5/6 chunk from the other data
+ * stripes of its full stripe and a parity stripe: with P, the XOR of all
+ * of them; with Q (RAID6), Q = sum of 2^i * Di gives
+ * Dx = (Q + sum over i != x of 2^i * Di) / 2^x.  The bytes must lie in one
+ * stripe unit.  Returns NULL or why not.
+ */
+static const char *read_stripe(struct scan_fs *fs, const struct chunk *c, unsigned stripe, uint64_t at, uint8_t *buf,
+			       size_t len)
+{
+	const struct scan_device *d = device_by_id(fs, c->stripes[stripe].devid);
+
+	if (!d) {
+		snprintf(why, sizeof(why), "device devid %llu is missing", (unsigned long long)c->stripes[stripe].devid);
+		return why;
+	}
+	if (pread_full(d->fd, buf, len, c->stripes[stripe].offset + at) != (ssize_t)len) {
+		snprintf(why, sizeof(why), "cannot read %s at %llu", d->path,
+			 (unsigned long long)(c->stripes[stripe].offset + at));
+		return why;
+	}
+	return NULL;
+}
+
+static const char *rebuild_raid56(struct scan_fs *fs, const struct chunk *c, uint64_t logical, int use_q,
+				  uint8_t *buf, size_t len)
+{
+	unsigned parity = (c->type & BTRFS_BLOCK_GROUP_RAID6) ? 2 : 1, ns = c->num_stripes, nd, k, x, t;
+	uint64_t off = logical - c->logical, nr, row, at;
+	const char *err = NULL;
+	uint8_t *other;
+	size_t i;
+
+	if (ns <= parity || (use_q && parity < 2))
+		return "no such parity";
+	nd = ns - parity;
+	nr = off / c->stripe_len;
+	if (off % c->stripe_len + len > c->stripe_len)
+		return "crosses a stripe boundary";
+	row = nr / nd;
+	x = (unsigned)(nr % nd);
+	at = row * c->stripe_len + off % c->stripe_len;
+	other = xmalloc(len);
+	memset(buf, 0, len);
+	/* From the last data stripe down: Horner's rule for Q, plain XOR for P; Dx counts as zeros. */
+	for (k = nd; k-- > 0 && !err;) {
+		if (use_q)
+			for (i = 0; i < len; i++)
+				buf[i] = gf_mul2(buf[i]);
+		if (k == x || (err = read_stripe(fs, c, (unsigned)((row + k) % ns), at, other, len)))
+			continue;
+		for (i = 0; i < len; i++)
+			buf[i] ^= other[i];
+	}
+	if (!err)
+		err = read_stripe(fs, c, (unsigned)((row + nd + (unsigned)use_q) % ns), at, other, len);
+	if (!err) {
+		for (i = 0; i < len; i++)
+			buf[i] ^= other[i];
+		/* Q gave 2^x * Dx: divide by 2^x, i.e. multiply by 2^(255 - x). */
+		for (t = 0; use_q && t < (255 - x) % 255; t++)
+			for (i = 0; i < len; i++)
+				buf[i] = gf_mul2(buf[i]);
+	}
+	free(other);
+	return err;
+}
+
+/* The same block is read by several walks: each fallback is reported once (the last few remembered). */
+static void report_fallback(struct scan_fs *fs, uint64_t logical, const char *first_err, const char *used)
+{
+	static uint64_t reported[32];
+	static unsigned next;
+	unsigned i;
+
+	for (i = 0; i < 32; i++)
+		if (reported[i] == logical)
+			return;
+	reported[next++ % 32] = logical;
+	note("%s: tree block %llu: first copy bad (%s); used %s", fs->name, (unsigned long long)logical, first_err,
+	     used);
+}
+
 void read_tree_block(struct scan_fs *fs, uint64_t logical, int expect_level, uint8_t *block)
 {
 	const struct chunk *c = chunk_map_lookup(&fs->map, logical);
 	const char *err = "not in any chunk";
+	char first_err[256] = "";
 	int copy, copies;
 
 	if (c) {
@@ -80,10 +171,30 @@ void read_tree_block(struct scan_fs *fs, uint64_t logical, int expect_level, uin
 				err = check_block(fs, block, logical);
 			if (!err)
 				break;
+			if (copy == 0)
+				snprintf(first_err, sizeof(first_err), "%s", err);
+		}
+		if (!err && copy > 0) {
+			uint64_t devid, physical, contiguous;
+			char used[96];
+
+			chunk_map_copy(c, logical, copy, &devid, &physical, &contiguous);
+			snprintf(used, sizeof(used), "copy %d on devid %llu", copy + 1, (unsigned long long)devid);
+			report_fallback(fs, logical, first_err, used);
+		}
+		for (copy = 0; err && copy < 2 && (c->type & (BTRFS_BLOCK_GROUP_RAID5 | BTRFS_BLOCK_GROUP_RAID6));
+		     copy++) {
+			err = rebuild_raid56(fs, c, logical, copy, block, fs->nodesize);
+			if (!err)
+				err = check_block(fs, block, logical);
+			if (!err)
+				report_fallback(fs, logical, first_err,
+						copy ? "a rebuild from the Q parity" : "a rebuild from the P parity");
 		}
 	}
 	if (err)
-		die("%s: cannot read tree block %llu: %s", fs->name, (unsigned long long)logical, err);
+		die("%s: cannot read tree block %llu: %s", fs->name, (unsigned long long)logical,
+		    first_err[0] ? first_err : err);
 	if (expect_level >= 0)
 		check_child(fs, block, logical, expect_level);
 }

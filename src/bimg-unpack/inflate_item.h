@@ -1,6 +1,8 @@
 /*
  * Strict zlib inflate of one image payload: exactly one complete zlib
- * stream, nothing after it, output no larger than a limit.
+ * stream, nothing after it, output no larger than a limit.  libdeflate
+ * does small items; anything it rejects, and large items, go through
+ * zlib, whose messages say what is wrong.
  */
 #ifndef UNPACK_INFLATE_ITEM_H
 #define UNPACK_INFLATE_ITEM_H

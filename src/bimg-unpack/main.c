@@ -102,8 +102,9 @@ int main(int argc, char **argv)
 	stdio_setup_pipes();
 	csum_init();
 
-	input_open(&in, path);
+	/* The stream starts first, so that even "cannot open IMAGE" reaches downstream as an ERROR record. */
 	sink_init(&sink, mode);
+	input_open(&in, path);
 	if (in.npeek == 8 && memcmp(in.peek, STREAM_MAGIC, 8) == 0) {
 		if (mode == SINK_STREAM)
 			die("%s: input is already a record stream (use --info or --list to inspect it)", in.name);

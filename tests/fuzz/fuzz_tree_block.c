@@ -8,9 +8,16 @@
  * The contract under test: after TREE_CHECK_LAYOUT passes, leaf_item never
  * fails and every item's data lies inside the block; bimg-scan's
  * scrub_tree_block then keeps the layout valid and leaves a correct
- * checksum (of the type named by the byte after the block, if any).
+ * checksum (of the type named by the byte after the block, if any; bit 0
+ * of the block's last byte picks -d's keep-inline when that byte exists).
+ * bimg-sanitize's sanitize_block takes any block, valid or not (it bounds
+ * every walk itself); for a valid one it must leave the header, keys,
+ * item offsets and sizes as they were.  The byte after the block also
+ * picks -s or -ss and --keep-short.
  */
 #include "fuzz_common.h"
+#include "leaf.h"
+#include "namemap.h"
 #include "scan.h"
 #include "tree.h"
 
@@ -69,6 +76,58 @@ static void walk_names(const uint8_t *block, uint8_t type, uint32_t off, uint32_
 	}
 }
 
+/*
+ * namemap.c keeps its arena chunks until the program exits (name_map_free
+ * does not free them), which would be a 1 MiB leak per input here.  The
+ * harness frees them itself: xmalloc is wrapped (-Wl,--wrap=xmalloc, see
+ * fuzz.mk) and what it returns during a sanitize call is recorded; namemap.c
+ * uses xmalloc for arena chunks only.
+ */
+void *__real_xmalloc(size_t size);
+void *__wrap_xmalloc(size_t size);
+static void *arena_chunks[64];
+static int arena_count, collecting_arena;
+
+void *__wrap_xmalloc(size_t size)
+{
+	void *p = __real_xmalloc(size);
+
+	if (collecting_arena) {
+		if (arena_count == (int)(sizeof(arena_chunks) / sizeof(arena_chunks[0])))
+			__builtin_trap(); /* far more names than one block can hold */
+		arena_chunks[arena_count++] = p;
+	}
+	return p;
+}
+
+static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
+{
+	enum name_mode mode = (options & 4) ? NAMES_SAME_HASH : NAMES_RANDOM;
+	struct name_map *map = name_map_new(mode, (options >> 3) & 1, 0, 42);
+	struct name_map *xattr_map = name_map_new(mode, 0, 1, 43);
+	struct leaf_stats stats = { 0 };
+	int valid = tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL;
+	uint64_t fixed_end = HDR_SIZE + (uint64_t)ITEM_SIZE * tree_block_nritems(block);
+	uint8_t *before = NULL;
+
+	if (valid && tree_block_level(block) == 0) {
+		before = malloc(nodesize);
+		memcpy(before, block, nodesize);
+	}
+	collecting_arena = 1;
+	(void)sanitize_block(map, xattr_map, block, nodesize, &stats);
+	collecting_arena = 0;
+	/* Sanitizing changes names and values only: header (after the checksum), keys, offsets, sizes stay. */
+	if (before && (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0 ||
+		       tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) != NULL))
+		__builtin_trap();
+	free(before);
+	name_map_free(map);
+	name_map_free(xattr_map);
+	while (arena_count > 0)
+		free(arena_chunks[--arena_count]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint32_t nodesize = fuzz_nodesize_for(size < 4096 ? 4096 : size);
@@ -93,10 +152,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			walk_names(block, key.type, off, len);
 		}
 	}
+	sanitize(block, nodesize, size > nodesize ? data[nodesize] : 0);
 	if (tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL) {
 		unsigned csum_type = size > nodesize ? data[nodesize] & 3 : 0;
 
-		scrub_tree_block(block, nodesize, csum_type);
+		scrub_tree_block(block, nodesize, csum_type, size > nodesize && (data[nodesize - 1] & 1));
 		if (tree_block_check(block, nodesize, 0, NULL, csum_type, TREE_CHECK_LAYOUT | TREE_CHECK_CSUM))
 			__builtin_trap(); /* scrubbing broke the block it was given */
 	}

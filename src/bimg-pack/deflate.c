@@ -1,0 +1,110 @@
+#include "deflate.h"
+
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+int deflate_codec_parse(const char *name)
+{
+	if (strcmp(name, "libdeflate") == 0)
+		return DEFLATE_LIBDEFLATE;
+	if (strcmp(name, "zlib") == 0)
+		return DEFLATE_ZLIB;
+	return -1;
+}
+
+/*
+ * A libdeflate compressor is hundreds of KiB of tables: allocating one per
+ * item would cost more than compressing a small item, so each thread keeps
+ * one (the level is fixed for a run) and frees it when the thread ends.
+ */
+static pthread_key_t compressor_key;
+static pthread_once_t compressor_once = PTHREAD_ONCE_INIT;
+
+static void free_compressor(void *c)
+{
+	libdeflate_free_compressor(c);
+}
+
+static void make_compressor_key(void)
+{
+	(void)pthread_key_create(&compressor_key, free_compressor);
+}
+
+static struct libdeflate_compressor *thread_compressor(int level)
+{
+	struct libdeflate_compressor *c;
+
+	(void)pthread_once(&compressor_once, make_compressor_key);
+	c = pthread_getspecific(compressor_key);
+	if (!c) {
+		c = libdeflate_alloc_compressor(level);
+		if (c && pthread_setspecific(compressor_key, c) != 0) {
+			libdeflate_free_compressor(c);
+			c = NULL;
+		}
+	}
+	return c;
+}
+
+static const char *with_libdeflate(int level, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
+				   char *err, size_t err_size)
+{
+	struct libdeflate_compressor *c = thread_compressor(level);
+	size_t bound, n;
+
+	if (!c) {
+		snprintf(err, err_size, "cannot set up libdeflate at level %d", level);
+		return err;
+	}
+	bound = libdeflate_zlib_compress_bound(c, len);
+	*out = malloc(bound);
+	if (!*out) {
+		snprintf(err, err_size, "out of memory compressing %zu bytes", len);
+		return err;
+	}
+	n = libdeflate_zlib_compress(c, in, len, *out, bound);
+	if (n == 0) { /* cannot happen with a bound-sized buffer */
+		free(*out);
+		*out = NULL;
+		snprintf(err, err_size, "libdeflate could not compress %zu bytes into %zu", len, bound);
+		return err;
+	}
+	*out_len = n;
+	return NULL;
+}
+
+static const char *with_zlib(int level, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, char *err,
+			     size_t err_size)
+{
+	uLongf bound = compressBound(len);
+	int ret;
+
+	*out = malloc(bound);
+	if (!*out) {
+		snprintf(err, err_size, "out of memory compressing %zu bytes", len);
+		return err;
+	}
+	ret = compress2(*out, &bound, in, len, level);
+	if (ret != Z_OK) {
+		free(*out);
+		*out = NULL;
+		snprintf(err, err_size, "zlib error %d", ret);
+		return err;
+	}
+	*out_len = bound;
+	return NULL;
+}
+
+const char *deflate_item(enum deflate_codec codec, int level, const uint8_t *in, size_t len, uint8_t **out,
+			 size_t *out_len, char *err, size_t err_size)
+{
+	*out = NULL;
+	*out_len = 0;
+	if (codec == DEFLATE_LIBDEFLATE)
+		return with_libdeflate(level, in, len, out, out_len, err, err_size);
+	return with_zlib(level, in, len, out, out_len, err, err_size);
+}

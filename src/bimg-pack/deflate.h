@@ -1,0 +1,27 @@
+/*
+ * Deflating one image item into a zlib stream (RFC 1950), by one of two
+ * codecs.  zlib's compress2() reproduces the reference's bytes exactly;
+ * libdeflate is several times faster at the same level and within about
+ * 1% of its ratio.  Either output is one complete zlib stream, which is
+ * all that a restorer requires of a payload (metadump.md 1.3).
+ */
+#ifndef PACK_DEFLATE_H
+#define PACK_DEFLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum deflate_codec { DEFLATE_LIBDEFLATE, DEFLATE_ZLIB };
+
+/* "libdeflate" or "zlib" -> codec; -1 for anything else. */
+int deflate_codec_parse(const char *name);
+
+/*
+ * Deflate in[0..len) at level 1..9 into a new buffer.  Returns NULL and
+ * sets *out, *out_len, or returns a message in err (thread-safe, never
+ * dies: it runs on the compression workers).
+ */
+const char *deflate_item(enum deflate_codec codec, int level, const uint8_t *in, size_t len, uint8_t **out,
+			 size_t *out_len, char *err, size_t err_size);
+
+#endif
