@@ -103,3 +103,94 @@ after_last_erase() {
 	grep -q 'progress_test: [0-9.]* MiB of 297.0 MiB' out
 	[[ $(cat -v out) == *'^M^[[Kfinished' ]]
 }
+
+@test "progress: BIMG_PROGRESS_MS=0 draws on every update" {
+	under_tty 100 BIMG_PROGRESS_MS=0 "$PT" auto 1000 10 7 0 finish
+	[[ $(grep -o 'progress_test:' <<<"$tty" | wc -l) -eq 7 ]]
+}
+
+# --- the programs (bimg-scan for a dump, bimg-unpack for a restore) -------
+# These skip until the program has --progress in its --help.
+
+need_progress_option() {
+	[[ -x $BIN/$1 ]] || skip "bin/$1 is not built"
+	"$BIN/$1" --help | grep -q -- '--progress' || skip "$1 has no --progress yet"
+}
+
+@test "bimg-scan: a progress line on a terminal, erased, and the stream unchanged" {
+	need_progress_option bimg-scan
+	local fs
+	fs=$(corpus_img default)
+	"$BIN/bimg-scan" "$fs" >quiet.stream 2>quiet.err
+	[[ ! -s quiet.err ]]
+	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-scan" "$fs" ">tty.stream"
+	[[ $tty_status -eq 0 ]]
+	grep -Eq 'bimg-scan: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB|GiB) \([0-9]+%\)' <<<"$tty"
+	[[ $(after_last_erase) == "" ]]
+	cmp quiet.stream tty.stream
+}
+
+@test "bimg-scan: --progress draws into a pipe, --no-progress draws nothing" {
+	need_progress_option bimg-scan
+	local fs
+	fs=$(corpus_img default)
+	BIMG_PROGRESS_MS=0 "$BIN/bimg-scan" --progress "$fs" 2>&1 >/dev/null | cat -v >err
+	grep -q 'bimg-scan: .* of ' err
+	[[ $(cat err) == *'^M^[[K' ]]
+	if "$BIN/bimg-scan" --help | grep -q -- '--no-progress'; then
+		under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-scan" --no-progress "$fs" ">/dev/null"
+		[[ -z $tty ]]
+	fi
+}
+
+@test "bimg-unpack: a file shows bytes of its size, a pipe shows bytes only" {
+	need_progress_option bimg-unpack
+	local fs
+	fs=$(corpus_img default)
+	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
+	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" fs.img ">file.stream"
+	[[ $tty_status -eq 0 ]]
+	grep -Eq 'bimg-unpack: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB) \([0-9]+%\)' <<<"$tty"
+	[[ $(after_last_erase) == "" ]]
+	under_tty 100 BIMG_PROGRESS_MS=0 "cat fs.img | $BIN/bimg-unpack - >pipe.stream"
+	[[ $tty_status -eq 0 ]]
+	grep -Eq 'bimg-unpack: [0-9.]+ (B|KiB|MiB)' <<<"$tty"
+	! grep -q ' of .*%' <<<"$tty"
+	[[ $(after_last_erase) == "" ]]
+	cmp file.stream pipe.stream
+	"$BIN/bimg-unpack" fs.img 2>err >/dev/null
+	[[ ! -s err ]]
+}
+
+@test "bimg-unpack: --list and --info print no progress line on a terminal" {
+	need_progress_option bimg-unpack
+	local fs
+	fs=$(corpus_img default)
+	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
+	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" --list fs.img
+	! grep -q '\^\[\[K' <<<"$tty"
+	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" --info fs.img
+	! grep -q '\^\[\[K' <<<"$tty"
+}
+
+@test "bimg-unpack: an error clears the progress line before its one message" {
+	need_progress_option bimg-unpack
+	local fs size
+	fs=$(corpus_img default)
+	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
+	size=$(stat -c %s fs.img)
+	head -c $((size - 100)) fs.img >cut.img
+	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" cut.img ">/dev/null"
+	[[ $tty_status -ne 0 ]]
+	[[ $(after_last_erase) == "bimg-unpack: "*"^M" ]]
+}
+
+@test "btrfs-image.sh: one progress line per run, from one stage" {
+	need_progress_option bimg-scan
+	local fs
+	fs=$(corpus_img default)
+	under_tty 100 BIMG_PROGRESS_MS=0 "$ROOT/btrfs-image.sh" -c9 "$fs" out.img
+	[[ $tty_status -eq 0 ]]
+	! grep -q 'bimg-pack: \|bimg-sanitize: ' <<<"$tty"
+	[[ $(after_last_erase) == "" ]]
+}

@@ -352,7 +352,12 @@ void fixup_finish(struct tree_fixup *f, const struct single_layout *l, fixup_wri
 
 	for (i = 0; i < f->count; i++) {
 		uint8_t *b = f->blocks[i].bytes;
+		const char *err = tree_block_check(b, f->nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT);
 
+		if (err)
+			die("multi-device restore: %s tree block %llu: %s",
+			    tree_block_owner(b) == BTRFS_CHUNK_TREE_OBJECTID ? "chunk" : "device",
+			    (unsigned long long)f->blocks[i].logical, err);
 		if (tree_block_level(b) != 0)
 			continue;
 		if (tree_block_owner(b) == BTRFS_CHUNK_TREE_OBJECTID)

@@ -12,6 +12,7 @@
  *   walk.c        tree blocks by walking the trees (-w), and the log tree
  *   seen.c        the set of blocks the walk has offered
  *   space_cache.c the v1 free space cache extents
+ *   log_data.c    with -d, data extents only the log trees refer to
  */
 #ifndef BIMG_SCAN_H
 #define BIMG_SCAN_H
@@ -112,6 +113,9 @@ struct seen_set;
 void offer_by_walking(struct scan_fs *fs, struct seen_set *seen);
 void offer_log_tree(struct scan_fs *fs, struct seen_set *seen);
 void offer_space_cache(struct scan_fs *fs);
+/* log_data.c: offer the data extents a log leaf names that the extent tree lacks. */
+void offer_log_leaf_data(struct scan_fs *fs, const uint8_t *leaf);
+void log_data_free(void);
 
 /* seen.c: open-addressing set of block addresses, 16 bytes per block at most. */
 struct seen_set *seen_new(void);

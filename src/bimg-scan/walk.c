@@ -18,6 +18,9 @@
 
 #include <stdlib.h>
 
+/* Set while the log trees are walked for a data dump (-d). */
+static int log_data;
+
 /* Read, check and offer a block; 0 if it had been offered already. */
 static int enter(struct scan_fs *fs, struct seen_set *seen, uint64_t bytenr, int level, uint8_t *block)
 {
@@ -25,6 +28,8 @@ static int enter(struct scan_fs *fs, struct seen_set *seen, uint64_t bytenr, int
 	if (seen_test_and_add(seen, bytenr))
 		return 0;
 	offer_tree_block(fs, bytenr, block);
+	if (log_data && level == 0)
+		offer_log_leaf_data(fs, block);
 	return 1;
 }
 
@@ -98,6 +103,10 @@ void offer_by_walking(struct scan_fs *fs, struct seen_set *seen)
 
 void offer_log_tree(struct scan_fs *fs, struct seen_set *seen)
 {
-	if (fs->sb.log_root)
-		walk_tree(fs, seen, fs->sb.log_root, fs->sb.log_root_level, 1);
+	if (!fs->sb.log_root)
+		return;
+	log_data = fs->dump_data;
+	walk_tree(fs, seen, fs->sb.log_root, fs->sb.log_root_level, 1);
+	log_data = 0;
+	log_data_free();
 }

@@ -9,7 +9,7 @@
 
 #include "msg.h"
 
-#define REDRAW_NS 100000000LL /* ten lines a second at most */
+#define REDRAW_MS 100 /* ten lines a second at most */
 #define CLEAR_LINE "\r\033[K"
 
 /*
@@ -61,6 +61,21 @@ static void register_hooks_once(void)
 	registered = 1;
 	msg_on_die(erase_on_die);
 	atexit(erase_line);
+}
+
+/* BIMG_PROGRESS_MS=N (0..60000) redraws every N ms: for tests, whose runs are short. */
+static long long redraw_interval_ns(void)
+{
+	const char *env = getenv("BIMG_PROGRESS_MS");
+	char *end;
+	unsigned long ms;
+
+	if (env && *env >= '0' && *env <= '9') {
+		ms = strtoul(env, &end, 10);
+		if (!*end && ms <= 60000)
+			return (long long)ms * 1000000LL;
+	}
+	return REDRAW_MS * 1000000LL;
 }
 
 static long long ns_between(const struct timespec *a, const struct timespec *b)
@@ -148,6 +163,7 @@ void progress_init(struct progress *p, const char *what, uint64_t total, enum pr
 		return;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
 		p->width = ws.ws_col;
+	p->interval_ns = redraw_interval_ns();
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	p->last_draw = p->start;
 	erase_line(); /* one report at a time: a newer one replaces the older */
@@ -163,7 +179,7 @@ void progress_update(struct progress *p, uint64_t bytes_done)
 	if (!p->enabled)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (ns_between(&p->last_draw, &now) < REDRAW_NS)
+	if (ns_between(&p->last_draw, &now) < p->interval_ns)
 		return;
 	draw(p, &now);
 }

@@ -12,7 +12,8 @@
  * PROGRESS_AUTO draws only when stderr is a terminal, so nothing is ever
  * printed into a pipe or a log file unless asked for with PROGRESS_ON
  * (--progress).  One report per process at a time; call update from one
- * thread.
+ * thread.  The environment variable BIMG_PROGRESS_MS=N redraws every N ms
+ * instead (tests use 0: a line on every update, however short the run).
  */
 #ifndef BIMG_PROGRESS_H
 #define BIMG_PROGRESS_H
@@ -32,6 +33,7 @@ struct progress {
 	uint64_t done;
 	int enabled;
 	unsigned width; /* terminal columns, to never wrap (0: unknown) */
+	long long interval_ns; /* between redraws */
 	struct timespec start, last_draw;
 };
 
