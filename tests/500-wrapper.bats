@@ -144,10 +144,9 @@ cmp_target() { python3 -I -S "$ROOT/tests/lib/cmp-sparse.py" "$1" "$2"; }
 	same_as_reference 'makes no sense' 'accepts only 1 device' -- -r -w a b c
 }
 
-@test "-m with enough targets: after the checks, not supported yet" {
-	run_in_fresh_dir ours "$WRAPPER" -m img t1 t2
-	[[ $ours_status -eq 1 ]]
-	[[ $ours_err == "ERROR: multi-device restore (-m) is not supported yet" ]]
+@test "-m with enough targets and a missing image: exit 1, one line" {
+	same_as_reference 'No such file or directory' -- -m missing.img t1 t2
+	[[ $(grep -c . <<<"$ours_err") -eq 1 ]]
 }
 
 @test "target that cannot be created" {
@@ -181,7 +180,7 @@ cmp_target() { python3 -I -S "$ROOT/tests/lib/cmp-sparse.py" "$1" "$2"; }
 @test "failed checks create nothing" {
 	run_in_fresh_dir ours "$WRAPPER" -c 10 a b
 	run_in_fresh_dir ours "$WRAPPER" -r a b c
-	run_in_fresh_dir ours "$WRAPPER" -m img t1 t2
+	run_in_fresh_dir ours "$WRAPPER" -m img t1
 	[[ -z $(find "$BATS_TEST_TMPDIR" -path '*/run.*/*' -print -quit) ]]
 }
 

@@ -105,7 +105,7 @@ after_last_erase() {
 }
 
 @test "progress: BIMG_PROGRESS_MS=0 draws on every update" {
-	under_tty 100 BIMG_PROGRESS_MS=0 "$PT" auto 1000 10 7 0 finish
+	BIMG_PROGRESS_MS=0 under_tty 100 "$PT" auto 1000 10 7 0 finish
 	[[ $(grep -o 'progress_test:' <<<"$tty" | wc -l) -eq 7 ]]
 }
 
@@ -123,7 +123,7 @@ need_progress_option() {
 	fs=$(corpus_img default)
 	"$BIN/bimg-scan" "$fs" >quiet.stream 2>quiet.err
 	[[ ! -s quiet.err ]]
-	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-scan" "$fs" ">tty.stream"
+	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-scan" "$fs" ">tty.stream"
 	[[ $tty_status -eq 0 ]]
 	grep -Eq 'bimg-scan: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB|GiB) \([0-9]+%\)' <<<"$tty"
 	[[ $(after_last_erase) == "" ]]
@@ -138,7 +138,7 @@ need_progress_option() {
 	grep -q 'bimg-scan: .* of ' err
 	[[ $(cat err) == *'^M^[[K' ]]
 	if "$BIN/bimg-scan" --help | grep -q -- '--no-progress'; then
-		under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-scan" --no-progress "$fs" ">/dev/null"
+		BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-scan" --no-progress "$fs" ">/dev/null"
 		[[ -z $tty ]]
 	fi
 }
@@ -148,11 +148,11 @@ need_progress_option() {
 	local fs
 	fs=$(corpus_img default)
 	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
-	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" fs.img ">file.stream"
+	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" fs.img ">file.stream"
 	[[ $tty_status -eq 0 ]]
 	grep -Eq 'bimg-unpack: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB) \([0-9]+%\)' <<<"$tty"
 	[[ $(after_last_erase) == "" ]]
-	under_tty 100 BIMG_PROGRESS_MS=0 "cat fs.img | $BIN/bimg-unpack - >pipe.stream"
+	BIMG_PROGRESS_MS=0 under_tty 100 "cat fs.img | $BIN/bimg-unpack - >pipe.stream"
 	[[ $tty_status -eq 0 ]]
 	grep -Eq 'bimg-unpack: [0-9.]+ (B|KiB|MiB)' <<<"$tty"
 	! grep -q ' of .*%' <<<"$tty"
@@ -167,9 +167,9 @@ need_progress_option() {
 	local fs
 	fs=$(corpus_img default)
 	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
-	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" --list fs.img
+	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" --list fs.img
 	! grep -q '\^\[\[K' <<<"$tty"
-	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" --info fs.img
+	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" --info fs.img
 	! grep -q '\^\[\[K' <<<"$tty"
 }
 
@@ -180,7 +180,7 @@ need_progress_option() {
 	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
 	size=$(stat -c %s fs.img)
 	head -c $((size - 100)) fs.img >cut.img
-	under_tty 100 BIMG_PROGRESS_MS=0 "$BIN/bimg-unpack" cut.img ">/dev/null"
+	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" cut.img ">/dev/null"
 	[[ $tty_status -ne 0 ]]
 	[[ $(after_last_erase) == "bimg-unpack: "*"^M" ]]
 }
@@ -189,7 +189,7 @@ need_progress_option() {
 	need_progress_option bimg-scan
 	local fs
 	fs=$(corpus_img default)
-	under_tty 100 BIMG_PROGRESS_MS=0 "$ROOT/btrfs-image.sh" -c9 "$fs" out.img
+	BIMG_PROGRESS_MS=0 under_tty 100 "$ROOT/btrfs-image.sh" -c9 "$fs" out.img
 	[[ $tty_status -eq 0 ]]
 	! grep -q 'bimg-pack: \|bimg-sanitize: ' <<<"$tty"
 	[[ $(after_last_erase) == "" ]]
