@@ -2,7 +2,8 @@
 #
 #   make            build every program into bin/
 #   make check      install what the tests need (as root), build, make the
-#                   quick corpus, run the bats suite
+#                   quick corpus (and the full one, 25 s more, for the
+#                   multi-device, checksum and data cases), run the bats suite
 #   make demo       dump and restore a generated sample filesystem
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make sanitize   build with AddressSanitizer + UBSan into bin/
@@ -18,6 +19,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 CORPUS ?= $(CURDIR)/.cache/corpus
+FULL_CORPUS ?= $(CURDIR)/.cache/corpus-full
 SHARED ?= $(CURDIR)/../shared
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -50,14 +52,15 @@ bin/btrfs-image.sh: btrfs-image.sh
 	chmod +x $@
 
 check: deps all corpus
-	@CORPUS=$(CORPUS) bash tests/lib/run-bats.sh tests/
+	@CORPUS=$(CORPUS) FULL_CORPUS=$(FULL_CORPUS) bash tests/lib/run-bats.sh tests/
 
 deps:
 	@sh tests/lib/install-deps.sh
 
 corpus:
-	@mkdir -p $(CORPUS)
+	@mkdir -p $(CORPUS) $(FULL_CORPUS)
 	$(SHARED)/corpus/mkcorpus --quick $(CORPUS)
+	$(SHARED)/corpus/mkcorpus --full $(FULL_CORPUS)
 
 demo: deps all
 	@bash tests/lib/demo.sh

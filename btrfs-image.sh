@@ -38,6 +38,7 @@ usage: btrfs-image.sh [options] source target
     -m                        restore for multiple devices (one target per source device)
     -d                        also dump data, conflicts with -w (only if bimg-scan supports it)
     --device path             another member device of the source filesystem (repeatable)
+    --new-fsid[=UUID]         restore: give the restored filesystem a new fsid (random without UUID)
     --help                    print this help and exit
     --version                 print the version and exit
 
@@ -131,7 +132,7 @@ unsigned() { printf '%u' "$1"; }
 # ---- options, processed in command-line order like getopt_long ----
 
 create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
-compress=0 threads='' positional=() extra_devices=()
+compress=0 threads='' positional=() extra_devices=() new_fsid=''
 
 short_option() { # LETTER [ARGUMENT]
 	case $1 in
@@ -171,12 +172,13 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	@(h|he|hel|help)) full=help ;;
 	@(v|ve|ver|vers|versi|versio|version)) full=version ;;
 	@(d|de|dev|devi|devic|device)) full=device ;;
+	@(n|ne|new|new-|new-f|new-fs|new-fsi|new-fsid)) full=new-fsid ;;
 	*)
 		printf "%s: unrecognized option '%s'\n" "$prog" "$1" >&2
 		usage_exit
 		;;
 	esac
-	if [[ $full != device ]] && ((has_value)); then
+	if [[ $full != @(device|new-fsid) ]] && ((has_value)); then
 		printf "%s: option '--%s' doesn't allow an argument\n" "$prog" "$full" >&2
 		usage_exit
 	fi
@@ -198,6 +200,10 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 			value=$2 consumed=1
 		fi
 		extra_devices+=("$value")
+		;;
+	new-fsid)
+		# An optional argument, as getopt_long takes it: only after '='.
+		if ((has_value)); then new_fsid=--new-fsid=$value; else new_fsid=--new-fsid; fi
 		;;
 	esac
 }
@@ -272,6 +278,10 @@ if ((create)); then
 		error "-d conflicts with -w option"
 		usage_error=1
 	fi
+	if [[ -n $new_fsid ]]; then
+		error "--new-fsid is a restore option (-r)"
+		usage_error=1
+	fi
 else
 	if ((walk || sanitize || compress || dump_data)); then
 		error "using -w, -s, -c, -d options for restore makes no sense"
@@ -327,6 +337,7 @@ if ((!create)); then
 	[[ $source_arg != - ]] && as_path "$source_arg" && image=$REPLY
 	fix_args=()
 	((old_restore)) && fix_args+=(-o)
+	[[ -n $new_fsid ]] && fix_args+=("$new_fsid")
 	targets=()
 	for t in "${positional[@]:1:$((multi ? dev_cnt : 1))}"; do as_path "$t" && targets+=("$REPLY"); done
 	((multi)) && fix_args+=(-m)

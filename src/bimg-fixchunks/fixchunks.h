@@ -4,6 +4,9 @@
  *
  * The pieces, in the order a restore uses them:
  *   target.c      open the target, write-combined pwrites, final size
+ *   mounted.c     is a device mounted, is a file behind a mounted loop device
+ *   guard.c       a failure or a signal leaves no valid superblock behind
+ *   newfsid.c     --new-fsid: the restored filesystem gets another fsid
  *   restore_map.c logical -> physical placement, built from the
  *                 superblock's system chunks and the chunk tree leaves
  *                 (or CHUNK records) as they pass by
@@ -22,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "btrfs.h"
 #include "chunk.h"
@@ -32,6 +36,9 @@ struct options {
 	int old_restore;       /* -o: every item at its logical address */
 	int ignore_bad_blocks; /* write failing tree blocks as they are */
 	int multi_device;      /* -m: one target per source device */
+	int force;             /* overwrite the filesystem the image was made from */
+	int new_fsid;          /* --new-fsid: give the restored filesystem new_fsid_value */
+	uint8_t new_fsid_value[BTRFS_UUID_SIZE];
 };
 
 /* ---- target.c ---- */
@@ -48,18 +55,37 @@ struct target {
 	const char *path;
 	int fd;
 	int is_blockdev;
+	int claimed;       /* the old primary superblock is gone: writing may start */
 	uint64_t dev_size; /* block devices: their size */
+	/* The primary superblock found at open when it is a valid one, for target_holds_source(). */
+	int had_super;
+	uint8_t old_super[BTRFS_SUPER_SIZE];
 	struct write_slot slots[WRITE_SLOTS];
 	uint64_t clock;
 };
 
 /*
- * Open (creating if missing) the target for writing: a regular file is
- * truncated to nothing, a block device must not be mounted and gets its
- * primary superblock zeroed, so that a failed restore never leaves a
- * target that looks like a filesystem.
+ * Open (creating if missing) the target for writing.  A mounted device,
+ * a file behind a mounted loop device, or the file standard input reads
+ * from, is refused.  The old primary
+ * superblock is read and, unless it is a real filesystem (a valid
+ * superblock without the metadump flags: perhaps the image's own source),
+ * the target is claimed at once.
  */
 void target_open(struct target *t, const char *path);
+/*
+ * Why the target looks like the filesystem the image was made from (its
+ * superblock has the image's fsid and device uuid and a generation at
+ * least the image's), or NULL.
+ */
+const char *target_holds_source(const struct target *t, const uint8_t *image_sb);
+/*
+ * Destroy the old filesystem before any write: a regular file is
+ * truncated to nothing, a block device gets its primary superblock zeroed,
+ * so that a failed restore never leaves a target that looks like a
+ * filesystem.  Arms guard.c for it.
+ */
+void target_claim(struct target *t);
 /* Write bytes at a physical offset (buffered: adjacent writes are combined). */
 void target_write(struct target *t, uint64_t physical, const uint8_t *bytes, size_t len);
 /* Write out every buffered byte and fsync. */
@@ -72,6 +98,52 @@ void target_read(struct target *t, uint64_t physical, uint8_t *bytes, size_t len
 /* Current size: a block device's size or a regular file's length. */
 uint64_t target_size(struct target *t);
 void target_close(struct target *t);
+
+/* ---- mounted.c ---- */
+
+/* Non-zero if /proc/self/mountinfo lists a filesystem on block device dev. */
+int device_is_mounted(dev_t dev);
+/*
+ * If the regular file (st_dev, st_ino) backs a loop device that is mounted
+ * or held exclusively, that device's path in out (size outlen), return 1.
+ */
+int file_backs_mounted_loop(dev_t st_dev, ino_t st_ino, char *out, size_t outlen);
+
+/* ---- guard.c ---- */
+
+/*
+ * Until the restore is done, every claimed target is invalidated (its
+ * primary superblock zeroed) when the program dies or gets SIGINT,
+ * SIGTERM or SIGHUP; the signals print "interrupted" and exit 1.  Signals
+ * ignored at start (nohup, background jobs) stay ignored.
+ */
+void guard_init(size_t max_targets);
+/* From now on t is invalidated on failure. */
+void guard_arm(const struct target *t);
+/* Every superblock is written: from here on failures and signals leave the targets alone. */
+void guard_release(void);
+
+/* ---- newfsid.c ---- */
+
+/*
+ * --new-fsid as btrfstune -u does it: every tree block header and DEV_ITEM
+ * carries the new fsid, then so does the superblock (fsid and
+ * dev_item.fsid).  When the source has METADATA_UUID, the headers and
+ * DEV_ITEMs carry metadata_uuid, which stays: only the superblock's fsid
+ * changes (btrfstune -M's way, already in place).
+ */
+struct fsid_change {
+	int active;
+	int headers;                         /* tree blocks change (no METADATA_UUID) */
+	uint8_t old_fsid[BTRFS_UUID_SIZE];   /* in headers and DEV_ITEMs */
+	uint8_t new_fsid[BTRFS_UUID_SIZE];
+};
+/* Decide from the stream's superblock; sb itself is changed by fsid_change_super(). */
+void fsid_change_init(struct fsid_change *f, const uint8_t *sb, const struct options *opt);
+/* The superblock's fsid and dev_item.fsid (checksum left to the caller). */
+void fsid_change_super(const struct fsid_change *f, uint8_t *sb);
+/* A verified tree block: header fsid and DEV_ITEM fsids, checksum recomputed if changed. */
+void fsid_change_tree_block(const struct fsid_change *f, uint8_t *block, uint32_t nodesize, unsigned csum_type);
 
 /* ---- restore_map.c ---- */
 

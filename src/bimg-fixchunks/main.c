@@ -1,6 +1,6 @@
 /*
- * bimg-fixchunks [-o] [--ignore-bad-blocks] TARGET
- * bimg-fixchunks -m [--ignore-bad-blocks] TARGET1 TARGET2 ...
+ * bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET
+ * bimg-fixchunks -m [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET1 TARGET2 ...
  *
  * Read a bimg record stream on standard input and write the filesystem it
  * describes to TARGET, a regular file (created if missing) or a block
@@ -8,6 +8,11 @@
  * the chunk map, then, last, the superblock marked as a metadump.  A
  * multi-device source becomes a single-device filesystem on TARGET, or,
  * with -m, is restored device by device onto TARGET1 (devid 1), ...
+ *
+ * A target that is mounted, or that holds the very filesystem the image
+ * was made from, is refused.  Whatever stops a restore (a bad stream, a
+ * full target, SIGINT or SIGTERM) leaves the target without a valid
+ * primary superblock, and exit status 1.
  */
 #include "csum.h"
 #include "fixchunks.h"
@@ -18,12 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 __attribute__((noreturn)) static void usage(FILE *out, int status)
 {
 	fprintf(out,
-		"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] TARGET < STREAM\n"
-		"       bimg-fixchunks -m [--ignore-bad-blocks] TARGET1 TARGET2 ... < STREAM\n"
+		"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
+		"       bimg-fixchunks -m [OPTIONS] TARGET1 TARGET2 ... < STREAM\n"
 		"\n"
 		"Restore the filesystem described by the record stream on standard input\n"
 		"to TARGET (a regular file, created if missing and truncated, or a block\n"
@@ -37,6 +43,12 @@ __attribute__((noreturn)) static void usage(FILE *out, int status)
 		"      --ignore-bad-blocks\n"
 		"                        write tree blocks that fail their checks as they\n"
 		"                        are, and report how many there were\n"
+		"      --new-fsid[=UUID] give the restored filesystem a new fsid (random\n"
+		"                        without UUID), so that it can be mounted next to\n"
+		"                        its original (as btrfstune -u does)\n"
+		"      --force           overwrite a target that holds the filesystem the\n"
+		"                        image was made from (same fsid and device uuid,\n"
+		"                        generation not older)\n"
 		"  -h, --help            show this help\n"
 		"      --version         show the version\n");
 	exit(status);
@@ -44,11 +56,13 @@ __attribute__((noreturn)) static void usage(FILE *out, int status)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_IGNORE_BAD = 256, OPT_VERSION };
+	enum { OPT_IGNORE_BAD = 256, OPT_VERSION, OPT_NEW_FSID, OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "old-restore", no_argument, NULL, 'o' },
 		{ "multi-device", no_argument, NULL, 'm' },
 		{ "ignore-bad-blocks", no_argument, NULL, OPT_IGNORE_BAD },
+		{ "new-fsid", optional_argument, NULL, OPT_NEW_FSID },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -72,6 +86,16 @@ int main(int argc, char **argv)
 		case OPT_IGNORE_BAD:
 			opt.ignore_bad_blocks = 1;
 			break;
+		case OPT_NEW_FSID:
+			opt.new_fsid = 1;
+			if (!optarg)
+				uuid_generate(opt.new_fsid_value);
+			else if (uuid_parse(optarg, opt.new_fsid_value) < 0 || uuid_is_null(opt.new_fsid_value))
+				die("--new-fsid: '%s' is not a UUID (like 0b3a7b9e-4f7c-4d7e-9a5d-2f6c1e0d8a41)", optarg);
+			break;
+		case OPT_FORCE:
+			opt.force = 1;
+			break;
 		case 'h':
 			usage(stdout, 0);
 		case OPT_VERSION:
@@ -88,6 +112,7 @@ int main(int argc, char **argv)
 		die("standard input is a terminal: expected a record stream (bimg-unpack IMAGE | bimg-fixchunks TARGET)");
 
 	targets = xcalloc(count, sizeof(*targets));
+	guard_init(count);
 	for (i = 0; i < count; i++)
 		target_open(&targets[i], argv[optind + (int)i]);
 	restore(STDIN_FILENO, "standard input", targets, count, &opt);

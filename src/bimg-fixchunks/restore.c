@@ -39,6 +39,7 @@ struct restore_state {
 	struct restore_map map;
 	struct holdback held;
 	struct verify_counts counts;
+	struct fsid_change newfsid;
 	uint8_t *block; /* one tree block, to check and fix before writing */
 	int wrote_chunk_root, wrote_root;
 	uint64_t unmapped_items;
@@ -70,10 +71,25 @@ static void read_superblock(struct restore_state *st, struct stream_reader *r)
 	    st->sbi.csum_type != st->fs.csum_type || memcmp(st->sbi.fsid, st->fs.fsid, BTRFS_UUID_SIZE) ||
 	    memcmp(st->sbi.header_fsid, st->fs.header_fsid, BTRFS_UUID_SIZE))
 		die("superblock: does not match the stream's FS_INFO (fsid, nodesize, sectorsize or checksum type)");
-	if (st->opt->multi_device)
-		st->multi = multi_new(st->targets, st->target_count, st->sb);
-	else if (st->sbi.num_devices > 1 && !st->opt->old_restore)
-		st->multi_source = 1;
+}
+
+/*
+ * The image's superblock is known: a target still holding a real
+ * filesystem is destroyed only now, and only if it is not the image's
+ * source (or with --force).
+ */
+static void claim_targets(struct restore_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->target_count; i++) {
+		struct target *t = &st->targets[i];
+		const char *why = target_holds_source(t, st->sb);
+
+		if (why && !st->opt->force)
+			die("%s: refusing to restore: %s", t->path, why);
+		target_claim(t);
+	}
 }
 
 /* Once the map is complete: where every chunk goes (multi-device sources only). */
@@ -272,12 +288,15 @@ static void on_tree_block(struct restore_state *st, const struct record *rec)
 	memcpy(st->block, bytes, st->fs.nodesize);
 	err = verify_tree_block(st->block, st->fs.nodesize, logical, st->fs.header_fsid, st->fs.csum_type,
 				&st->counts);
-	if (err)
+	if (err) {
 		bad_tree_block(st, logical, err);
-	else if (!st->opt->old_restore && (err = restore_map_see_tree_block(&st->map, st->block, logical)))
-		bad_tree_block(st, logical, err);
-	else if (st->multi)
-		multi_see_tree_block(st->multi, st->block, st->fs.nodesize);
+	} else {
+		fsid_change_tree_block(&st->newfsid, st->block, st->fs.nodesize, st->fs.csum_type);
+		if (!st->opt->old_restore && (err = restore_map_see_tree_block(&st->map, st->block, logical)))
+			bad_tree_block(st, logical, err);
+		else if (st->multi)
+			multi_see_tree_block(st->multi, st->block, st->fs.nodesize);
+	}
 	place_or_hold(st, ITEM_TREE_BLOCK, logical, st->block, st->fs.nodesize);
 	if (!was_complete && st->map.complete)
 		holdback_drain(&st->held, place, st);
@@ -319,6 +338,13 @@ void restore(int in_fd, const char *in_name, struct target *targets, size_t targ
 	stream_reader_init(&r, in_fd, in_name);
 	read_fs_info(&st, &r);
 	read_superblock(&st, &r);
+	claim_targets(&st);
+	fsid_change_init(&st.newfsid, st.sb, opt);
+	fsid_change_super(&st.newfsid, st.sb);
+	if (opt->multi_device)
+		st.multi = multi_new(st.targets, st.target_count, st.sb);
+	else if (st.sbi.num_devices > 1 && !opt->old_restore)
+		st.multi_source = 1;
 	st.block = xmalloc(st.fs.nodesize);
 	st.patched = xmalloc(st.fs.nodesize);
 	fixup_init(&st.fixup, st.fs.nodesize, st.fs.csum_type);
@@ -378,6 +404,7 @@ void restore(int in_fd, const char *in_name, struct target *targets, size_t targ
 		superblock_prepare(st.sb, &st.fs, opt);
 		superblock_write(t, st.sb);
 	}
+	guard_release();
 	if (st.counts.damaged)
 		note("%" PRIu64 " damaged tree blocks written as they were", st.counts.damaged);
 

@@ -2,7 +2,10 @@
 #include "msg.h"
 #include "xio.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void input_open(struct input *in, const char *path)
 {
@@ -17,8 +20,26 @@ void input_open(struct input *in, const char *path)
 	in->npeek = (size_t)n;
 }
 
+/* One read() into the empty buffer: whatever is there now, up to its size. */
+static void fill(struct input *in, uint64_t at)
+{
+	ssize_t n;
+
+	if (!in->buf)
+		in->buf = xmalloc(INPUT_BUFFER_SIZE);
+	do
+		n = read(in->fd, in->buf, INPUT_BUFFER_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die("%s: reading at offset %llu:", in->name, (unsigned long long)at);
+	in->start = 0;
+	in->end = (size_t)n;
+	in->eof = n == 0;
+}
+
 size_t input_read(struct input *in, void *buf, size_t len)
 {
+	uint8_t *dst = buf;
 	size_t done = 0;
 	ssize_t n;
 
@@ -26,14 +47,26 @@ size_t input_read(struct input *in, void *buf, size_t len)
 		done = in->npeek - in->peek_used;
 		if (done > len)
 			done = len;
-		memcpy(buf, in->peek + in->peek_used, done);
+		memcpy(dst, in->peek + in->peek_used, done);
 		in->peek_used += done;
 	}
-	if (done < len) {
-		n = read_full(in->fd, (uint8_t *)buf + done, len - done);
-		if (n < 0)
-			die("%s: reading at offset %llu:", in->name, (unsigned long long)(in->offset + done));
-		done += (size_t)n;
+	while (done < len && !in->eof) {
+		size_t want = len - done;
+
+		if (in->start < in->end) {
+			size_t take = in->end - in->start < want ? in->end - in->start : want;
+			memcpy(dst + done, in->buf + in->start, take);
+			in->start += take;
+			done += take;
+		} else if (want >= INPUT_BUFFER_SIZE) {
+			n = read_full(in->fd, dst + done, want);
+			if (n < 0)
+				die("%s: reading at offset %llu:", in->name, (unsigned long long)(in->offset + done));
+			done += (size_t)n;
+			in->eof = (size_t)n < want;
+		} else {
+			fill(in, in->offset + done);
+		}
 	}
 	in->offset += done;
 	return done;
@@ -52,4 +85,10 @@ size_t input_skip(struct input *in, size_t len)
 			break;
 	}
 	return done;
+}
+
+void input_close(struct input *in)
+{
+	free(in->buf);
+	in->buf = NULL;
 }

@@ -112,5 +112,6 @@ int main(int argc, char **argv)
 	} else {
 		unpack_image(&in, threads, &sink);
 	}
+	input_close(&in);
 	return 0;
 }

@@ -77,6 +77,9 @@ void stream_writer_init(struct stream_writer *w, int fd)
 {
 	uint8_t header[STREAM_HEADER_SIZE] = { 0 };
 
+	/* A binary stream on a terminal is never what the user meant. */
+	if (isatty(fd))
+		die("refusing to write the binary record stream to a terminal (redirect or pipe it)");
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->capacity = WRITE_BUFFER_SIZE;
@@ -259,6 +262,8 @@ void stream_reader_init_with(struct stream_reader *r, int fd, const char *name, 
 	uint16_t major;
 	uint32_t incompat;
 
+	if (!already_len && isatty(fd))
+		die("refusing to read a binary record stream from a terminal (redirect or pipe it)");
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->name = name;
