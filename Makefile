@@ -31,7 +31,10 @@ COMMON_OBJ = $(patsubst src/%.c,build/%.o,$(COMMON_SRC))
 
 all: $(BINS) bin/btrfs-image.sh
 
-build/%.o: src/%.c $(wildcard src/common/*.h) Makefile
+# Objects are kept (not intermediate); prerequisites use secondary expansion.
+.SECONDARY:
+.SECONDEXPANSION:
+build/%.o: src/%.c $(wildcard src/common/*.h) $$(wildcard src/$$(firstword $$(subst /, ,$$*))/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(CFLAGS) -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
 
@@ -40,8 +43,6 @@ build/libbimg.a: $(COMMON_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-.SECONDARY:
-.SECONDEXPANSION:
 bin/%: $$(subst .c,.o,$$(subst src/,build/,$$(wildcard src/$$*/*.c))) build/libbimg.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -73,6 +73,30 @@ hostile() {
 	[[ $(grep -c '^bimg-unpack' <<<"$output") -eq 1 ]]
 }
 
+@test "an image that cannot be opened is forwarded as an ERROR record too" {
+	run bash -c "'$BIN/bimg-unpack' '$TMP/missing.img' | '$BIN/bimg-unpack' --list - >/dev/null; echo \"status \${PIPESTATUS[*]}\""
+	echo "$output"
+	[[ $output == *"status 1 1"* ]]
+	[[ $(grep -c '^bimg-' <<<"$output") -eq 1 ]]
+	[[ $output == *"bimg-unpack: cannot open '$TMP/missing.img'"* ]]
+}
+
+@test "a default (libdeflate) image from a pipe, in slow pieces: the same stream" {
+	bimg-unpack "$TMP/ref9.img" | bimg-pack -c9 -o "$TMP/ours9.img"
+	bimg-unpack "$TMP/ref9.img" >"$TMP/ref.strm"
+	bimg-unpack "$TMP/ours9.img" >"$TMP/ours.strm"
+	cmp "$TMP/ref.strm" "$TMP/ours.strm"
+	# odd-sized writes with pauses: reads must not assume full buffers
+	python3 -c '
+import sys, time
+data = open(sys.argv[1], "rb").read()
+for i in range(0, len(data), 3001):
+    sys.stdout.buffer.write(data[i:i + 3001]); sys.stdout.flush()
+    if i % 60020 == 0: time.sleep(0.01)
+' "$TMP/ours9.img" | bimg-unpack - >"$TMP/slow.strm"
+	cmp "$TMP/ref.strm" "$TMP/slow.strm"
+}
+
 @test "a partial index block at the end is ignored with a warning" {
 	bimg-unpack "$TMP/ref9.img" >"$TMP/good.strm"
 	python3 "$EDIT" "$TMP/ref9.img" "$TMP/tail.img" partial-trailer 500

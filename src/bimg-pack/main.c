@@ -18,6 +18,7 @@
 #include "xio.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,20 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 	packer_finish(packer);
 }
 
+/*
+ * Every cluster frees its items (up to 83 x 256 KiB) and the next one
+ * allocates as much again.  By default glibc hands such memory back to the
+ * kernel and faults it in anew, zeroed: that was a third of the -c0 time.
+ * Keeping it costs nothing beyond the peak we already reach.
+ */
+static void keep_freed_memory(void)
+{
+#ifdef M_TRIM_THRESHOLD
+	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	(void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -222,6 +237,7 @@ int main(int argc, char **argv)
 		threads = online_cpus(MAX_THREADS);
 	stdio_setup_pipes();
 	csum_init();
+	keep_freed_memory();
 
 	output_open(out);
 	pack((int)level, codec, threads);

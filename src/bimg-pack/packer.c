@@ -166,7 +166,8 @@ void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind 
 		p->pending_len = 0;
 	}
 	if (p->pending_len + len > p->pending_cap) {
-		size_t cap = p->pending_cap ? p->pending_cap : 64u << 10;
+		/* A v0 item is usually filled to its 256 KiB: start there, not below. */
+		size_t cap = p->pending_cap ? p->pending_cap : IMAGE_MAX_PENDING_V0;
 		while (cap < p->pending_len + len)
 			cap *= 2;
 		p->pending = xrealloc(p->pending, cap);
