@@ -117,7 +117,9 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 			/* A damaged block keeps a bad checksum bad: sanitizing must not make it look sound. */
 			csum_was_ok = !(flags & TREE_BLOCK_FLAG_DAMAGED) ||
 				      csum_block_ok(info.csum_type, block, info.nodesize);
-			if (sanitize_block(map, xattr_map, block, info.nodesize, &stats) && csum_was_ok)
+			if (sanitize_block(map, xattr_map, block, info.nodesize, !!(info.content & CONTENT_DATA),
+					   &stats) &&
+			    csum_was_ok)
 				csum_block_set(info.csum_type, block, info.nodesize);
 			stream_write_tree_block(&writer, logical, flags, block, info.nodesize);
 			break;

@@ -113,6 +113,7 @@ static void inode_reserved(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 }
 
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
+		   int keep_inline_data,
 		   struct leaf_stats *stats)
 {
 	struct leaf_ctx c = { map, xattr_map, stats, tree_block_generation(block), 0 };
@@ -155,7 +156,8 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 			inode_reserved(&c, item, size);
 			break;
 		case BTRFS_EXTENT_DATA_KEY:
-			inline_extent(&c, item, size);
+			if (!keep_inline_data)
+				inline_extent(&c, item, size);
 			break;
 		}
 	}

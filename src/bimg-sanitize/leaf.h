@@ -33,9 +33,13 @@ struct leaf_stats {
 	uint64_t malformed;
 };
 
-/* Returns 1 if the block was changed (its checksum is then stale). */
-/* xattr_map: the map for xattr names (see name_map_new). */
+/*
+ * Returns 1 if the block was changed (its checksum is then stale).
+ * xattr_map: the map for xattr names (see name_map_new).  keep_inline_data:
+ * the stream carries file data (-d), so inline extents are data the user
+ * asked for and stay.
+ */
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   struct leaf_stats *stats);
+		   int keep_inline_data, struct leaf_stats *stats);
 
 #endif

@@ -115,7 +115,7 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 		memcpy(before, block, nodesize);
 	}
 	collecting_arena = 1;
-	(void)sanitize_block(map, xattr_map, block, nodesize, &stats);
+	(void)sanitize_block(map, xattr_map, block, nodesize, (options >> 4) & 1, &stats);
 	collecting_arena = 0;
 	/* Sanitizing changes names and values only: header (after the checksum), keys, offsets, sizes stay. */
 	if (before && (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0 ||
