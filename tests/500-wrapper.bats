@@ -64,7 +64,7 @@ scan_supports_data() {
 # against its -t 1 restore, which is deterministic).
 ref_restore() { "$REF" -r -t 1 "$@"; }
 # Restored targets are mostly holes: compare only where either has data.
-cmp_target() { python3 -I -S "$ROOT/tests/lib/cmp-sparse.py" "$1" "$2"; }
+cmp_target() { python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"; }
 
 # ---- command line: every row of metadump.md section 5 ----
 
