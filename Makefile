@@ -83,3 +83,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all check deps corpus demo install uninstall sanitize clean
+
+include fuzz.mk

@@ -15,6 +15,7 @@ static struct {
 	const char *path; /* final name; NULL for stdout */
 	char *temp;	  /* temporary name while writing */
 	uint64_t offset;
+	int seekable;
 } out = { .fd = -1 };
 
 static void remove_temp(const char *text)
@@ -43,7 +44,18 @@ static int open_in_place(const char *path)
 		die("cannot open '%s':", path);
 	out.fd = fd;
 	out.path = path;
+	out.seekable = S_ISBLK(st.st_mode);
 	return 1;
+}
+
+/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
+static int stdout_seekable(void)
+{
+	struct stat st;
+	int flags = fcntl(STDOUT_FILENO, F_GETFL);
+
+	return fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) &&
+	       lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;
 }
 
 void output_open(const char *path)
@@ -55,6 +67,7 @@ void output_open(const char *path)
 
 	if (!path || strcmp(path, "-") == 0) {
 		out.fd = STDOUT_FILENO;
+		out.seekable = stdout_seekable();
 		return;
 	}
 	if (open_in_place(path))
@@ -74,6 +87,7 @@ void output_open(const char *path)
 	out.temp = xmalloc(strlen(path) + 16);
 	snprintf(out.temp, strlen(path) + 16, "%.*s.%s.XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
 	out.fd = mkstemp(out.temp);
+	out.seekable = 1;
 	if (out.fd < 0)
 		die("cannot create a temporary file for '%s':", path);
 	msg_on_die(remove_temp);
@@ -97,6 +111,17 @@ void output_write(const void *buf, size_t len)
 uint64_t output_offset(void)
 {
 	return out.offset;
+}
+
+int output_seekable(void)
+{
+	return out.seekable;
+}
+
+void output_pwrite(const void *buf, size_t len, uint64_t offset)
+{
+	if (pwrite_full(out.fd, buf, len, offset) < 0)
+		die("writing the image to %s:", out.temp ? out.temp : out.path ? out.path : "standard output");
 }
 
 void output_commit(void)

@@ -15,6 +15,14 @@ void output_open(const char *path);
 void output_write(const void *buf, size_t len);
 /* Bytes written so far (the file offset of the next write). */
 uint64_t output_offset(void);
+/*
+ * 1 when bytes already written may be rewritten with output_pwrite: the
+ * image file, a block device, or a standard output that is a regular file
+ * opened at its start without O_APPEND.  Not a pipe, FIFO or /dev/null.
+ */
+int output_seekable(void);
+/* Rewrite len bytes at offset (< output_offset()); only when output_seekable(). */
+void output_pwrite(const void *buf, size_t len, uint64_t offset);
 /* Flush and, for a file, rename it into place. */
 void output_commit(void);
 

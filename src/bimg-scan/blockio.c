@@ -5,7 +5,8 @@
  * filesystem's own algorithm) and layout check out; otherwise the next copy
  * (DUP, RAID1*, RAID10 mirror; for RAID5/6 a rebuild from P, then Q) is
  * tried, and only when every copy fails is the dump stopped.  A fallback
- * is reported, naming the copy used.  In extent-tree mode blocks come in ascending logical
+ * is reported, naming the copy used.  When no copy is good, the best bad
+ * one is kept for --rescue=copy.  In extent-tree mode blocks come in ascending logical
  * order, mostly packed together: blockio_prefetch() reads a run of them
  * with one large pread into a window (at most WINDOW_MAX bytes).
  */
@@ -55,7 +56,7 @@ static const char *read_copy(struct scan_fs *fs, const struct chunk *c, uint64_t
 		return why;
 	}
 	if ((size_t)n < len) {
-		snprintf(why, sizeof(why), "%s ends before physical %llu", d->path,
+		snprintf(why, sizeof(why), "short read: %s ends before physical %llu", d->path,
 			 (unsigned long long)(physical + len));
 		return why;
 	}
@@ -90,6 +91,7 @@ static const char *read_stripe(struct scan_fs *fs, const struct chunk *c, unsign
 		return why;
 	}
 	if (pread_full(d->fd, buf, len, c->stripes[stripe].offset + at) != (ssize_t)len) {
+		/* an I/O error or a short read: either way this stripe cannot help */
 		snprintf(why, sizeof(why), "cannot read %s at %llu", d->path,
 			 (unsigned long long)(c->stripes[stripe].offset + at));
 		return why;
@@ -156,21 +158,57 @@ static void report_fallback(struct scan_fs *fs, uint64_t logical, const char *fi
 	     used);
 }
 
-void read_tree_block(struct scan_fs *fs, uint64_t logical, int expect_level, uint8_t *block)
+/*
+ * How much a bad copy still looks like the block that belongs at logical:
+ * the right address first, then the right filesystem, a good checksum,
+ * a sane layout.  0: nothing was read.
+ */
+static int copy_score(struct scan_fs *fs, const uint8_t *block, uint64_t logical)
+{
+	const uint8_t *fsid = fs->sb.header_fsid;
+	unsigned csum_type = fs->sb.csum_type;
+	uint32_t n = fs->nodesize;
+
+	return 1 + 8 * !tree_block_check(block, n, logical, fsid, csum_type, TREE_CHECK_BYTENR) +
+	       4 * !tree_block_check(block, n, logical, fsid, csum_type, TREE_CHECK_FSID) +
+	       2 * !tree_block_check(block, n, logical, fsid, csum_type, TREE_CHECK_CSUM) +
+	       !tree_block_check(block, n, logical, fsid, csum_type, TREE_CHECK_LAYOUT);
+}
+
+/* Keep the best bad copy seen so far in best (nodesize bytes). */
+static void keep_if_better(struct scan_fs *fs, const uint8_t *block, uint64_t logical, uint8_t *best, int *best_score)
+{
+	int score = copy_score(fs, block, logical);
+
+	if (score > *best_score) {
+		memcpy(best, block, fs->nodesize);
+		*best_score = score;
+	}
+}
+
+int read_tree_block_try(struct scan_fs *fs, uint64_t logical, int expect_level, uint8_t *block,
+			struct block_damage *damage)
 {
 	const struct chunk *c = chunk_map_lookup(&fs->map, logical);
 	const char *err = "not in any chunk";
 	char first_err[256] = "";
-	int copy, copies;
+	static uint8_t *best;
+	int copy, copies, best_score = 0;
 
+	if (!best)
+		best = xmalloc(BTRFS_MAX_NODESIZE);
 	if (c) {
 		copies = chunk_num_copies(c);
 		for (copy = 0; copy < copies; copy++) {
+			const char *check_err = NULL;
+
 			err = read_copy(fs, c, logical, copy, block, fs->nodesize);
 			if (!err)
-				err = check_block(fs, block, logical);
+				err = check_err = check_block(fs, block, logical);
 			if (!err)
 				break;
+			if (check_err)
+				keep_if_better(fs, block, logical, best, &best_score);
 			if (copy == 0)
 				snprintf(first_err, sizeof(first_err), "%s", err);
 		}
@@ -192,11 +230,32 @@ void read_tree_block(struct scan_fs *fs, uint64_t logical, int expect_level, uin
 						copy ? "a rebuild from the Q parity" : "a rebuild from the P parity");
 		}
 	}
-	if (err)
-		die("%s: cannot read tree block %llu: %s", fs->name, (unsigned long long)logical,
-		    first_err[0] ? first_err : err);
-	if (expect_level >= 0)
-		check_child(fs, block, logical, expect_level);
+	memset(damage, 0, sizeof(*damage));
+	if (err) {
+		snprintf(damage->why, sizeof(damage->why), "%s", first_err[0] ? first_err : err);
+		if (best_score) {
+			memcpy(block, best, fs->nodesize);
+			damage->bad_copy = 1;
+			damage->layout_ok = best_score & 1;
+		}
+		return -1;
+	}
+	if (expect_level >= 0 && child_mismatch(fs, block, expect_level, damage->why, sizeof(damage->why))) {
+		damage->bad_pointer = 1;
+		return -1;
+	}
+	return 0;
+}
+
+void read_tree_block(struct scan_fs *fs, uint64_t logical, int expect_level, uint8_t *block)
+{
+	struct block_damage damage;
+
+	if (read_tree_block_try(fs, logical, expect_level, block, &damage) == 0)
+		return;
+	if (damage.bad_pointer)
+		die("%s: tree block %llu: %s", fs->name, (unsigned long long)logical, damage.why);
+	die("%s: cannot read tree block %llu: %s", fs->name, (unsigned long long)logical, damage.why);
 }
 
 size_t blockio_prefetch(struct scan_fs *fs, const uint64_t *logicals, size_t count)
@@ -235,20 +294,22 @@ size_t blockio_prefetch(struct scan_fs *fs, const uint64_t *logicals, size_t cou
 	return k;
 }
 
-void read_tree_block_cached(struct scan_fs *fs, uint64_t logical, uint8_t *block)
+int read_tree_block_cached(struct scan_fs *fs, uint64_t logical, uint8_t *block, struct block_damage *damage)
 {
 	if (logical >= window.logical && window.len >= fs->nodesize &&
 	    logical - window.logical <= window.len - fs->nodesize) {
 		memcpy(block, window.buf + (logical - window.logical), fs->nodesize);
 		if (!check_block(fs, block, logical))
-			return;
+			return 0;
 	}
 	/* Not read ahead, or this copy is bad: the careful path tries every copy. */
-	read_tree_block(fs, logical, -1, block);
+	return read_tree_block_try(fs, logical, -1, block, damage);
 }
 
-void read_logical(struct scan_fs *fs, uint64_t logical, uint8_t *buf, size_t len)
+const char *read_logical_try(struct scan_fs *fs, uint64_t logical, uint8_t *buf, size_t len)
 {
+	static char data_why[320];
+
 	while (len) {
 		const struct chunk *c = chunk_map_lookup(&fs->map, logical);
 		const char *err = "not in any chunk";
@@ -266,12 +327,24 @@ void read_logical(struct scan_fs *fs, uint64_t logical, uint8_t *buf, size_t len
 					break;
 			}
 		}
-		if (err)
-			die("%s: cannot read data at logical %llu: %s", fs->name, (unsigned long long)logical, err);
+		if (err) {
+			snprintf(data_why, sizeof(data_why), "cannot read data at logical %llu: %s",
+				 (unsigned long long)logical, err);
+			return data_why;
+		}
 		logical += piece;
 		buf += piece;
 		len -= piece;
 	}
+	return NULL;
+}
+
+void read_logical(struct scan_fs *fs, uint64_t logical, uint8_t *buf, size_t len)
+{
+	const char *err = read_logical_try(fs, logical, buf, len);
+
+	if (err)
+		die("%s: %s", fs->name, err);
 }
 
 void blockio_free(void)

@@ -3,21 +3,86 @@
  * the chunk tree), then every chunk of the chunk tree.  Each chunk of the
  * chunk tree also becomes a CHUNK record, in logical order, so that the
  * stages downstream can map addresses before the first tree block arrives.
+ *
+ * Beyond what chunk_parse() checks, a chunk must be aligned to the
+ * sectorsize and every stripe must lie on its device (as the device's own
+ * superblock sizes it, so that a truncated image still maps and its reads
+ * come up short instead).
  */
 #include "scan.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/* Bytes each stripe holds on its device. */
+static uint64_t stripe_bytes(const struct chunk *c)
+{
+	uint64_t n = c->num_stripes;
+
+	if (c->type & BTRFS_BLOCK_GROUP_RAID0)
+		return (c->length + n - 1) / n;
+	if (c->type & BTRFS_BLOCK_GROUP_RAID10)
+		return (c->length / n + 1) * c->sub_stripes;
+	if ((c->type & BTRFS_BLOCK_GROUP_RAID5) && n > 1)
+		return (c->length + n - 2) / (n - 1);
+	if ((c->type & BTRFS_BLOCK_GROUP_RAID6) && n > 2)
+		return (c->length + n - 3) / (n - 2);
+	return c->length;
+}
+
+/* NULL, or what is wrong (in a static buffer). */
+static const char *chunk_misfit(const struct scan_fs *fs, const struct chunk *c)
+{
+	static char why[200];
+	uint64_t sectorsize = fs->sb.sectorsize, per_stripe = stripe_bytes(c);
+	unsigned i;
+
+	if (c->logical % sectorsize || c->length % sectorsize) {
+		snprintf(why, sizeof(why), "chunk start or length %llu is not a multiple of the sectorsize %llu",
+			 (unsigned long long)(c->logical % sectorsize ? c->logical : c->length),
+			 (unsigned long long)sectorsize);
+		return why;
+	}
+	if (c->length > fs->sb.total_bytes) {
+		snprintf(why, sizeof(why), "chunk length %llu is larger than the filesystem (%llu bytes)",
+			 (unsigned long long)c->length, (unsigned long long)fs->sb.total_bytes);
+		return why;
+	}
+	for (i = 0; i < c->num_stripes; i++) {
+		const struct chunk_stripe *s = &c->stripes[i];
+		const struct scan_device *d = device_by_id(fs, s->devid);
+
+		if (s->offset % sectorsize) {
+			snprintf(why, sizeof(why), "stripe %u offset %llu is not a multiple of the sectorsize", i,
+				 (unsigned long long)s->offset);
+			return why;
+		}
+		if (d && (s->offset > d->total_bytes || per_stripe > d->total_bytes - s->offset)) {
+			snprintf(why, sizeof(why),
+				 "stripe %u (devid %llu, offset %llu, %llu bytes) lies beyond the end of the device "
+				 "(%llu bytes)",
+				 i, (unsigned long long)s->devid, (unsigned long long)s->offset,
+				 (unsigned long long)per_stripe, (unsigned long long)d->total_bytes);
+			return why;
+		}
+	}
+	return NULL;
+}
 
 static const char *add_system_chunk(void *ctx, const struct chunk *c, const uint8_t *item, size_t item_len)
 {
 	struct scan_fs *fs = ctx;
 	struct chunk copy = *c;
 
+	const char *err = chunk_misfit(fs, c);
+
 	(void)item;
 	(void)item_len;
+	if (err)
+		return err;
 	/* chunk_array_walk frees c's stripes after this returns: give the map its own. */
 	copy.stripes = xcalloc(c->num_stripes, sizeof(*c->stripes));
 	memcpy(copy.stripes, c->stripes, c->num_stripes * sizeof(*c->stripes));
@@ -51,7 +116,9 @@ static void chunk_tree_item(struct scan_fs *fs, const uint8_t *leaf, uint32_t sl
 	if (err)
 		die("%s: chunk tree block %llu slot %u (chunk %llu): %s", fs->name,
 		    (unsigned long long)tree_block_bytenr(leaf), slot, (unsigned long long)key->offset, err);
-	err = chunk_map_add(&fs->map, &c);
+	err = chunk_misfit(fs, &c);
+	if (!err)
+		err = chunk_map_add(&fs->map, &c);
 	if (err)
 		die("%s: chunk tree block %llu slot %u (chunk %llu): %s", fs->name,
 		    (unsigned long long)tree_block_bytenr(leaf), slot, (unsigned long long)key->offset, err);

@@ -7,24 +7,33 @@
  * a level exactly one below its parent.  Levels strictly decrease on the
  * way down, so a pointer to the block itself or to an ancestor can never
  * make the cursor loop: it fails the level check.
+ *
+ * With --rescue a child that cannot be read (or does not fit its pointer)
+ * is reported and its subtree passed over as if it were empty: the items
+ * under it are lost, the rest of the tree is still seen.
  */
 #include "scan.h"
 #include "msg.h"
 #include "tree.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
-void check_child(struct scan_fs *fs, const uint8_t *child, uint64_t bytenr, int expect_level)
+const char *child_mismatch(const struct scan_fs *fs, const uint8_t *child, int expect_level, char *why, size_t size)
 {
-	if (tree_block_level(child) != expect_level)
-		die("%s: tree block %llu: level %u where level %d was expected (a pointer to itself, an "
-		    "ancestor or the wrong block)",
-		    fs->name, (unsigned long long)bytenr, tree_block_level(child), expect_level);
+	if (tree_block_level(child) != expect_level) {
+		snprintf(why, size,
+			 "level %u where level %d was expected (a pointer to itself, an ancestor or the wrong block)",
+			 tree_block_level(child), expect_level);
+		return why;
+	}
 	/* Log trees are written in the transaction after the superblock's. */
-	if (tree_block_generation(child) > fs->sb.generation + 1)
-		die("%s: tree block %llu: generation %llu is newer than the filesystem's (%llu)", fs->name,
-		    (unsigned long long)bytenr, (unsigned long long)tree_block_generation(child),
-		    (unsigned long long)fs->sb.generation);
+	if (tree_block_generation(child) > fs->sb.generation + 1) {
+		snprintf(why, size, "generation %llu is newer than the filesystem's (%llu)",
+			 (unsigned long long)tree_block_generation(child), (unsigned long long)fs->sb.generation);
+		return why;
+	}
+	return NULL;
 }
 
 static int key_cmp(const struct btrfs_key *a, const struct btrfs_key *b)
@@ -38,15 +47,45 @@ static int key_cmp(const struct btrfs_key *a, const struct btrfs_key *b)
 	return 0;
 }
 
-/* Load the child of nodes[level] at slots[level] into nodes[level - 1]. */
-static void load_child(struct tree_cursor *c, int level)
+/* Read a block for the cursor: 0, or -1 when rescue passes over it (otherwise dies). */
+static int load(struct tree_cursor *c, uint64_t bytenr, int level, uint8_t *into)
 {
-	struct btrfs_key key;
-	uint64_t ptr, gen;
+	struct block_damage damage;
 
-	node_ptr(c->nodes[level], c->slots[level], &key, &ptr, &gen);
-	read_tree_block(c->fs, ptr, level - 1, c->nodes[level - 1]);
-	c->slots[level - 1] = 0;
+	if (read_tree_block_try(c->fs, bytenr, level, into, &damage) == 0)
+		return 0;
+	/* Not offered from here: the blocks come in the order of their own producer. */
+	rescue_block(c->fs, bytenr, into, &damage, 0);
+	return -1;
+}
+
+/*
+ * From nodes[level] at slots[level], go down to the first leaf, passing
+ * over the pointers rescue gives up on and climbing past nodes whose
+ * pointers are used up; c->valid = 0 if the tree ends first.
+ */
+static void descend(struct tree_cursor *c, int level)
+{
+	while (level > 0) {
+		struct btrfs_key key;
+		uint64_t ptr, gen;
+
+		if (c->slots[level] >= tree_block_nritems(c->nodes[level])) {
+			if (++level > c->top) {
+				c->valid = 0;
+				return;
+			}
+			c->slots[level]++;
+			continue;
+		}
+		node_ptr(c->nodes[level], c->slots[level], &key, &ptr, &gen);
+		if (load(c, ptr, level - 1, c->nodes[level - 1]) < 0) {
+			c->slots[level]++;
+			continue;
+		}
+		level--;
+		c->slots[level] = 0;
+	}
 }
 
 /* From a leaf whose slot may be past its end, move on to a real item (or the end). */
@@ -68,11 +107,14 @@ void cursor_open(struct tree_cursor *c, struct scan_fs *fs, uint64_t root, int r
 		    root_level);
 	for (level = 0; level < BTRFS_MAX_LEVEL; level++)
 		c->nodes[level] = level <= root_level ? xmalloc(fs->nodesize) : NULL;
-	read_tree_block(fs, root, root_level, c->nodes[root_level]);
+	c->valid = 0;
+	if (load(c, root, root_level, c->nodes[root_level]) < 0) {
+		c->top = -1; /* rescue: the whole tree is lost; cursor_seek finds nothing */
+		return;
+	}
 	c->slots[root_level] = 0;
-	for (level = root_level; level > 0; level--)
-		load_child(c, level);
 	c->valid = 1;
+	descend(c, root_level);
 	settle(c);
 }
 
@@ -89,17 +131,14 @@ void cursor_close(struct tree_cursor *c)
 
 void cursor_next_leaf(struct tree_cursor *c)
 {
-	int level = 1;
-
-	while (level <= c->top && c->slots[level] + 1 >= tree_block_nritems(c->nodes[level]))
-		level++;
-	if (level > c->top) {
+	if (!c->valid)
+		return;
+	if (c->top == 0) {
 		c->valid = 0;
 		return;
 	}
-	c->slots[level]++;
-	for (; level > 0; level--)
-		load_child(c, level);
+	c->slots[1]++;
+	descend(c, 1);
 	/* An empty leaf below a node is malformed but harmless: settle() moves past it. */
 }
 
@@ -117,6 +156,8 @@ void cursor_seek(struct tree_cursor *c, const struct btrfs_key *target)
 	uint32_t slot, nritems;
 	int level;
 
+	if (c->top < 0)
+		return;
 	c->valid = 1;
 	for (level = c->top; level > 0; level--) {
 		uint64_t ptr, gen;
@@ -129,7 +170,17 @@ void cursor_seek(struct tree_cursor *c, const struct btrfs_key *target)
 				break;
 		}
 		c->slots[level] = slot - 1;
-		load_child(c, level);
+		node_ptr(c->nodes[level], c->slots[level], &key, &ptr, &gen);
+		if (load(c, ptr, level - 1, c->nodes[level - 1]) < 0) {
+			/* rescue: the items of that subtree are lost; go on with the next one */
+			c->slots[level]++;
+			descend(c, level);
+			if (c->valid) {
+				c->slots[0] = 0;
+				settle(c);
+			}
+			return;
+		}
 	}
 	nritems = tree_block_nritems(c->nodes[0]);
 	for (slot = 0; slot < nritems; slot++) {

@@ -58,6 +58,7 @@ void devices_open(struct scan_fs *fs, char **paths, size_t count)
 		warn_if_mounted(d->path, d->fd, info.fsid);
 		d->devid = info.devid;
 		d->size = fd_size(d->fd);
+		d->total_bytes = info.dev_total_bytes;
 		if (i == 0) {
 			memcpy(fs->sb_raw, raw, sizeof(raw));
 			fs->sb = info;

@@ -96,8 +96,12 @@ static void offer_tree_blocks(struct scan_fs *fs, const struct extent_offer *off
 			if (!ahead)
 				ahead = 1;
 			for (k = j; k < j + ahead; k++) {
-				read_tree_block_cached(fs, logicals[k], block);
-				offer_tree_block(fs, logicals[k], block);
+				struct block_damage damage;
+
+				if (read_tree_block_cached(fs, logicals[k], block, &damage) == 0)
+					offer_tree_block(fs, logicals[k], block);
+				else
+					rescue_block(fs, logicals[k], block, &damage, 1);
 			}
 		}
 		i += run;

@@ -1,12 +1,14 @@
 /*
- * bimg-scan [-w | -d] DEVICE...
+ * bimg-scan [-w | -d] [--rescue=copy|skip] [--progress | --no-progress] DEVICE...
  *
  * Read a btrfs filesystem (never writing to it) and write its metadata to
  * standard output as a bimg record stream, in exactly the order in which
  * btrfs-image offers it: the superblock, the chunks, the tree blocks
  * (extent-tree order, or tree-walk order with -w), the log trees, and the
  * v1 free space cache.  With -d every data extent as well, in logical
- * order among the tree blocks.  See bimg-scan(1).
+ * order among the tree blocks.  With --rescue, tree blocks with no good
+ * copy are copied as read or left out instead of stopping the dump (exit
+ * status 2).  See bimg-scan(1).
  */
 #include "scan.h"
 #include "csum.h"
@@ -22,18 +24,26 @@
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"Usage: %s [-w | -d] DEVICE...\n"
+		"Usage: %s [-w | -d] [--rescue=copy|skip] [--progress | --no-progress] DEVICE...\n"
 		"Read a btrfs filesystem read-only and write its metadata as a bimg record stream\n"
 		"to standard output (for bimg-sanitize or bimg-pack).\n"
 		"\n"
 		"  -w, --walk     find tree blocks by walking the trees instead of the extent tree\n"
 		"  -d, --data     also dump every data extent, and keep inline file data (image\n"
 		"                 format 1); conflicts with -w\n"
+		"      --rescue=copy  a tree block with no good copy does not stop the dump: it is\n"
+		"                 copied as read (checksum kept, flagged DAMAGED) and what is below\n"
+		"                 it is not followed; exit status 2 if any block was damaged\n"
+		"      --rescue=skip  the same, but damaged blocks are left out\n"
+		"      --progress     a status line on stderr (default: only if it is a terminal)\n"
+		"      --no-progress  no status line\n"
 		"      --help     print this help and exit\n"
 		"      --version  print the version and exit\n"
 		"\n"
 		"DEVICE: every device of the filesystem (image files or block devices); the\n"
-		"superblock of the first one is used.\n",
+		"superblock of the first one is used.\n"
+		"\n"
+		"Exit status: 0 done; 1 failure; 2 (--rescue) done, but blocks were damaged.\n",
 		progname);
 }
 
@@ -42,6 +52,9 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "walk", no_argument, NULL, 'w' },
 		{ "data", no_argument, NULL, 'd' },
+		{ "rescue", required_argument, NULL, 'R' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "no-progress", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -50,7 +63,9 @@ int main(int argc, char **argv)
 	struct stream_writer out;
 	struct fs_info info = { 0 };
 	struct seen_set *seen;
-	int walk = 0, opt;
+	enum rescue_mode rescue = RESCUE_NONE;
+	enum progress_mode progress = PROGRESS_AUTO;
+	int walk = 0, opt, status;
 
 	msg_init(argv[0]);
 	while ((opt = getopt_long(argc, argv, "wd", options, NULL)) != -1) {
@@ -60,6 +75,23 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			fs.dump_data = 1;
+			break;
+		case 'R':
+			if (strcmp(optarg, "copy") == 0) {
+				rescue = RESCUE_COPY;
+			} else if (strcmp(optarg, "skip") == 0) {
+				rescue = RESCUE_SKIP;
+			} else {
+				fprintf(stderr, "%s: --rescue: '%s' is neither copy nor skip\n", progname, optarg);
+				usage(stderr);
+				return 1;
+			}
+			break;
+		case 'P':
+			progress = PROGRESS_ON;
+			break;
+		case 'N':
+			progress = PROGRESS_OFF;
 			break;
 		case 'H':
 			usage(stdout);
@@ -99,7 +131,8 @@ int main(int argc, char **argv)
 	info.nodesize = fs.sb.nodesize;
 	info.sectorsize = fs.sb.sectorsize;
 	info.csum_type = (uint16_t)fs.sb.csum_type;
-	info.content = (walk ? CONTENT_WALKED : 0) | (fs.dump_data ? CONTENT_DATA : 0);
+	info.content = (walk ? CONTENT_WALKED : 0) | (fs.dump_data ? CONTENT_DATA : 0) |
+		       (rescue != RESCUE_NONE ? CONTENT_RESCUE : 0);
 	info.num_devices = fs.sb.num_devices;
 	info.generation = fs.sb.generation;
 	stream_write_fs_info(&out, &info);
@@ -107,6 +140,11 @@ int main(int argc, char **argv)
 
 	chunk_map_init(&fs.map);
 	chunks_load(&fs);
+	fs.rescue = rescue; /* without the chunks nothing can be rescued */
+
+	progress_init(&fs.progress, progname, 0, progress);
+	if (fs.progress.enabled)
+		fs.progress.total = dump_total_bytes(&fs);
 
 	seen = seen_new();
 	if (walk)
@@ -118,11 +156,14 @@ int main(int argc, char **argv)
 	if (!fs.dump_data)
 		offer_space_cache(&fs);
 	stream_write_end(&out);
+	progress_finish(&fs.progress);
+	status = rescue_report(&fs);
 
 	seen_free(seen);
+	seen_free(fs.damaged_set);
 	blockio_free();
 	chunk_map_free(&fs.map);
 	devices_close(&fs);
 	free(out.buf); /* the writer has no destructor; END flushed it */
-	return 0;
+	return status;
 }

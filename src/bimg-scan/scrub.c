@@ -48,6 +48,12 @@ static void scrub_leaf_items(uint8_t *leaf, uint32_t nodesize, uint32_t nritems,
 
 void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type, int keep_inline)
 {
+	scrub_tree_block_contents(block, nodesize, keep_inline);
+	csum_block_set(csum_type, block, nodesize);
+}
+
+void scrub_tree_block_contents(uint8_t *block, uint32_t nodesize, int keep_inline)
+{
 	uint32_t nritems = tree_block_nritems(block);
 
 	if (nritems == 0) {
@@ -65,5 +71,4 @@ void scrub_tree_block(uint8_t *block, uint32_t nodesize, unsigned csum_type, int
 		if (ptrs_end <= nodesize)
 			memset(block + ptrs_end, 0, nodesize - ptrs_end);
 	}
-	csum_block_set(csum_type, block, nodesize);
 }

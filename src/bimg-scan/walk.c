@@ -21,10 +21,20 @@
 /* Set while the log trees are walked for a data dump (-d). */
 static int log_data;
 
-/* Read, check and offer a block; 0 if it had been offered already. */
+/*
+ * Read, check and offer a block; 0 if it had been offered already, or if
+ * it is damaged (--rescue: handed to rescue_block, its subtree not walked).
+ */
 static int enter(struct scan_fs *fs, struct seen_set *seen, uint64_t bytenr, int level, uint8_t *block)
 {
-	read_tree_block(fs, bytenr, level, block);
+	struct block_damage damage;
+
+	if (read_tree_block_try(fs, bytenr, level, block, &damage) < 0) {
+		/* A pointer that does not fit says nothing about the block: it may be offered elsewhere. */
+		if (damage.bad_pointer || !seen_test_and_add(seen, bytenr))
+			rescue_block(fs, bytenr, block, &damage, 1);
+		return 0;
+	}
 	if (seen_test_and_add(seen, bytenr))
 		return 0;
 	offer_tree_block(fs, bytenr, block);

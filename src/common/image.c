@@ -46,9 +46,11 @@ const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t of
 			return "index item with zero size";
 		/*
 		 * An uncompressed item is at most one merged range; one data extent
-		 * can exceed the merge limit, but never the v1 limit.
+		 * can exceed the merge limit, but never the v1 limit.  Deflate grows
+		 * incompressible data a little (zlib's bound: n/4096 + n/16384 + 13
+		 * bytes more), so a compressed 256 MiB item may be somewhat larger.
 		 */
-		if (index->items[i].size > IMAGE_MAX_PENDING_V1)
+		if (index->items[i].size > IMAGE_MAX_PENDING_V1 + (compress ? IMAGE_MAX_PENDING_V1 >> 11 : 0))
 			return "index item larger than the format allows";
 	}
 	return NULL;

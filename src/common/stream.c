@@ -267,7 +267,7 @@ void stream_reader_init_with(struct stream_reader *r, int fd, const char *name, 
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->name = name;
-	r->capacity = 2 * READ_CHUNK;
+	r->capacity = READ_CHUNK / 4; /* grows on demand: most records are one tree block */
 	r->buf = xmalloc(r->capacity);
 	if (already_len > r->capacity)
 		die("internal error: %zu bytes handed to the stream reader", already_len);
