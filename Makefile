@@ -11,7 +11,9 @@
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread
+# What the code needs, kept apart from CFLAGS so that `make CFLAGS=...` (as
+# `make sanitize` does) cannot drop it.
+BIMG_CFLAGS = -Wall -Wextra -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread
 CPPFLAGS += -Isrc/common
 LDFLAGS ?=
 LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread -ldeflate
@@ -36,7 +38,7 @@ all: $(BINS) bin/btrfs-image.sh
 .SECONDEXPANSION:
 build/%.o: src/%.c $(wildcard src/common/*.h) $$(wildcard src/$$(firstword $$(subst /, ,$$*))/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(CFLAGS) -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(BIMG_CFLAGS) $(CFLAGS) -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
 
 build/libbimg.a: $(COMMON_OBJ)
 	@mkdir -p build
@@ -45,7 +47,7 @@ build/libbimg.a: $(COMMON_OBJ)
 
 bin/%: $$(subst .c,.o,$$(subst src/,build/,$$(wildcard src/$$*/*.c))) build/libbimg.a
 	@mkdir -p bin
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(BIMG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bin/btrfs-image.sh: btrfs-image.sh
 	@mkdir -p bin

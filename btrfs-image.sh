@@ -9,10 +9,12 @@
 # order, with the same conditions and the same messages, exit status 1.
 # Differences (see docs/compat.md): --help prints to stdout; --version and
 # --device exist; -m restores with bimg-fixchunks -m; -d is passed to
-# bimg-scan only when bimg-scan supports it.
+# bimg-scan only when bimg-scan supports it; --rescue is passed to bimg-scan.
 #
 # Each stage reports its own failure (one line) and passes an ERROR record
 # downstream, so the later stages exit 1 quietly: this script adds nothing.
+# Exit status 2 (as bimg-scan's): --rescue made the image, but around
+# damaged tree blocks.
 
 set -o pipefail
 shopt -s extglob
@@ -39,6 +41,8 @@ usage: btrfs-image.sh [options] source target
     -d                        also dump data, conflicts with -w (only if bimg-scan supports it)
     --device path             another member device of the source filesystem (repeatable)
     --new-fsid[=UUID]         restore: give the restored filesystem a new fsid (random without UUID)
+    --rescue=copy|skip        dump: copy tree blocks with no good copy as they are, or skip them,
+                              and go on (exit status 2 if there were any; see bimg-scan(1))
     --help                    print this help and exit
     --version                 print the version and exit
 
@@ -132,7 +136,7 @@ unsigned() { printf '%u' "$1"; }
 # ---- options, processed in command-line order like getopt_long ----
 
 create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
-compress=0 threads='' positional=() extra_devices=() new_fsid=''
+compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue=''
 
 short_option() { # LETTER [ARGUMENT]
 	case $1 in
@@ -173,12 +177,13 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	@(v|ve|ver|vers|versi|versio|version)) full=version ;;
 	@(d|de|dev|devi|devic|device)) full=device ;;
 	@(n|ne|new|new-|new-f|new-fs|new-fsi|new-fsid)) full=new-fsid ;;
+	@(r|re|res|resc|rescu|rescue)) full=rescue ;;
 	*)
 		printf "%s: unrecognized option '%s'\n" "$prog" "$1" >&2
 		usage_exit
 		;;
 	esac
-	if [[ $full != @(device|new-fsid) ]] && ((has_value)); then
+	if [[ $full != @(device|new-fsid|rescue) ]] && ((has_value)); then
 		printf "%s: option '--%s' doesn't allow an argument\n" "$prog" "$full" >&2
 		usage_exit
 	fi
@@ -200,6 +205,20 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 			value=$2 consumed=1
 		fi
 		extra_devices+=("$value")
+		;;
+	rescue)
+		if ! ((has_value)); then
+			if (($# < 2)); then
+				printf "%s: option '--rescue' requires an argument\n" "$prog" >&2
+				usage_exit
+			fi
+			value=$2 consumed=1
+		fi
+		if [[ $value != @(copy|skip) ]]; then
+			error "--rescue: '$value' is neither copy nor skip"
+			usage_exit
+		fi
+		rescue=--rescue=$value
 		;;
 	new-fsid)
 		# An optional argument, as getopt_long takes it: only after '='.
@@ -299,6 +318,10 @@ else
 		error "--device names members of a source filesystem: it makes no sense for restore"
 		usage_error=1
 	fi
+	if [[ -n $rescue ]]; then
+		error "--rescue is a dump option (a damaged image restores with bimg-fixchunks --ignore-bad-blocks)"
+		usage_error=1
+	fi
 fi
 ((usage_error)) && usage_exit
 
@@ -378,6 +401,7 @@ for member in "${extra_devices[@]}"; do add_device "$member"; done
 scan_args=()
 ((walk)) && scan_args+=(-w)
 ((dump_data)) && scan_args+=(-d)
+[[ -n $rescue ]] && scan_args+=("$rescue")
 pack_args=(-c "$compress")
 [[ -n $threads ]] && pack_args+=(-t "$threads")
 if [[ $target == - ]]; then
@@ -392,8 +416,14 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" | "$pack" "${pack_args[@]}" || exit 1
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" | "$pack" "${pack_args[@]}"
+	statuses=("${PIPESTATUS[@]}")
 else
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}" || exit 1
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
+	statuses=("${PIPESTATUS[@]}")
 fi
+for status in "${statuses[@]:1}"; do ((status == 0)) || exit 1; done
+# bimg-scan --rescue: 2 when it dumped around damaged blocks; the image is made
+[[ -n $rescue && ${statuses[0]} -eq 2 ]] && exit 2
+((statuses[0] == 0)) || exit 1
 exit 0

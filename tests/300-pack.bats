@@ -230,3 +230,72 @@ ref_vs_ours() {
 	run bimg-pack --version
 	[[ $status -eq 0 && $output == "bimg-pack (bimg) "* ]]
 }
+
+# The payloads of IMAGE recompressed with zlib at LEVEL must equal the stored
+# ones: what compress2() (Python's zlib.compress) makes of each item.
+same_as_compress2() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys, zlib
+path, level = sys.argv[1], int(sys.argv[2])
+items = 0
+with open(path, "rb") as f:
+    while True:
+        block = f.read(1024)
+        if len(block) < 1024:
+            break
+        n = struct.unpack_from("<I", block, 16)[0]
+        for i in range(n):
+            bytenr, size = struct.unpack_from("<QI", block, 21 + 12 * i)
+            stored = f.read(size)
+            if zlib.compress(zlib.decompress(stored), level) != stored:
+                sys.exit("item %d at %d: not compress2's bytes" % (i, bytenr))
+            items += 1
+        f.seek((f.tell() + 1023) // 1024 * 1024)
+print("items", items)
+PY
+}
+
+@test "-d streams: 64 MiB extents pack and unpack in bounded memory, same bytes through a pipe" {
+	[[ -x $BIN/bimg-scan && -x /usr/bin/time ]] || skip "needs bin/bimg-scan and /usr/bin/time"
+	command -v mkfs.btrfs >/dev/null || skip "needs mkfs.btrfs"
+	local rss
+	mkdir "$TMP/stage"
+	head -c 64M /dev/urandom >"$TMP/stage/random"
+	head -c 64M /dev/zero >"$TMP/stage/zeros"
+	truncate -s 512M "$TMP/fs.img"
+	mkfs.btrfs -q --rootdir "$TMP/stage" "$TMP/fs.img" >/dev/null
+	bimg-scan -d "$TMP/fs.img" >"$TMP/s.strm"
+	rm -r "$TMP/stage" "$TMP/fs.img"
+	# pack: the 128 MiB of contiguous data make items far larger than 100 MB allows to hold
+	/usr/bin/time -f %M -o "$TMP/rss" bimg-pack -c0 -o /dev/null <"$TMP/s.strm"
+	rss=$(tail -n1 "$TMP/rss")
+	echo "pack -c0 peak RSS: $rss KiB"
+	((rss < 100000))
+	/usr/bin/time -f %M -o "$TMP/rss" bimg-pack -c1 -t2 -o "$TMP/file.img" <"$TMP/s.strm"
+	rss=$(tail -n1 "$TMP/rss")
+	echo "pack -c1 -t2 peak RSS: $rss KiB"
+	((rss < 100000))
+	[[ $(bimg-unpack --info "$TMP/file.img" | awk '/^input:/ { print $4 }') == 1 ]]
+	# standard output cannot seek: payloads wait in memory, or in a temporary file
+	bimg-pack -c1 -t2 <"$TMP/s.strm" | cat >"$TMP/pipe.img"
+	cmp "$TMP/file.img" "$TMP/pipe.img"
+	BIMG_PACK_CLUSTER_MEMORY=65536 bimg-pack -c1 -t2 <"$TMP/s.strm" | cat >"$TMP/spill.img"
+	cmp "$TMP/file.img" "$TMP/spill.img"
+	# large items are deflated as a stream, yet zlib's bytes stay compress2's
+	bimg-pack -c1 --deflate=zlib -o "$TMP/zlib.img" <"$TMP/s.strm"
+	same_as_compress2 "$TMP/zlib.img" 1
+	# unpack: a raw 64 MiB item streams from the input; zeros inflate 1000-fold
+	bimg-pack -c0 -o "$TMP/raw.img" <"$TMP/s.strm"
+	/usr/bin/time -f %M -o "$TMP/rss" bimg-unpack "$TMP/raw.img" >"$TMP/raw.strm"
+	rss=$(tail -n1 "$TMP/rss")
+	echo "unpack raw peak RSS: $rss KiB"
+	((rss < 100000))
+	/usr/bin/time -f %M -o "$TMP/rss" bimg-unpack -t2 - <"$TMP/zlib.img" >"$TMP/zlib.strm"
+	rss=$(tail -n1 "$TMP/rss")
+	echo "unpack -c1 peak RSS: $rss KiB"
+	((rss < 100000))
+	cmp "$TMP/raw.strm" "$TMP/zlib.strm"
+	cmp "$TMP/raw.strm" <(bimg-unpack -t1 "$TMP/file.img")
+	# and the stream holds every byte of the data
+	[[ $(bimg-unpack --info "$TMP/raw.strm" | awk '/^data:/ { print $2 }') -ge $((128 << 20)) ]]
+}

@@ -3,9 +3,9 @@
 #include "le.h"
 #include "msg.h"
 #include "output.h"
+#include "spill.h"
 #include "xio.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,33 +60,10 @@ struct cluster *cluster_create(int version, int compressed)
 	return c;
 }
 
-/* An unlinked file in $TMPDIR (or /tmp): it vanishes with the process, whatever happens. */
-static int open_spill_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	int fd;
-
-	if (!dir || !*dir)
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	path = xmalloc(strlen(dir) + 32);
-	strcpy(path, dir);
-	strcat(path, "/bimg-pack.XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("holding a cluster's payloads: cannot create a temporary file in %s:", dir);
-	(void)unlink(path);
-	free(path);
-	return fd;
-}
-
 static void spill(struct cluster *c, const uint8_t *bytes, size_t len)
 {
 	if (c->spill_fd < 0)
-		c->spill_fd = open_spill_file();
+		c->spill_fd = spill_file_open("holding a cluster's payloads");
 	if (pwrite_full(c->spill_fd, bytes, len, c->spill_used) < 0)
 		die("holding a cluster's payloads in a temporary file:");
 	c->spill_used += len;

@@ -1,4 +1,5 @@
 #include "deflate.h"
+#include "msg.h"
 
 #include <libdeflate.h>
 #include <pthread.h>
@@ -107,4 +108,65 @@ const char *deflate_item(enum deflate_codec codec, int level, const uint8_t *in,
 	if (codec == DEFLATE_LIBDEFLATE)
 		return with_libdeflate(level, in, len, out, out_len, err, err_size);
 	return with_zlib(level, in, len, out, out_len, err, err_size);
+}
+
+#define STREAM_OUT_SIZE (256u << 10)
+
+struct deflate_stream {
+	z_stream z;
+	deflate_out_fn out;
+	void *ctx;
+	uint8_t buf[STREAM_OUT_SIZE];
+};
+
+struct deflate_stream *deflate_stream_begin(int level, deflate_out_fn out, void *ctx)
+{
+	struct deflate_stream *s = xcalloc(1, sizeof(*s));
+	int ret = deflateInit(&s->z, level);
+
+	if (ret != Z_OK)
+		die("cannot set up zlib at level %d (error %d)", level, ret);
+	s->out = out;
+	s->ctx = ctx;
+	return s;
+}
+
+/* One pass of deflate over what is in s->z, handing out every full output buffer. */
+static int run(struct deflate_stream *s, int flush)
+{
+	int ret;
+
+	do {
+		s->z.next_out = s->buf;
+		s->z.avail_out = sizeof(s->buf);
+		ret = deflate(&s->z, flush);
+		if (ret == Z_STREAM_ERROR)
+			die("zlib deflate failed");
+		if (sizeof(s->buf) > s->z.avail_out)
+			s->out(s->ctx, s->buf, sizeof(s->buf) - s->z.avail_out);
+	} while (s->z.avail_out == 0 || (flush == Z_NO_FLUSH && s->z.avail_in));
+	return ret;
+}
+
+void deflate_stream_feed(struct deflate_stream *s, const uint8_t *in, size_t len)
+{
+	while (len) {
+		uInt piece = len > (1u << 30) ? 1u << 30 : (uInt)len;
+
+		s->z.next_in = (Bytef *)in;
+		s->z.avail_in = piece;
+		(void)run(s, Z_NO_FLUSH);
+		in += piece;
+		len -= piece;
+	}
+}
+
+void deflate_stream_end(struct deflate_stream *s)
+{
+	s->z.next_in = NULL;
+	s->z.avail_in = 0;
+	if (run(s, Z_FINISH) != Z_STREAM_END)
+		die("zlib deflate did not finish its stream");
+	(void)deflateEnd(&s->z);
+	free(s);
 }

@@ -24,4 +24,20 @@ int deflate_codec_parse(const char *name);
 const char *deflate_item(enum deflate_codec codec, int level, const uint8_t *in, size_t len, uint8_t **out,
 			 size_t *out_len, char *err, size_t err_size);
 
+/*
+ * Deflate one large item in pieces, with zlib: libdeflate has no streaming
+ * interface, and an item of up to 256 MiB must not be held whole.  Fed
+ * with Z_NO_FLUSH and ended with Z_FINISH, zlib makes the same bytes as
+ * compress2() on the whole item (tests/300-pack.bats checks it).  The
+ * compressed bytes go to out(ctx, bytes, len) as they come.  These run on
+ * the main thread and die on failure.
+ */
+typedef void (*deflate_out_fn)(void *ctx, const uint8_t *bytes, size_t len);
+struct deflate_stream;
+
+struct deflate_stream *deflate_stream_begin(int level, deflate_out_fn out, void *ctx);
+void deflate_stream_feed(struct deflate_stream *s, const uint8_t *in, size_t len);
+/* Finish the zlib stream, hand out its last bytes, and free s. */
+void deflate_stream_end(struct deflate_stream *s);
+
 #endif

@@ -4,7 +4,7 @@
  *   bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]
  *
  * SUPERBLOCK, TREE_BLOCK and DATA records are offered in stream order to
- * the image writer; FS_INFO chooses the format (1 iff it says CONTENT_DATA);
+ * the image writer (data extents piece by piece: memory stays bounded); FS_INFO chooses the format (1 iff it says CONTENT_DATA);
  * CHUNK records are not stored.  See docs/man/bimg-pack.1.
  */
 #include "csum.h"
@@ -56,23 +56,20 @@ static unsigned parse_number(const char *arg, const char *opt, unsigned max)
 	return (unsigned)n;
 }
 
-/* A data extent arrives in pieces; it is offered whole once its last piece is in. */
-struct data_offer {
+/* A data extent arrives in pieces; the packer takes it piece by piece, as one range. */
+struct data_extent {
 	int active;
-	uint64_t start;
-	uint8_t *bytes;
-	size_t len, cap;
+	uint64_t start, len;
 };
 
-static void flush_data(struct packer *packer, struct data_offer *d)
+static void end_data(struct packer *packer, struct data_extent *d)
 {
 	if (d->active)
-		packer_offer(packer, d->start, d->len, RANGE_DATA, d->bytes);
+		packer_end_extent(packer);
 	d->active = 0;
-	d->len = 0;
 }
 
-static void add_data(struct packer *packer, struct data_offer *d, const struct record *rec)
+static void add_data(struct packer *packer, struct data_extent *d, const struct record *rec)
 {
 	uint64_t logical, flags;
 	size_t len;
@@ -83,20 +80,16 @@ static void add_data(struct packer *packer, struct data_offer *d, const struct r
 			die("record %llu: DATA continuation at %llu does not follow the extent before it",
 			    (unsigned long long)rec->seq, (unsigned long long)logical);
 	} else {
-		flush_data(packer, d);
+		end_data(packer, d);
 		d->active = 1;
 		d->start = logical;
+		d->len = 0;
+		packer_begin_extent(packer, logical);
 	}
 	if (d->len + len > IMAGE_MAX_PENDING_V1)
 		die("record %llu: data extent at %llu is larger than an image item can hold",
 		    (unsigned long long)rec->seq, (unsigned long long)d->start);
-	if (d->len + len > d->cap) {
-		d->cap = d->cap ? d->cap : 1u << 20;
-		while (d->cap < d->len + len)
-			d->cap *= 2;
-		d->bytes = xrealloc(d->bytes, d->cap);
-	}
-	memcpy(d->bytes + d->len, bytes, len);
+	packer_extent_bytes(packer, bytes, len);
 	d->len += len;
 }
 
@@ -118,7 +111,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 	struct record rec;
 	struct fs_info fs;
 	struct packer *packer = NULL;
-	struct data_offer data = { 0 };
+	struct data_extent data = { 0 };
 	int have_super = 0;
 	uint64_t logical, flags;
 	const uint8_t *bytes;
@@ -128,7 +121,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 		if (!packer && rec.type != REC_FS_INFO)
 			die("record %llu: %s before FS_INFO", (unsigned long long)rec.seq, record_type_name(rec.type));
 		if (rec.type != REC_DATA)
-			flush_data(packer, &data);
+			end_data(packer, &data);
 		switch (rec.type) {
 		case REC_FS_INFO:
 			if (packer)
@@ -165,8 +158,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 		die("the stream has no FS_INFO record");
 	if (!have_super)
 		die("the stream has no SUPERBLOCK record");
-	flush_data(packer, &data);
-	free(data.bytes);
+	end_data(packer, &data);
 	free(reader.buf);
 	packer_finish(packer);
 }

@@ -1,4 +1,6 @@
 #include "packer.h"
+#include "spill.h"
+#include "cluster.h"
 #include "deflate.h"
 #include "image.h"
 #include "le.h"
@@ -11,14 +13,18 @@
 
 /*
  * Memory bound: at most JOBS_PER_THREAD items per thread are being
- * compressed, and no more than IN_FLIGHT_BUDGET raw bytes of them (one
- * item always allowed: a v1 data item may be 256 MiB alone), plus the
- * cluster being assembled (83 compressed items).  A v0 item is at most
- * 256 KiB, so for metadata the budget is not what limits: 4 items per
- * thread keep the workers busy, and a deeper queue only costs memory.
+ * compressed, and no more than IN_FLIGHT_BUDGET raw bytes of them, plus
+ * the cluster's held payloads (cluster.h).  Items up to STREAM_THRESHOLD
+ * are built in memory and compressed whole on the workers (a v0 item is
+ * at most 256 KiB, so metadata always goes this way); a larger v1 item is
+ * streamed: its bytes go to the cluster as they arrive, deflated on the
+ * way by zlib on this thread, so that no 256 MiB item is ever held whole.
  */
 #define JOBS_PER_THREAD 4
 #define IN_FLIGHT_BUDGET (32u << 20)
+#define STREAM_THRESHOLD (1u << 20)
+/* An extent not yet known to fit the pending item waits here; more goes to a temporary file. */
+#define UNDECIDED_MEMORY (8u << 20)
 
 struct item {
 	uint64_t bytenr;
@@ -33,23 +39,27 @@ struct item {
 };
 
 struct packer {
-	int version;
 	int level;
 	enum deflate_codec codec;
 	uint64_t max_pending;
 	struct ordered_pool *pool;
 	size_t in_flight;
+	struct cluster *cluster;
 	/* the pending range (1.6) */
 	int have_pending;
 	enum range_kind pending_kind;
 	uint64_t pending_start;
-	uint8_t *pending;
-	size_t pending_len, pending_cap;
-	/* the cluster being assembled, items in order */
-	struct item *cluster[IMAGE_ITEMS_PER_CLUSTER];
-	unsigned nitems;
-	/* One index block for the whole run: entries past nritems keep the previous cluster's (1.2). */
-	uint8_t index[IMAGE_BLOCK_SIZE];
+	uint64_t pending_len;
+	uint8_t *pending; /* its bytes, unless streaming */
+	size_t pending_cap;
+	/* the pending range outgrew STREAM_THRESHOLD: its bytes go straight to the cluster */
+	int streaming;
+	struct deflate_stream *deflater; /* level > 0 */
+	/* the data extent being offered in pieces */
+	int in_extent;
+	int undecided; /* it may still join the pending item, if it ends in time */
+	uint64_t extent_start, extent_len;
+	struct byte_hold held; /* its bytes while undecided */
 };
 
 static void compress_item(void *arg)
@@ -67,43 +77,13 @@ struct packer *packer_create(int version, int level, enum deflate_codec codec, u
 	struct packer *p = xcalloc(1, sizeof(*p));
 	unsigned workers = level > 0 && threads > 1 ? threads : 0;
 
-	p->version = version;
 	p->level = level;
 	p->codec = codec;
 	p->max_pending = image_max_pending(version);
 	p->pool = ordered_pool_create(workers, (workers ? workers : 1) * JOBS_PER_THREAD, compress_item);
+	p->cluster = cluster_create(version, level > 0);
+	byte_hold_init(&p->held, "holding a data extent", UNDECIDED_MEMORY);
 	return p;
-}
-
-static void write_cluster(struct packer *p)
-{
-	static const uint8_t zeros[IMAGE_BLOCK_SIZE];
-	uint64_t offset = output_offset();
-	uint64_t end;
-	unsigned i;
-
-	put_le64(p->index, IMAGE_IDX_MAGIC, p->version == 1 ? IMAGE_MAGIC_V1 : IMAGE_MAGIC_V0);
-	put_le64(p->index, IMAGE_IDX_BYTENR, offset);
-	put_le32(p->index, IMAGE_IDX_NRITEMS, p->nitems);
-	put_le8(p->index, IMAGE_IDX_COMPRESS, p->level > 0);
-	for (i = 0; i < p->nitems; i++) {
-		uint8_t *e = p->index + IMAGE_HEADER_SIZE + (size_t)i * IMAGE_ITEM_SIZE;
-		put_le64(e, IMAGE_ITEM_BYTENR, p->cluster[i]->bytenr);
-		put_le32(e, IMAGE_ITEM_SIZE_FIELD, (uint32_t)p->cluster[i]->stored_len);
-	}
-	output_write(p->index, sizeof(p->index));
-	for (i = 0; i < p->nitems; i++) {
-		struct item *it = p->cluster[i];
-		output_write(it->stored, it->stored_len);
-		if (it->stored != it->raw)
-			free(it->raw);
-		free(it->stored);
-		free(it);
-	}
-	end = output_offset();
-	if (end % IMAGE_BLOCK_SIZE)
-		output_write(zeros, IMAGE_BLOCK_SIZE - end % IMAGE_BLOCK_SIZE);
-	p->nitems = 0;
 }
 
 static void add_to_cluster(struct packer *p, struct item *it)
@@ -111,11 +91,8 @@ static void add_to_cluster(struct packer *p, struct item *it)
 	if (it->error)
 		die("compressing the item at logical %llu (%zu bytes): %s", (unsigned long long)it->bytenr, it->len,
 		    it->error);
-	if (it->stored_len > UINT32_MAX)
-		die("item at logical %llu is too large for the image format", (unsigned long long)it->bytenr);
-	p->cluster[p->nitems++] = it;
-	if (p->nitems == IMAGE_ITEMS_PER_CLUSTER)
-		write_cluster(p);
+	cluster_add(p->cluster, it->bytenr, it->stored, it->stored_len);
+	free(it);
 }
 
 static void collect_one(struct packer *p)
@@ -126,13 +103,57 @@ static void collect_one(struct packer *p)
 	add_to_cluster(p, it);
 }
 
+static void to_cluster(void *ctx, const uint8_t *bytes, size_t len)
+{
+	cluster_item_write(ctx, bytes, len);
+}
+
+/* Items before this one are still being compressed: they take their slots first. */
+static void start_streaming(struct packer *p)
+{
+	while (ordered_pool_pending(p->pool))
+		collect_one(p);
+	cluster_begin_item(p->cluster, p->pending_start);
+	p->streaming = 1;
+	if (p->level > 0) {
+		p->deflater = deflate_stream_begin(p->level, to_cluster, p->cluster);
+		deflate_stream_feed(p->deflater, p->pending, (size_t)p->pending_len);
+	} else {
+		cluster_item_write(p->cluster, p->pending, (size_t)p->pending_len);
+	}
+}
+
+static void stream_bytes(struct packer *p, const uint8_t *bytes, size_t len)
+{
+	if (p->deflater)
+		deflate_stream_feed(p->deflater, bytes, len);
+	else
+		cluster_item_write(p->cluster, bytes, len);
+}
+
+static void end_streaming(struct packer *p)
+{
+	if (p->deflater)
+		deflate_stream_end(p->deflater);
+	p->deflater = NULL;
+	cluster_end_item(p->cluster);
+	p->streaming = 0;
+	p->have_pending = 0;
+	p->pending_len = 0; /* the buffer is kept for the next range */
+}
+
 static void emit_pending(struct packer *p)
 {
-	struct item *it = xcalloc(1, sizeof(*it));
+	struct item *it;
 
+	if (p->streaming) {
+		end_streaming(p);
+		return;
+	}
+	it = xcalloc(1, sizeof(*it));
 	it->bytenr = p->pending_start;
 	it->raw = p->pending;
-	it->len = p->pending_len;
+	it->len = (size_t)p->pending_len;
 	it->level = p->level;
 	it->codec = p->codec;
 	p->have_pending = 0;
@@ -151,19 +172,15 @@ static void emit_pending(struct packer *p)
 	ordered_pool_submit(p->pool, it);
 }
 
-void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind kind, const uint8_t *bytes)
+/* Append to the pending range (already started): in its buffer, or streamed once it is large. */
+static void append_pending(struct packer *p, const uint8_t *bytes, size_t len)
 {
-	if (len > IMAGE_MAX_PENDING_V1)
-		die("range at logical %llu: %zu bytes is more than an image item can hold",
-		    (unsigned long long)start, len);
-	if (p->have_pending && (kind != p->pending_kind || p->pending_len + len > p->max_pending ||
-				p->pending_start + p->pending_len != start))
-		emit_pending(p);
-	if (!p->have_pending) {
-		p->have_pending = 1;
-		p->pending_kind = kind;
-		p->pending_start = start;
-		p->pending_len = 0;
+	if (!p->streaming && p->pending_len + len > STREAM_THRESHOLD)
+		start_streaming(p);
+	if (p->streaming) {
+		stream_bytes(p, bytes, len);
+		p->pending_len += len;
+		return;
 	}
 	if (p->pending_len + len > p->pending_cap) {
 		/* A v0 item is usually filled to its 256 KiB: start there, not below. */
@@ -177,14 +194,95 @@ void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind 
 	p->pending_len += len;
 }
 
+static void append_pending_cb(void *ctx, const uint8_t *bytes, size_t len)
+{
+	append_pending(ctx, bytes, len);
+}
+
+static void start_pending(struct packer *p, uint64_t start, enum range_kind kind)
+{
+	p->have_pending = 1;
+	p->pending_kind = kind;
+	p->pending_start = start;
+	p->pending_len = 0;
+}
+
+/* Ends the pending range unless a range of kind at start may join it. */
+static int may_join(struct packer *p, uint64_t start, enum range_kind kind)
+{
+	if (p->have_pending && (kind != p->pending_kind || p->pending_start + p->pending_len != start))
+		emit_pending(p);
+	return p->have_pending;
+}
+
+void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind kind, const uint8_t *bytes)
+{
+	if (p->in_extent)
+		die("internal error: a range offered inside a data extent");
+	if (len > IMAGE_MAX_PENDING_V1)
+		die("range at logical %llu: %zu bytes is more than an image item can hold",
+		    (unsigned long long)start, len);
+	if (may_join(p, start, kind) && p->pending_len + len > p->max_pending)
+		emit_pending(p);
+	if (!p->have_pending)
+		start_pending(p, start, kind);
+	append_pending(p, bytes, len);
+}
+
+void packer_begin_extent(struct packer *p, uint64_t start)
+{
+	if (p->in_extent)
+		die("internal error: a data extent begun inside another");
+	p->in_extent = 1;
+	p->extent_start = start;
+	p->extent_len = 0;
+	p->undecided = may_join(p, start, RANGE_DATA);
+	if (!p->undecided)
+		start_pending(p, start, RANGE_DATA);
+}
+
+void packer_extent_bytes(struct packer *p, const uint8_t *bytes, size_t len)
+{
+	if (p->extent_len + len > IMAGE_MAX_PENDING_V1)
+		die("data extent at logical %llu is larger than an image item can hold (more than %u bytes)",
+		    (unsigned long long)p->extent_start, IMAGE_MAX_PENDING_V1);
+	p->extent_len += len;
+	if (!p->undecided) {
+		append_pending(p, bytes, len);
+		return;
+	}
+	if (p->pending_len + p->extent_len <= p->max_pending) {
+		byte_hold_add(&p->held, bytes, len);
+		return;
+	}
+	/* Too big to join: the extent starts an item of its own, as if offered whole. */
+	p->undecided = 0;
+	emit_pending(p);
+	start_pending(p, p->extent_start, RANGE_DATA);
+	byte_hold_replay(&p->held, append_pending_cb, p);
+	append_pending(p, bytes, len);
+}
+
+void packer_end_extent(struct packer *p)
+{
+	if (!p->in_extent)
+		return;
+	if (p->undecided)
+		byte_hold_replay(&p->held, append_pending_cb, p);
+	p->in_extent = 0;
+	p->undecided = 0;
+}
+
 void packer_finish(struct packer *p)
 {
+	packer_end_extent(p);
 	if (p->have_pending)
 		emit_pending(p);
 	while (ordered_pool_pending(p->pool))
 		collect_one(p);
-	if (p->nitems)
-		write_cluster(p);
+	cluster_finish(p->cluster);
+	byte_hold_free(&p->held);
 	ordered_pool_destroy(p->pool);
+	free(p->pending);
 	free(p);
 }

@@ -19,6 +19,14 @@ struct packer;
 struct packer *packer_create(int version, int level, enum deflate_codec codec, unsigned threads);
 /* Offer one range; its bytes are copied. */
 void packer_offer(struct packer *p, uint64_t start, size_t len, enum range_kind kind, const uint8_t *bytes);
+/*
+ * Offer one data extent in pieces, as DATA records bring it: the same as
+ * one packer_offer() of the whole extent (it joins the pending item only
+ * if it fits whole, 1.6), without ever holding it whole in memory.
+ */
+void packer_begin_extent(struct packer *p, uint64_t start);
+void packer_extent_bytes(struct packer *p, const uint8_t *bytes, size_t len);
+void packer_end_extent(struct packer *p);
 /* Emit the pending item and the last cluster. */
 void packer_finish(struct packer *p);
 

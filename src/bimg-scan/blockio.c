@@ -236,7 +236,8 @@ int read_tree_block_try(struct scan_fs *fs, uint64_t logical, int expect_level, 
 		if (best_score) {
 			memcpy(block, best, fs->nodesize);
 			damage->bad_copy = 1;
-			damage->layout_ok = best_score & 1;
+			damage->layout_ok = !tree_block_check(block, fs->nodesize, logical, fs->sb.header_fsid,
+							      fs->sb.csum_type, TREE_CHECK_LAYOUT);
 		}
 		return -1;
 	}

@@ -25,7 +25,7 @@ static uint64_t stripe_bytes(const struct chunk *c)
 	if (c->type & BTRFS_BLOCK_GROUP_RAID0)
 		return (c->length + n - 1) / n;
 	if (c->type & BTRFS_BLOCK_GROUP_RAID10)
-		return (c->length / n + 1) * c->sub_stripes;
+		return c->length / n * c->sub_stripes + ((c->length % n) * c->sub_stripes + n - 1) / n;
 	if ((c->type & BTRFS_BLOCK_GROUP_RAID5) && n > 1)
 		return (c->length + n - 2) / (n - 1);
 	if ((c->type & BTRFS_BLOCK_GROUP_RAID6) && n > 2)
@@ -76,7 +76,6 @@ static const char *add_system_chunk(void *ctx, const struct chunk *c, const uint
 {
 	struct scan_fs *fs = ctx;
 	struct chunk copy = *c;
-
 	const char *err = chunk_misfit(fs, c);
 
 	(void)item;

@@ -193,6 +193,17 @@ void cursor_seek(struct tree_cursor *c, const struct btrfs_key *target)
 	settle(c);
 }
 
+void check_root_tree(struct scan_fs *fs)
+{
+	uint8_t *block = xmalloc(fs->nodesize);
+
+	if (fs->sb.root_level >= BTRFS_MAX_LEVEL)
+		die("%s: root tree root %llu: invalid level %d", fs->name, (unsigned long long)fs->sb.root,
+		    fs->sb.root_level);
+	read_tree_block(fs, fs->sb.root, fs->sb.root_level, block);
+	free(block);
+}
+
 void find_tree_root(struct scan_fs *fs, uint64_t objectid, uint64_t *bytenr, int *level)
 {
 	struct tree_cursor c;

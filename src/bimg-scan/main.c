@@ -140,7 +140,9 @@ int main(int argc, char **argv)
 
 	chunk_map_init(&fs.map);
 	chunks_load(&fs);
-	fs.rescue = rescue; /* without the chunks nothing can be rescued */
+	/* Without the chunk tree or the root tree's root nothing can be rescued: both fail as usual. */
+	check_root_tree(&fs);
+	fs.rescue = rescue;
 
 	progress_init(&fs.progress, progname, 0, progress);
 	if (fs.progress.enabled)

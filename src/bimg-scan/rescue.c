@@ -52,9 +52,12 @@ int rescue_report(struct scan_fs *fs)
 		note("%llu tree blocks were damaged (skipped)", (unsigned long long)damaged);
 	else if (damaged && fs->damaged_copied >= damaged)
 		note("%llu tree blocks were damaged (copied as they were)", (unsigned long long)damaged);
-	else if (damaged)
+	else if (damaged && fs->damaged_copied)
 		note("%llu tree blocks were damaged (%llu copied as they were, the others left out)",
 		     (unsigned long long)damaged, (unsigned long long)fs->damaged_copied);
+	else if (damaged)
+		note("%llu tree blocks were damaged (none could be read to be copied: left out)",
+		     (unsigned long long)damaged);
 	if (fs->data_left_out)
 		note("%llu data extents could not be read (left out from the first unreadable byte on)",
 		     (unsigned long long)fs->data_left_out);

@@ -180,6 +180,8 @@ struct seen_set *seen_new(void);
 int seen_test_and_add(struct seen_set *s, uint64_t bytenr);
 void seen_free(struct seen_set *s);
 
+/* Read the root tree's root block (dies if it has no good copy). */
+void check_root_tree(struct scan_fs *fs);
 /* The root of a tree from the root tree's ROOT_ITEM (objectid), or dies. */
 void find_tree_root(struct scan_fs *fs, uint64_t objectid, uint64_t *bytenr, int *level);
 

@@ -75,7 +75,7 @@ static int whole_buffer_inflate(const uint8_t *in, size_t in_len, size_t limit, 
 }
 
 const char *inflate_item(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len,
-			 char *err, size_t err_size)
+			 int *over_limit, char *err, size_t err_size)
 {
 	z_stream zs = { 0 };
 	size_t cap = in_len * FIRST_GUESS_RATIO;
@@ -84,6 +84,7 @@ const char *inflate_item(const uint8_t *in, size_t in_len, size_t limit, uint8_t
 
 	*out = NULL;
 	*out_len = 0;
+	*over_limit = 0;
 	if (limit <= WHOLE_BUFFER_LIMIT && whole_buffer_inflate(in, in_len, limit, out, out_len))
 		return NULL;
 	if (cap < MIN_BUFFER)
@@ -124,6 +125,7 @@ const char *inflate_item(const uint8_t *in, size_t in_len, size_t limit, uint8_t
 
 			if (used > limit) {
 				snprintf(err, err_size, "zlib stream inflates to more than %zu bytes", limit);
+				*over_limit = 1;
 				goto fail;
 			}
 			cap = cap * 2 > limit ? limit : cap * 2;
@@ -149,6 +151,7 @@ const char *inflate_item(const uint8_t *in, size_t in_len, size_t limit, uint8_t
 	}
 	if (zs.total_out > limit) {
 		snprintf(err, err_size, "zlib stream inflates to more than %zu bytes", limit);
+		*over_limit = 1;
 		goto fail;
 	}
 	if (zs.avail_in != 0) {

@@ -1,6 +1,8 @@
 #include "items.h"
 #include "image.h"
 #include "msg.h"
+
+#include <stdlib.h>
 #include "super.h"
 #include "tree.h"
 
@@ -82,4 +84,85 @@ void items_emit(struct item_emitter *e, const struct item_job *job)
 		size_t piece = job->len - done < DATA_PIECE_MAX ? job->len - done : DATA_PIECE_MAX;
 		sink_data(e->sink, job->bytenr + done, done ? DATA_FLAG_CONTINUES : 0, job->bytes + done, piece);
 	}
+}
+
+void items_stream_begin(struct item_emitter *e, const struct item_job *job, uint64_t known_len)
+{
+	e->streamed = *job;
+	e->streamed.bytes = NULL;
+	e->streamed.stored = NULL;
+	e->known_len = known_len;
+	e->stream_done = 0;
+	e->stream_kind = STREAM_UNSURE;
+	e->piece_len = 0;
+	if (!e->piece)
+		e->piece = xmalloc(DATA_PIECE_MAX);
+	if (!e->have_super)
+		bad_item(e, job, "expected the superblock item first, 4096 bytes");
+	if (job->bytenr == IMAGE_SUPER_BYTENR)
+		bad_item(e, job, "a second superblock item");
+}
+
+static void classify(struct item_emitter *e)
+{
+	const uint8_t *first = e->piece;
+	int tree = e->piece_len >= e->nodesize && tree_block_bytenr(first) == e->streamed.bytenr &&
+		   memcmp(first + HDR_FSID, e->header_fsid, BTRFS_UUID_SIZE) == 0 &&
+		   (!e->known_len || e->known_len % e->nodesize == 0);
+
+	e->stream_kind = tree ? STREAM_TREE_BLOCKS : STREAM_DATA;
+}
+
+/* Emit what the piece buffer holds: whole blocks, or the whole piece (last: also a partial one). */
+static void emit_piece(struct item_emitter *e, int last)
+{
+	size_t done = 0;
+
+	if (e->stream_kind == STREAM_TREE_BLOCKS) {
+		for (; e->piece_len - done >= e->nodesize; done += e->nodesize, e->stream_done += e->nodesize)
+			sink_tree_block(e->sink, e->streamed.bytenr + e->stream_done, 0, e->piece + done);
+		if (last && done < e->piece_len)
+			bad_item(e, &e->streamed, "tree block item whose length is not a multiple of the node size");
+	} else if (e->piece_len == DATA_PIECE_MAX || (last && e->piece_len)) {
+		sink_data(e->sink, e->streamed.bytenr + e->stream_done, e->stream_done ? DATA_FLAG_CONTINUES : 0,
+			  e->piece, e->piece_len);
+		e->stream_done += e->piece_len;
+		done = e->piece_len;
+	}
+	memmove(e->piece, e->piece + done, e->piece_len - done);
+	e->piece_len -= done;
+}
+
+void items_stream_bytes(struct item_emitter *e, const uint8_t *bytes, size_t len)
+{
+	if (e->streamed.bytenr + e->stream_done + e->piece_len + len < e->streamed.bytenr)
+		bad_item(e, &e->streamed, "item range wraps around the address space");
+	e->inflated_bytes += len;
+	while (len) {
+		size_t take = DATA_PIECE_MAX - e->piece_len < len ? DATA_PIECE_MAX - e->piece_len : len;
+
+		memcpy(e->piece + e->piece_len, bytes, take);
+		e->piece_len += take;
+		bytes += take;
+		len -= take;
+		if (e->stream_kind == STREAM_UNSURE && e->piece_len >= e->nodesize)
+			classify(e);
+		if (e->stream_kind != STREAM_UNSURE)
+			emit_piece(e, 0);
+	}
+}
+
+void items_stream_end(struct item_emitter *e)
+{
+	if (e->stream_kind == STREAM_UNSURE)
+		classify(e);
+	emit_piece(e, 1);
+	if (e->stream_done == 0)
+		bad_item(e, &e->streamed, "empty item");
+}
+
+void items_emitter_free(struct item_emitter *e)
+{
+	free(e->piece);
+	e->piece = NULL;
 }

@@ -1,7 +1,8 @@
 /*
  * bimg-unpack: read a btrfs-image file and write the record stream.
  *
- *   bimg-unpack [-t N] [IMAGE|-]          image -> record stream on stdout
+ *   bimg-unpack [-t N] [--progress|--no-progress] [IMAGE|-]
+ *                                         image -> record stream on stdout
  *   bimg-unpack --info [IMAGE|STREAM|-]   summary of an image or a stream
  *   bimg-unpack --list [IMAGE|STREAM|-]   one line per record
  *
@@ -12,6 +13,7 @@
 #include "input.h"
 #include "msg.h"
 #include "ordered_pool.h"
+#include "progress.h"
 #include "sink.h"
 #include "unpack.h"
 #include "xio.h"
@@ -25,16 +27,18 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: bimg-unpack [-t N] [--info | --list] [IMAGE|-]\n"
+	fprintf(out, "Usage: bimg-unpack [-t N] [--progress | --no-progress] [--info | --list] [IMAGE|-]\n"
 		     "Read a btrfs-image file (format 0 or 1) and write the bimg record stream to\n"
 		     "standard output.  IMAGE defaults to standard input.\n"
 		     "\n"
-		     "  -t, --threads N  inflate on N threads (1..32; default: online CPUs)\n"
-		     "      --info       print a summary instead of the stream\n"
-		     "      --list       print one line per record instead of the stream\n"
-		     "                   (--info and --list also read a record stream)\n"
-		     "      --help       show this help\n"
-		     "      --version    show the version\n");
+		     "  -t, --threads N    inflate on N threads (1..32; default: online CPUs)\n"
+		     "      --progress     show a progress line on stderr even if it is not a terminal\n"
+		     "      --no-progress  never show it (default: only when stderr is a terminal)\n"
+		     "      --info         print a summary instead of the stream\n"
+		     "      --list         print one line per record instead of the stream\n"
+		     "                     (--info and --list also read a record stream)\n"
+		     "      --help         show this help\n"
+		     "      --version      show the version\n");
 }
 
 static unsigned parse_threads(const char *arg)
@@ -55,9 +59,12 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "threads", required_argument, NULL, 't' }, { "info", no_argument, NULL, 'I' },
 		{ "list", no_argument, NULL, 'L' },	     { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	     { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' },	     { "progress", no_argument, NULL, 'P' },
+		{ "no-progress", no_argument, NULL, 'N' },   { NULL, 0, NULL, 0 },
 	};
 	enum sink_mode mode = SINK_STREAM;
+	enum progress_mode progress_mode = PROGRESS_AUTO;
+	struct progress progress;
 	unsigned threads = 0;
 	const char *path = "-";
 	struct record_sink sink;
@@ -78,6 +85,12 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			mode = c == 'I' ? SINK_INFO : SINK_LIST;
+			break;
+		case 'P':
+			progress_mode = PROGRESS_ON;
+			break;
+		case 'N':
+			progress_mode = PROGRESS_OFF;
 			break;
 		case 'h':
 			usage(stdout);
@@ -110,7 +123,9 @@ int main(int argc, char **argv)
 			die("%s: input is already a record stream (use --info or --list to inspect it)", in.name);
 		unpack_stream(&in, &sink);
 	} else {
-		unpack_image(&in, threads, &sink);
+		/* --list and --info write text for a reader: no status line among it */
+		progress_init(&progress, progname, fd_size(in.fd), mode == SINK_STREAM ? progress_mode : PROGRESS_OFF);
+		unpack_image(&in, threads, &sink, &progress);
 	}
 	input_close(&in);
 	return 0;

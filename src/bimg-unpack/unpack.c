@@ -4,6 +4,7 @@
 #include "items.h"
 #include "msg.h"
 #include "ordered_pool.h"
+#include "stream_item.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,17 @@
 
 /*
  * Memory bound: jobs in flight are limited in number and in bytes; a job
- * costs its stored size plus, when compressed, the most it may inflate to.
- * One job is always allowed, so a v1 item (up to 512 MiB inflated) still
- * goes through, alone.
+ * costs its stored size plus, when compressed, the most a worker inflates
+ * it to (WORKER_INFLATE_LIMIT).  Larger items are streamed on this thread
+ * instead (stream_item.h), in order: an item whose stored size exceeds
+ * STREAM_STORED straight from the input, a smaller one that inflates
+ * beyond the worker limit from its stored bytes.  v0 items (256 KiB,
+ * 512 KiB inflated at most) always go to the workers.
  */
 #define JOBS_PER_THREAD 4
 #define IN_FLIGHT_BUDGET (64u << 20)
+#define STREAM_STORED (4u << 20)
+#define WORKER_INFLATE_LIMIT (4u << 20)
 /* Items before the superblock item in the first cluster are held back; this bounds them. */
 #define HELD_BUDGET (64u << 20)
 
@@ -25,6 +31,7 @@ struct unpack {
 	struct record_sink *sink;
 	struct ordered_pool *pool;
 	struct item_emitter emitter;
+	struct progress *progress;
 	size_t in_flight;
 	/* first cluster: items met before the superblock item */
 	struct item_job **held;
@@ -36,6 +43,7 @@ struct unpack {
 static void inflate_job(void *arg)
 {
 	struct item_job *job = arg;
+	int over_limit;
 
 	if (!job->compressed) {
 		job->bytes = job->stored;
@@ -43,8 +51,13 @@ static void inflate_job(void *arg)
 		job->stored = NULL;
 		return;
 	}
-	job->error = inflate_item(job->stored, job->stored_len, job->limit, &job->bytes, &job->len, job->errbuf,
-				  sizeof(job->errbuf));
+	job->error = inflate_item(job->stored, job->stored_len, job->limit, &job->bytes, &job->len, &over_limit,
+				  job->errbuf, sizeof(job->errbuf));
+	if (over_limit && job->limit < job->full_limit) {
+		job->error = NULL;
+		job->deferred = 1;
+		return;
+	}
 	free(job->stored);
 	job->stored = NULL;
 }
@@ -54,9 +67,20 @@ static void collect_one(struct unpack *u)
 	struct item_job *job = ordered_pool_collect(u->pool);
 
 	u->in_flight -= job->cost;
-	items_emit(&u->emitter, job);
+	if (job->deferred)
+		stream_item(&u->emitter, job, NULL);
+	else
+		items_emit(&u->emitter, job);
+	free(job->stored);
 	free(job->bytes);
 	free(job);
+}
+
+/* Items before a streamed one take their places first. */
+static void collect_all(struct unpack *u)
+{
+	while (ordered_pool_pending(u->pool))
+		collect_one(u);
 }
 
 static void submit(struct unpack *u, struct item_job *job)
@@ -73,6 +97,7 @@ static void bad_cluster(struct unpack *u, uint64_t offset, const char *what)
 	die("%s: cluster at offset %llu: %s", u->in->name, (unsigned long long)offset, what);
 }
 
+/* Returns the job, or NULL when the item was too large to read whole and has been streamed already. */
 static struct item_job *read_item(struct unpack *u, const struct image_index *idx, uint32_t i, uint64_t offset)
 {
 	struct item_job *job = xcalloc(1, sizeof(*job));
@@ -83,12 +108,20 @@ static struct item_job *read_item(struct unpack *u, const struct image_index *id
 	job->index = i;
 	job->bytenr = idx->items[i].bytenr;
 	job->compressed = idx->compressed;
-	job->limit = 2 * (size_t)image_max_pending(idx->version);
-	if (job->compressed && size > compressBound(job->limit))
+	job->full_limit = 2 * (size_t)image_max_pending(idx->version);
+	job->limit = job->full_limit < WORKER_INFLATE_LIMIT ? job->full_limit : WORKER_INFLATE_LIMIT;
+	if (job->compressed && size > compressBound(job->full_limit))
 		die("%s: cluster at offset %llu: item %u (bytenr %llu): compressed size %u is larger than any "
 		    "%zu-byte item can deflate to",
-		    u->in->name, (unsigned long long)offset, i, (unsigned long long)job->bytenr, size, job->limit);
+		    u->in->name, (unsigned long long)offset, i, (unsigned long long)job->bytenr, size,
+		    job->full_limit);
 	job->stored_len = size;
+	if (size > STREAM_STORED && u->super_submitted) {
+		collect_all(u);
+		stream_item(&u->emitter, job, u->in);
+		free(job);
+		return NULL;
+	}
 	job->stored = xmalloc(size);
 	got = input_read(u->in, job->stored, size);
 	if (got < size)
@@ -121,9 +154,9 @@ static void first_cluster_item(struct unpack *u, struct item_job *job)
 	u->nheld = 0;
 }
 
-void unpack_image(struct input *in, unsigned threads, struct record_sink *sink)
+void unpack_image(struct input *in, unsigned threads, struct record_sink *sink, struct progress *progress)
 {
-	struct unpack u = { .in = in, .sink = sink };
+	struct unpack u = { .in = in, .sink = sink, .progress = progress };
 	uint8_t block[IMAGE_BLOCK_SIZE];
 	struct image_index idx;
 	int version = -1;
@@ -162,7 +195,10 @@ void unpack_image(struct input *in, unsigned threads, struct record_sink *sink)
 		for (i = 0; i < idx.nritems; i++) {
 			struct item_job *job = read_item(&u, &idx, i, offset);
 
-			sink->image.stored_bytes += job->stored_len;
+			sink->image.stored_bytes += idx.items[i].size;
+			progress_update(u.progress, in->offset);
+			if (!job)
+				continue;
 			if (u.super_submitted)
 				submit(&u, job);
 			else
@@ -179,9 +215,11 @@ void unpack_image(struct input *in, unsigned threads, struct record_sink *sink)
 	}
 	if (version < 0)
 		die("%s: empty input", in->name);
-	while (ordered_pool_pending(u.pool))
-		collect_one(&u);
+	collect_all(&u);
 	ordered_pool_destroy(u.pool);
+	items_emitter_free(&u.emitter);
+	progress_update(progress, in->offset);
+	progress_finish(progress);
 	sink->image.inflated_bytes = u.emitter.inflated_bytes;
 	sink_finish(sink);
 }

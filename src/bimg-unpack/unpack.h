@@ -7,9 +7,11 @@
 #define UNPACK_UNPACK_H
 
 #include "input.h"
+#include "progress.h"
 #include "sink.h"
 
-void unpack_image(struct input *in, unsigned threads, struct record_sink *sink);
+/* progress: updated with the input offset as the image is read, finished at its end. */
+void unpack_image(struct input *in, unsigned threads, struct record_sink *sink, struct progress *progress);
 
 /* Feed the records of a record stream to a sink (for --info / --list). */
 void unpack_stream(struct input *in, struct record_sink *sink);
