@@ -83,17 +83,6 @@ void fixup_hold(struct tree_fixup *f, uint64_t logical, const uint8_t *block)
 	f->memory += f->nodesize;
 }
 
-static int key_cmp(const struct btrfs_key *a, const struct btrfs_key *b)
-{
-	if (a->objectid != b->objectid)
-		return a->objectid < b->objectid ? -1 : 1;
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
-	return 0;
-}
-
 static void key_write(uint8_t *p, const struct btrfs_key *key)
 {
 	put_le64(p, KEY_OBJECTID, key->objectid);
@@ -205,14 +194,14 @@ static void rewrite_chunk_leaf(struct tree_fixup *f, uint8_t *leaf, const struct
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return key_cmp(&((const struct leaf_entry *)a)->key, &((const struct leaf_entry *)b)->key);
+	return key_compare(&((const struct leaf_entry *)a)->key, &((const struct leaf_entry *)b)->key);
 }
 
 static int block_first_key_cmp(const void *a, const void *b)
 {
 	struct btrfs_key x = first_key(*(uint8_t *const *)a), y = first_key(*(uint8_t *const *)b);
 
-	return key_cmp(&x, &y);
+	return key_compare(&x, &y);
 }
 
 /* Is a device tree item kept as it is? DEV_EXTENTs are rebuilt; stats of removed devices go. */

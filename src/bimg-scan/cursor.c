@@ -36,17 +36,6 @@ const char *child_mismatch(const struct scan_fs *fs, const uint8_t *child, int e
 	return NULL;
 }
 
-static int key_cmp(const struct btrfs_key *a, const struct btrfs_key *b)
-{
-	if (a->objectid != b->objectid)
-		return a->objectid < b->objectid ? -1 : 1;
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
-	return 0;
-}
-
 /* Read a block for the cursor: 0, or -1 when rescue passes over it (otherwise dies). */
 static int load(struct tree_cursor *c, uint64_t bytenr, int level, uint8_t *into)
 {
@@ -166,7 +155,7 @@ void cursor_seek(struct tree_cursor *c, const struct btrfs_key *target)
 		/* The last pointer whose key is <= target (the first one if none is). */
 		for (slot = 1; slot < nritems; slot++) {
 			node_ptr(c->nodes[level], slot, &key, &ptr, &gen);
-			if (key_cmp(&key, target) > 0)
+			if (key_compare(&key, target) > 0)
 				break;
 		}
 		c->slots[level] = slot - 1;
@@ -186,7 +175,7 @@ void cursor_seek(struct tree_cursor *c, const struct btrfs_key *target)
 	for (slot = 0; slot < nritems; slot++) {
 		uint32_t off, size;
 		leaf_item(c->nodes[0], c->fs->nodesize, slot, &key, &off, &size);
-		if (key_cmp(&key, target) >= 0)
+		if (key_compare(&key, target) >= 0)
 			break;
 	}
 	c->slots[0] = slot;

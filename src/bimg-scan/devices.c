@@ -6,6 +6,7 @@
  * filesystems is not predictable from the command line.
  */
 #include "scan.h"
+#include "mounted.h"
 #include "csum.h"
 #include "le.h"
 #include "msg.h"
@@ -98,33 +99,6 @@ const struct scan_device *device_by_id(const struct scan_fs *fs, uint64_t devid)
 	return NULL;
 }
 
-/* Does /proc/self/mountinfo list the block device rdev (as st_dev or as the mount source)? */
-static int mountinfo_has(dev_t rdev)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[8192];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned ma, mi;
-		char source[4096];
-		const char *sep = strstr(line, " - ");
-		struct stat st;
-
-		/* Fields: mount id, parent id, major:minor, ..., " - ", fstype, source, options */
-		if (sscanf(line, "%*u %*u %u:%u", &ma, &mi) == 2 && makedev(ma, mi) == rdev)
-			found = 1;
-		/* btrfs reports an anonymous st_dev: the source names the real device. */
-		else if (sep && sscanf(sep, " - %*s %4095s", source) == 1 && source[0] == '/' &&
-			 stat(source, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == rdev)
-			found = 1;
-	}
-	fclose(f);
-	return found;
-}
-
 /*
  * Is the block device rdev part of a mounted filesystem?  A mounted btrfs
  * lists every member device under /sys/fs/btrfs/FSID/devices/ (mountinfo
@@ -148,49 +122,13 @@ static int block_device_mounted(dev_t rdev, const uint8_t fsid[BTRFS_UUID_SIZE])
 		if (lstat(path, &st) == 0)
 			return 1;
 	}
-	return mountinfo_has(rdev);
+	return mountinfo_lists_device(rdev);
 }
 
-static int read_small_file(const char *path, char *buf, size_t size)
+static int member_is_mounted(const char *loop, dev_t rdev, void *fsid)
 {
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	while (n && (buf[n - 1] == '\n'))
-		buf[--n] = 0;
-	return 0;
-}
-
-/* Is a loop device backed by the regular file `real` (a resolved path) mounted? */
-static int backing_loop_is_mounted(const char *real, const uint8_t fsid[BTRFS_UUID_SIZE])
-{
-	DIR *dir = opendir("/sys/block");
-	struct dirent *e;
-	int found = 0;
-
-	if (!dir)
-		return 0;
-	while (!found && (e = readdir(dir))) {
-		char path[512], value[PATH_MAX + 32];
-		unsigned ma, mi;
-
-		if (strncmp(e->d_name, "loop", 4) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", e->d_name);
-		if (read_small_file(path, value, sizeof(value)) < 0 || strcmp(value, real) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
-		if (read_small_file(path, value, sizeof(value)) == 0 && sscanf(value, "%u:%u", &ma, &mi) == 2 &&
-		    block_device_mounted(makedev(ma, mi), fsid))
-			found = 1;
-	}
-	closedir(dir);
-	return found;
+	(void)loop;
+	return block_device_mounted(rdev, fsid);
 }
 
 void warn_if_mounted(const char *path, int fd, const uint8_t fsid[BTRFS_UUID_SIZE])
@@ -203,11 +141,9 @@ void warn_if_mounted(const char *path, int fd, const uint8_t fsid[BTRFS_UUID_SIZ
 	if (S_ISBLK(st.st_mode)) {
 		mounted = block_device_mounted(st.st_rdev, fsid);
 	} else if (S_ISREG(st.st_mode)) {
-		char *real = realpath(path, NULL);
-		if (real) {
-			mounted = backing_loop_is_mounted(real, fsid);
-			free(real);
-		}
+		char loop[300];
+		mounted = backing_loop_in_use(st.st_dev, st.st_ino, member_is_mounted, (void *)fsid, loop,
+					      sizeof(loop));
 	}
 	if (mounted)
 		warn("%s is mounted, results may be inaccurate", path);

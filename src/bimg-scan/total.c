@@ -25,17 +25,6 @@
 #define BLOCK_GROUP_ITEM_SIZE 24
 #define BLOCK_GROUP_USED 0
 
-static int key_cmp(const struct btrfs_key *a, const struct btrfs_key *b)
-{
-	if (a->objectid != b->objectid)
-		return a->objectid < b->objectid ? -1 : 1;
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
-	return 0;
-}
-
 /* The item with exactly this key: its offset and size in block (a leaf); 0, or -1 if absent or unreadable. */
 static int lookup(struct scan_fs *fs, uint64_t root, int level, const struct btrfs_key *target, uint8_t *block,
 		  uint32_t *off, uint32_t *size)
@@ -57,7 +46,7 @@ static int lookup(struct scan_fs *fs, uint64_t root, int level, const struct btr
 		/* The last pointer whose key is <= target. */
 		for (slot = 1; slot < nritems; slot++) {
 			node_ptr(block, slot, &key, &ptr, &gen);
-			if (key_cmp(&key, target) > 0)
+			if (key_compare(&key, target) > 0)
 				break;
 		}
 		node_ptr(block, slot - 1, &key, &ptr, &gen);
@@ -65,7 +54,7 @@ static int lookup(struct scan_fs *fs, uint64_t root, int level, const struct btr
 		level--;
 	}
 	for (slot = 0; slot < nritems; slot++)
-		if (leaf_item(block, fs->nodesize, slot, &key, off, size) == 0 && key_cmp(&key, target) == 0)
+		if (leaf_item(block, fs->nodesize, slot, &key, off, size) == 0 && key_compare(&key, target) == 0)
 			return 0;
 	return -1;
 }

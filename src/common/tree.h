@@ -30,6 +30,18 @@ static inline void key_read(const uint8_t *p, struct btrfs_key *key)
 	key->offset = get_le64(p, KEY_OFFSET);
 }
 
+/* Keys sort by (objectid, type, offset) as unsigned integers: -1, 0 or 1. */
+static inline int key_compare(const struct btrfs_key *a, const struct btrfs_key *b)
+{
+	if (a->objectid != b->objectid)
+		return a->objectid < b->objectid ? -1 : 1;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if (a->offset != b->offset)
+		return a->offset < b->offset ? -1 : 1;
+	return 0;
+}
+
 /* What tree_block_check() verifies. */
 enum {
 	TREE_CHECK_BYTENR = 1 << 0,
