@@ -14,7 +14,7 @@ setup() {
 
 # Run the reader on VARIANT; sets status, output (stderr only) and listing.
 read_variant() {
-	python3 -I -S "$MKSTREAM" "$1" >"$BATS_TEST_TMPDIR/s" || return 1
+	python3 "$MKSTREAM" "$1" >"$BATS_TEST_TMPDIR/s" || return 1
 	run bash -c '"$1" --list - <"$2" 2>"$2.err" >"$2.list"' _ "$BIN/bimg-unpack" "$BATS_TEST_TMPDIR/s"
 	output=$(cat "$BATS_TEST_TMPDIR/s.err")
 	listing=$(cat "$BATS_TEST_TMPDIR/s.list")
@@ -55,7 +55,7 @@ fails_with() {
 	# bimg-unpack sniffs the magic: without it the input is taken for an image
 	fails_with 'magic'
 	if [[ -x $BIN/bimg-pack ]]; then
-		python3 -I -S "$MKSTREAM" bad-magic >"$BATS_TEST_TMPDIR/bad"
+		python3 "$MKSTREAM" bad-magic >"$BATS_TEST_TMPDIR/bad"
 		run bash -c '"$1" -o - <"$2" 2>&1 >/dev/null' _ "$BIN/bimg-pack" "$BATS_TEST_TMPDIR/bad"
 		fails_with 'bad magic' 'not a bimg record stream'
 	fi

@@ -74,8 +74,8 @@ static int whole_buffer_inflate(const uint8_t *in, size_t in_len, size_t limit, 
 	return 1;
 }
 
-const char *inflate_item(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len,
-			 int *over_limit, char *err, size_t err_size)
+const char *inflate_item_within(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len,
+				int *over_limit, char *err, size_t err_size)
 {
 	z_stream zs = { 0 };
 	size_t cap = in_len * FIRST_GUESS_RATIO;
@@ -166,4 +166,12 @@ fail:
 	inflateEnd(&zs);
 	free(buf);
 	return err;
+}
+
+const char *inflate_item(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len,
+			 char *err, size_t err_size)
+{
+	int over_limit;
+
+	return inflate_item_within(in, in_len, limit, out, out_len, &over_limit, err, err_size);
 }

@@ -51,8 +51,8 @@ static void inflate_job(void *arg)
 		job->stored = NULL;
 		return;
 	}
-	job->error = inflate_item(job->stored, job->stored_len, job->limit, &job->bytes, &job->len, &over_limit,
-				  job->errbuf, sizeof(job->errbuf));
+	job->error = inflate_item_within(job->stored, job->stored_len, job->limit, &job->bytes, &job->len,
+					 &over_limit, job->errbuf, sizeof(job->errbuf));
 	if (over_limit && job->limit < job->full_limit) {
 		job->error = NULL;
 		job->deferred = 1;

@@ -47,20 +47,9 @@ import struct
 import subprocess
 import sys
 
+from crc32c import crc32c
+
 SB_OFF = 65536
-
-
-def crc32c(data, table=[]):
-    if not table:
-        for n in range(256):
-            c = n
-            for _ in range(8):
-                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-            table.append(c)
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
-    return crc ^ 0xFFFFFFFF
 
 
 class Image:

@@ -22,6 +22,8 @@ import struct
 import sys
 import zlib
 
+from crc32c import crc32c, crc32c_raw as crc32c_update
+
 MAGIC_V0 = 0xBD5C25E27295668B
 MAGIC_V1 = 0x31765F506D55445F
 INDEX_SIZE = 1024
@@ -39,44 +41,6 @@ DATA_PIECE_MAX = 1 << 20
 MAX_INFLATED = 256 << 20  # no format-1 item is larger (max pending size)
 
 
-def make_tables():
-    """Slicing-by-8 tables for the reflected Castagnoli polynomial."""
-    poly = 0x82F63B78
-    t0 = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ poly if c & 1 else c >> 1
-        t0.append(c)
-    tables = [t0]
-    for _ in range(7):
-        prev = tables[-1]
-        tables.append([(prev[n] >> 8) ^ t0[prev[n] & 0xFF] for n in range(256)])
-    return tables
-
-
-T = make_tables()
-
-
-def crc32c_update(crc, data):
-    """Advance the (uninverted) CRC register over data."""
-    t0, t1, t2, t3, t4, t5, t6, t7 = T
-    mv = memoryview(data)
-    n8 = len(mv) // 8
-    for (w,) in struct.iter_unpack("<Q", mv[: n8 * 8]):
-        x = w ^ crc
-        crc = (t7[x & 0xFF] ^ t6[(x >> 8) & 0xFF] ^ t5[(x >> 16) & 0xFF] ^ t4[(x >> 24) & 0xFF]
-               ^ t3[(x >> 32) & 0xFF] ^ t2[(x >> 40) & 0xFF] ^ t1[(x >> 48) & 0xFF] ^ t0[x >> 56])
-    for b in mv[n8 * 8:]:
-        crc = (crc >> 8) ^ t0[(crc ^ b) & 0xFF]
-    return crc
-
-
-def crc32c(*parts):
-    crc = 0xFFFFFFFF
-    for p in parts:
-        crc = crc32c_update(crc, p)
-    return crc ^ 0xFFFFFFFF
 
 
 def fail(msg):

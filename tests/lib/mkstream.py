@@ -14,6 +14,8 @@ pieces of one extent), END.  Every broken variant changes exactly one thing.
 import struct
 import sys
 
+from crc32c import crc32c
+
 MAGIC = b"BIMGSTRM"
 FS_INFO, SUPERBLOCK, CHUNK, TREE_BLOCK, DATA, ERROR, END = 1, 2, 3, 4, 5, 14, 15
 FLAG_OPTIONAL = 0x1
@@ -22,25 +24,6 @@ MAX_PAYLOAD = 16 << 20
 NODESIZE = 4096
 
 
-def _crc32c_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-TABLE = _crc32c_table()
-
-
-def crc32c(data, crc=0):
-    """Standard CRC-32C (init and final xor 0xFFFFFFFF); chainable via crc."""
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 def stream_header(major=1, minor=0, compat=0, incompat=0, magic=MAGIC, bad_crc=False):

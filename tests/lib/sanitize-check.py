@@ -19,29 +19,13 @@ import struct
 import sys
 import zlib
 
+from crc32c import crc32c_raw
+
 INDEX_SIZE = 1024
 NAMED = {84: 30, 96: 30, 12: 10, 13: 18, 156: 18, 144: 18}  # type -> record header size
 INODE_ITEM, XATTR, EXTENT_DATA = 1, 24, 108
 
 
-def _table():
-    t = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
-        t.append(c)
-    return t
-
-
-TABLE = _table()
-
-
-def crc32c_raw(seed, data):
-    crc = seed
-    for b in data:
-        crc = (crc >> 8) ^ TABLE[(crc ^ b) & 0xFF]
-    return crc
 
 
 def items(path):

@@ -30,6 +30,8 @@ import struct
 import sys
 import zlib
 
+from crc32c import crc32c
+
 REC_NAMES = {1: "FS_INFO", 2: "SUPERBLOCK", 3: "CHUNK", 4: "TREE_BLOCK", 5: "DATA", 14: "ERROR", 15: "END"}
 REC_SUPERBLOCK, REC_TREE_BLOCK, REC_DATA, REC_FS_INFO = 2, 4, 5, 1
 DATA_FLAG_CONTINUES = 1
@@ -179,19 +181,6 @@ def compare(argv):
     if len(a) != len(b):
         fail(f"stream has {len(a)} runs, image {len(b)}")
     print(f"streamcmp: equal ({len(ours)} entries, {len(a)} runs)")
-
-
-def crc32c(data, table=[]):
-    if not table:
-        for n in range(256):
-            c = n
-            for _ in range(8):
-                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-            table.append(c)
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
-    return crc ^ 0xFFFFFFFF
 
 
 def xxh64(data, seed=0):
