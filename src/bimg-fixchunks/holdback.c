@@ -32,29 +32,6 @@ void holdback_init(struct holdback *h)
 	h->memory_limit = limit && *limit ? strtoull(limit, NULL, 0) : HOLDBACK_MEMORY;
 }
 
-/* An unlinked file in $TMPDIR (or /tmp): it vanishes with the process, whatever happens. */
-static int open_spill_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	int fd;
-
-	if (!dir || !*dir)
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	path = xmalloc(strlen(dir) + 32);
-	strcpy(path, dir);
-	strcat(path, "/bimg-fixchunks.XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("holding back blocks: cannot create a temporary file in %s:", dir);
-	unlink(path);
-	free(path);
-	return fd;
-}
-
 void holdback_add(struct holdback *h, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len)
 {
 	struct held_item *it;
@@ -74,7 +51,7 @@ void holdback_add(struct holdback *h, enum item_kind kind, uint64_t logical, con
 		h->memory_used += len;
 	} else {
 		if (h->spill_fd < 0)
-			h->spill_fd = open_spill_file();
+			h->spill_fd = temp_file_open("holding back blocks");
 		it->spill_offset = h->spill_end;
 		if (pwrite_full(h->spill_fd, bytes, len, h->spill_end) < 0)
 			die("holding back blocks: writing the temporary file:");

@@ -63,7 +63,7 @@ struct cluster *cluster_create(int version, int compressed)
 static void spill(struct cluster *c, const uint8_t *bytes, size_t len)
 {
 	if (c->spill_fd < 0)
-		c->spill_fd = spill_file_open("holding a cluster's payloads");
+		c->spill_fd = temp_file_open("holding a cluster's payloads");
 	if (pwrite_full(c->spill_fd, bytes, len, c->spill_used) < 0)
 		die("holding a cluster's payloads in a temporary file:");
 	c->spill_used += len;

@@ -9,28 +9,6 @@
 
 #define REPLAY_CHUNK (1u << 20)
 
-int spill_file_open(const char *what)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	int fd;
-
-	if (!dir || !*dir)
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	path = xmalloc(strlen(dir) + 32);
-	strcpy(path, dir);
-	strcat(path, "/bimg-pack.XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("%s: cannot create a temporary file in %s:", what, dir);
-	(void)unlink(path);
-	free(path);
-	return fd;
-}
-
 void byte_hold_init(struct byte_hold *h, const char *what, size_t mem_limit)
 {
 	memset(h, 0, sizeof(*h));
@@ -60,7 +38,7 @@ void byte_hold_add(struct byte_hold *h, const uint8_t *bytes, size_t len)
 	if (take == len)
 		return;
 	if (h->fd < 0)
-		h->fd = spill_file_open(h->what);
+		h->fd = temp_file_open(h->what);
 	if (pwrite_full(h->fd, bytes + take, len - take, h->file_len) < 0)
 		die("%s: writing the temporary file:", h->what);
 	h->file_len += len - take;

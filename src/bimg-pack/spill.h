@@ -10,9 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A new unlinked temporary file; what says what it is for (messages). */
-int spill_file_open(const char *what);
-
 /* A run of bytes appended in pieces and read back once, in order. */
 struct byte_hold {
 	const char *what;

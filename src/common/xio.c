@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -107,6 +108,29 @@ int xopen_input(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("cannot open '%s':", path);
+	return fd;
+}
+
+int temp_file_open(const char *what)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	/* O_TMPFILE is not supported everywhere (some filesystems, old kernels). */
+	path = xmalloc(strlen(dir) + 32);
+	strcpy(path, dir);
+	strcat(path, "/bimg.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		die("%s: cannot create a temporary file in %s:", what, dir);
+	(void)unlink(path);
+	free(path);
 	return fd;
 }
 

@@ -27,6 +27,13 @@ void stdio_setup_pipes(void);
 /* Open "-" as stdin, otherwise open path read-only; dies with the path on failure. */
 int xopen_input(const char *path);
 
+/*
+ * An unlinked temporary file in $TMPDIR (or /tmp), open for reading and
+ * writing: it vanishes with the process whatever happens.  `what` names
+ * the purpose in the error message if none can be made.
+ */
+int temp_file_open(const char *what);
+
 /* Size in bytes of a regular file or block device, or 0 if neither / unknown. */
 uint64_t fd_size(int fd);
 
