@@ -17,6 +17,17 @@ uint64_t image_max_pending(int version)
 	return version == 1 ? IMAGE_MAX_PENDING_V1 : IMAGE_MAX_PENDING_V0;
 }
 
+uint64_t image_max_stored_size(int compressed)
+{
+	/*
+	 * An uncompressed item is at most one merged range; one data extent
+	 * can exceed the merge limit, but never the v1 limit.  Deflate grows
+	 * incompressible data a little (zlib's bound: n/4096 + n/16384 + 13
+	 * bytes more), so a compressed 256 MiB item may be somewhat larger.
+	 */
+	return IMAGE_MAX_PENDING_V1 + (compressed ? IMAGE_MAX_PENDING_V1 >> 11 : 0);
+}
+
 const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t offset, int expected_version,
 			      struct image_index *index)
 {
@@ -44,13 +55,7 @@ const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t of
 		index->items[i].size = get_le32(e, IMAGE_ITEM_SIZE_FIELD);
 		if (index->items[i].size == 0)
 			return "index item with zero size";
-		/*
-		 * An uncompressed item is at most one merged range; one data extent
-		 * can exceed the merge limit, but never the v1 limit.  Deflate grows
-		 * incompressible data a little (zlib's bound: n/4096 + n/16384 + 13
-		 * bytes more), so a compressed 256 MiB item may be somewhat larger.
-		 */
-		if (index->items[i].size > IMAGE_MAX_PENDING_V1 + (compress ? IMAGE_MAX_PENDING_V1 >> 11 : 0))
+		if (index->items[i].size > image_max_stored_size(compress))
 			return "index item larger than the format allows";
 	}
 	return NULL;

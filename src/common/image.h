@@ -51,6 +51,8 @@ struct image_index {
 int image_version_of(const uint8_t *block);
 /* Largest merged item for a version. */
 uint64_t image_max_pending(int version);
+/* Largest stored size an index item may announce, raw or compressed. */
+uint64_t image_max_stored_size(int compressed);
 
 /*
  * Parse and validate an index block found at file offset `offset`.

@@ -46,7 +46,7 @@ static void check_index(const uint8_t *block)
 		if (index.nritems == 0 || index.nritems > IMAGE_ITEMS_PER_CLUSTER)
 			__builtin_trap(); /* a parsed index must have a usable item count */
 		for (i = 0; i < index.nritems; i++)
-			if (index.items[i].size == 0 || index.items[i].size > image_max_pending(1))
+			if (index.items[i].size == 0 || index.items[i].size > image_max_stored_size(index.compressed))
 				__builtin_trap();
 	}
 }
