@@ -8,8 +8,8 @@
 # The options are checked like the reference checks them: in the same
 # order, with the same conditions and the same messages, exit status 1.
 # Differences (see docs/compat.md): --help prints to stdout; --version and
-# --device exist; -m restores with bimg-fixchunks -m; -d is passed to
-# bimg-scan only when bimg-scan supports it; --rescue is passed to bimg-scan.
+# --device exist; -m restores with bimg-fixchunks -m; -d (data, format 1)
+# works although Debian's build refuses it; --rescue is passed to bimg-scan.
 #
 # Each stage reports its own failure (one line) and passes an ERROR record
 # downstream, so the later stages exit 1 quietly: this script adds nothing.
@@ -38,7 +38,7 @@ usage: btrfs-image.sh [options] source target
     -s                        sanitize file names, use once to just use garbage, use twice if you want crc collisions
     -w                        walk all trees instead of using extent tree, do this if your extent tree is broken
     -m                        restore for multiple devices (one target per source device)
-    -d                        also dump data, conflicts with -w (only if bimg-scan supports it)
+    -d                        also dump file data (image format 1), conflicts with -w
     --device path             another member device of the source filesystem (repeatable)
     --new-fsid[=UUID]         restore: give the restored filesystem a new fsid (random without UUID)
     --rescue=copy|skip        dump: copy tree blocks with no good copy as they are, or skip them,
@@ -279,13 +279,6 @@ fi
 dev_cnt=$((${#positional[@]} - 1))
 source_arg=${positional[0]}
 target=${positional[1]}
-
-if ((dump_data)); then
-	if ! find_stage bimg-scan || ! "$REPLY" --help 2>&1 | grep -qE '(^|[^[:alnum:]-])-d([^[:alnum:]-]|$)'; then
-		error "data dump (-d) is not supported yet"
-		usage_exit
-	fi
-fi
 
 usage_error=0
 if ((create)); then

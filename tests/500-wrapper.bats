@@ -101,16 +101,7 @@ cmp_target() { python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"; }
 	same_as_reference 'not enough arguments: 1 but at least 2 expected' -- -r -c0 a
 }
 
-@test "-d: refused, with usage" {
-	scan_supports_data && skip "bimg-scan supports -d: the wrapper passes it on"
-	same_as_reference '^ERROR: .*data dump' '^usage:' -- -d a b
-	same_as_reference '^ERROR: .*data dump' '^usage:' -- -d -w a b
-	same_as_reference '^ERROR: .*data dump' '^usage:' -- -r -d a b
-	[[ $ours_err == *"ERROR: data dump (-d) is not supported yet"* ]]
-}
-
 @test "-d when bimg-scan supports it: HEAD's checks, and a format 1 image" {
-	scan_supports_data || skip "bimg-scan does not support -d"
 	run_in_fresh_dir ours "$WRAPPER" -d -w a b
 	[[ $ours_status -eq 1 && $ours_err == "ERROR: -d conflicts with -w option"* ]]
 	run_in_fresh_dir ours "$WRAPPER" -r -d a b
