@@ -5,7 +5,8 @@ Damage the tree block at LOGICAL on the device images DEV1.. (devid order;
 pass COPIES, never corpus originals).  CHUNK_DUMP is the output of
 `btrfs inspect-internal dump-tree -t chunk` of the filesystem.  WHICH is a
 comma-separated list of: copy0 (the first mirror, or for RAID5/6 the data
-stripe holding the block), p, q (the RAID5/6 parity stripes of that block).
+stripe holding the block), copy1, copy2, ... (further mirrors of DUP, RAID1,
+RAID1C3 and RAID1C4), p, q (the RAID5/6 parity stripes of that block).
 Prints one line per damaged place.
 """
 import sys
@@ -40,7 +41,7 @@ def main():
             index = {'copy0': (row + nr % nd) % ns, 'p': (row + nd) % ns, 'q': (row + nd + 1) % ns}[w]
             places.append((c['stripes'][index], row * sl + off % sl))
         else:
-            places.append((c['stripes'][0], off))
+            places.append((c['stripes'][int(w[4:])], off))
     for (devid, start), at in places:
         with open(devs[devid - 1], 'r+b') as f:
             f.seek(start + at + 300)
