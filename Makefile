@@ -62,6 +62,9 @@ deps:
 
 corpus:
 	@mkdir -p $(CORPUS) $(FULL_CORPUS)
+	@# Stale kernel registrations of the corpus' fixed fsids (a test run that
+	@# was killed, say) make multi-device mounts fail with EEXIST.
+	-@btrfs device scan --forget >/dev/null 2>&1
 	$(SHARED)/corpus/mkcorpus --quick $(CORPUS)
 	$(SHARED)/corpus/mkcorpus --full $(FULL_CORPUS)
 

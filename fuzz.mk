@@ -43,7 +43,6 @@ FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack
 $(foreach h,$(FUZZ_HARNESSES),$(eval FUZZ_OBJ_$(h) = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC_$(h)))))
 FUZZ_COMMON_OBJ = $(patsubst src/%.c,build/fuzz/obj/%.o,$(wildcard src/common/*.c))
 # Objects reached only through the pattern rule would count as intermediate and be deleted.
-.SECONDARY: $(foreach h,$(FUZZ_HARNESSES),$(FUZZ_OBJ_$(h)))
 FUZZ_BINS = $(addprefix build/fuzz/fuzz_,$(FUZZ_HARNESSES))
 FUZZ_SEED_STAMP = tests/fuzz/seeds/.made
 
