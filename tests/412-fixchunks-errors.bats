@@ -17,15 +17,6 @@ teardown() {
 	loop_cleanup
 }
 
-# No valid primary superblock on TARGET: dump-super fails or shows no btrfs magic.
-no_valid_superblock() {
-	run btrfs inspect-internal dump-super "$1"
-	if [[ $status -eq 0 && $output =~ _BHRfS_M\ \[match\] && ! $output =~ csum.*\[DON.T\ MATCH\] ]]; then
-		echo "$1 still has a valid superblock"
-		return 1
-	fi
-}
-
 @test "a damaged tree block: exit 1 naming its address" {
 	fx_stream "$IMG" --damage 5 >"$S" 2>"$BATS_TEST_TMPDIR/damaged"
 	bytenr=$(awk '{print $NF}' "$BATS_TEST_TMPDIR/damaged")

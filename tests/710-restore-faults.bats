@@ -21,15 +21,6 @@ teardown() {
 	loop_cleanup
 }
 
-# No valid primary superblock on TARGET (as in tests/412-fixchunks-errors.bats).
-no_valid_superblock() {
-	run btrfs inspect-internal dump-super "$1"
-	if [[ $status -eq 0 && $output =~ _BHRfS_M\ \[match\] && ! $output =~ csum.*\[DON.T\ MATCH\] ]]; then
-		echo "$1 still has a valid superblock"
-		return 1
-	fi
-}
-
 valid_superblock() {
 	btrfs inspect-internal dump-super "$1" | grep -q '_BHRfS_M \[match\]'
 }

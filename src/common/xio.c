@@ -11,12 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-ssize_t read_full(int fd, void *buf, size_t len)
+/* Read until len bytes, end of file or an error; at off, or from the file position if off is -1. */
+static ssize_t read_until(int fd, void *buf, size_t len, int64_t off)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
+		ssize_t n = off < 0 ? read(fd, (char *)buf + done, len - done)
+				    : pread(fd, (char *)buf + done, len - done, (off_t)(off + (int64_t)done));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -29,22 +31,18 @@ ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	return read_until(fd, buf, len, -1);
+}
+
 ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
+	if (off > INT64_MAX) {
+		errno = EINVAL;
+		return -1;
 	}
-	return (ssize_t)done;
+	return read_until(fd, buf, len, (int64_t)off);
 }
 
 int write_full(int fd, const void *buf, size_t len)

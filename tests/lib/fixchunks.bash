@@ -5,6 +5,7 @@
 #   fx_stream IMG [ARGS..]   record stream of IMG by tests/lib/img2stream.py, to stdout
 #   fx_restore STREAM TARGET [OPTIONS..]  bimg-fixchunks < STREAM
 #   fx_tree DIR              one line per file: path, type, size, mode, links
+#   no_valid_superblock T    fails if T still has a primary superblock that checks out
 
 IMG2STREAM="$ROOT/tests/lib/img2stream.py"
 
@@ -55,4 +56,13 @@ fx_mount_ro() {
 # cmp for sparse targets: reads only the data ranges (tests/lib/sparsecmp.py).
 fx_cmp() {
 	python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"
+}
+
+# No valid primary superblock on TARGET: dump-super fails or shows no btrfs magic.
+no_valid_superblock() {
+	run btrfs inspect-internal dump-super "$1"
+	if [[ $status -eq 0 && $output =~ _BHRfS_M\ \[match\] && ! $output =~ csum.*\[DON.T\ MATCH\] ]]; then
+		echo "$1 still has a valid superblock"
+		return 1
+	fi
 }
