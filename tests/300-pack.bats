@@ -299,3 +299,51 @@ PY
 	# and the stream holds every byte of the data
 	[[ $(bimg-unpack --info "$TMP/raw.strm" | awk '/^data:/ { print $2 }') -ge $((128 << 20)) ]]
 }
+
+# Every item of IMAGE must inflate (zlib.decompress) to exactly the bytes
+# of the same item of the -c0 image RAW; prints how many items were larger than 1 MiB.
+inflates_to_raw() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys, zlib
+def items(path):
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(1024)
+            if len(block) < 1024:
+                break
+            n = struct.unpack_from("<I", block, 16)[0]
+            for bytenr, size in [struct.unpack_from("<QI", block, 21 + 12 * i) for i in range(n)]:
+                yield bytenr, f.read(size)
+            f.seek((f.tell() + 1023) // 1024 * 1024)
+packed, raw = items(sys.argv[1]), items(sys.argv[2])
+large = 0
+for (bytenr, stored), (raw_bytenr, plain) in zip(packed, raw):
+    if bytenr != raw_bytenr:
+        sys.exit("item at %d where the -c0 image has %d" % (bytenr, raw_bytenr))
+    if zlib.decompress(stored) != plain:
+        sys.exit("item at %d does not inflate to the -c0 image's bytes" % bytenr)
+    large += len(plain) > 1 << 20
+if next(packed, None) is not None or next(raw, None) is not None:
+    sys.exit("not as many items as the -c0 image")
+print(large)
+PY
+}
+
+@test "default codec: a large item deflated in pieces on two threads is one zlib stream of its bytes" {
+	[[ -x $BIN/bimg-scan ]] || skip "needs bin/bimg-scan"
+	command -v mkfs.btrfs >/dev/null || skip "needs mkfs.btrfs"
+	local large
+	mkdir "$TMP/stage"
+	head -c 64M /dev/urandom >"$TMP/stage/random"
+	head -c 6M /dev/urandom | base64 >"$TMP/stage/text" # compressible: the pieces' dictionaries matter
+	truncate -s 256M "$TMP/fs.img"
+	mkfs.btrfs -q --rootdir "$TMP/stage" "$TMP/fs.img" >/dev/null
+	bimg-scan -d "$TMP/fs.img" >"$TMP/s.strm"
+	rm -r "$TMP/stage" "$TMP/fs.img"
+	bimg-pack -c0 -o "$TMP/raw.img" <"$TMP/s.strm"
+	bimg-pack -c1 -t2 -o "$TMP/c1.img" <"$TMP/s.strm"
+	large=$(inflates_to_raw "$TMP/c1.img" "$TMP/raw.img")
+	echo "items over 1 MiB: $large"
+	((large > 0))
+	cmp <(bimg-unpack "$TMP/raw.img") <(bimg-unpack -t2 "$TMP/c1.img")
+}

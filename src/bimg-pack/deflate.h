@@ -25,8 +25,9 @@ const char *deflate_item(enum deflate_codec codec, int level, const uint8_t *in,
 			 size_t *out_len, char *err, size_t err_size);
 
 /*
- * Deflate one large item in pieces, with zlib: libdeflate has no streaming
- * interface, and an item of up to 256 MiB must not be held whole.  Fed
+ * Deflate one large item in pieces, with zlib on one thread (the zlib
+ * codec; the default one deflates large items on the workers,
+ * piece_deflate.h): an item of up to 256 MiB must not be held whole.  Fed
  * with Z_NO_FLUSH and ended with Z_FINISH, zlib makes the same bytes as
  * compress2() on the whole item (tests/300-pack.bats checks it).  The
  * compressed bytes go to out(ctx, bytes, len) as they come.  These run on

@@ -7,6 +7,7 @@
 #include "msg.h"
 #include "ordered_pool.h"
 #include "output.h"
+#include "piece_deflate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,9 @@
  * are built in memory and compressed whole on the workers (a v0 item is
  * at most 256 KiB, so metadata always goes this way); a larger v1 item is
  * streamed: its bytes go to the cluster as they arrive, deflated on the
- * way by zlib on this thread, so that no 256 MiB item is ever held whole.
+ * way, so that no 256 MiB item is ever held whole: by the workers in
+ * 1 MiB pieces with the default codec (piece_deflate.h), by zlib on this
+ * thread with the zlib codec (the reference's bytes need one stream).
  */
 #define JOBS_PER_THREAD 4
 #define IN_FLIGHT_BUDGET (32u << 20)
@@ -42,6 +45,7 @@ struct packer {
 	int level;
 	enum deflate_codec codec;
 	uint64_t max_pending;
+	unsigned workers;
 	struct ordered_pool *pool;
 	size_t in_flight;
 	struct cluster *cluster;
@@ -54,7 +58,9 @@ struct packer {
 	size_t pending_cap;
 	/* the pending range outgrew STREAM_THRESHOLD: its bytes go straight to the cluster */
 	int streaming;
-	struct deflate_stream *deflater; /* level > 0 */
+	struct deflate_stream *deflater; /* level > 0, zlib codec */
+	struct piece_deflater *pieces;	 /* level > 0, libdeflate codec; kept for the next item */
+	int piecewise;			 /* the streaming item goes to pieces */
 	/* the data extent being offered in pieces */
 	int in_extent;
 	int undecided; /* it may still join the pending item, if it ends in time */
@@ -80,6 +86,7 @@ struct packer *packer_create(int version, int level, enum deflate_codec codec, u
 	p->level = level;
 	p->codec = codec;
 	p->max_pending = image_max_pending(version);
+	p->workers = workers;
 	p->pool = ordered_pool_create(workers, (workers ? workers : 1) * JOBS_PER_THREAD, compress_item);
 	p->cluster = cluster_create(version, level > 0);
 	byte_hold_init(&p->held, "holding a data extent", UNDECIDED_MEMORY);
@@ -115,7 +122,14 @@ static void start_streaming(struct packer *p)
 		collect_one(p);
 	cluster_begin_item(p->cluster, p->pending_start);
 	p->streaming = 1;
-	if (p->level > 0) {
+	if (p->level > 0 && p->codec == DEFLATE_LIBDEFLATE) {
+		/* created at the first large item: v0 images never need its threads */
+		if (!p->pieces)
+			p->pieces = piece_deflater_create(p->level, p->workers);
+		p->piecewise = 1;
+		piece_deflater_begin(p->pieces, to_cluster, p->cluster);
+		piece_deflater_feed(p->pieces, p->pending, (size_t)p->pending_len);
+	} else if (p->level > 0) {
 		p->deflater = deflate_stream_begin(p->level, to_cluster, p->cluster);
 		deflate_stream_feed(p->deflater, p->pending, (size_t)p->pending_len);
 	} else {
@@ -125,7 +139,9 @@ static void start_streaming(struct packer *p)
 
 static void stream_bytes(struct packer *p, const uint8_t *bytes, size_t len)
 {
-	if (p->deflater)
+	if (p->piecewise)
+		piece_deflater_feed(p->pieces, bytes, len);
+	else if (p->deflater)
 		deflate_stream_feed(p->deflater, bytes, len);
 	else
 		cluster_item_write(p->cluster, bytes, len);
@@ -133,9 +149,12 @@ static void stream_bytes(struct packer *p, const uint8_t *bytes, size_t len)
 
 static void end_streaming(struct packer *p)
 {
+	if (p->piecewise)
+		piece_deflater_end(p->pieces);
 	if (p->deflater)
 		deflate_stream_end(p->deflater);
 	p->deflater = NULL;
+	p->piecewise = 0;
 	cluster_end_item(p->cluster);
 	p->streaming = 0;
 	p->have_pending = 0;
@@ -283,6 +302,7 @@ void packer_finish(struct packer *p)
 	cluster_finish(p->cluster);
 	byte_hold_free(&p->held);
 	ordered_pool_destroy(p->pool);
+	piece_deflater_free(p->pieces);
 	free(p->pending);
 	free(p);
 }
