@@ -82,3 +82,10 @@ loop_cleanup() {
 	LOOP_MOUNTS=()
 	LOOP_DEVS=()
 }
+
+# True when bin/ holds an AddressSanitizer build (make sanitize): its shadow
+# memory and quarantine make peak-RSS bounds meaningless, so memory
+# assertions are reported but not enforced there.
+sanitizer_build() {
+	nm "$BIN/bimg-pack" 2>/dev/null | grep -q __asan_init
+}
