@@ -418,5 +418,5 @@ void restore(int in_fd, const char *in_name, struct target *targets, size_t targ
 	fixup_free(&st.fixup);
 	free(st.patched);
 	free(st.block);
-	free(r.buf); /* the shared reader has no free function */
+	stream_reader_free(&r);
 }

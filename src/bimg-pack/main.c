@@ -159,7 +159,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 	if (!have_super)
 		die("the stream has no SUPERBLOCK record");
 	end_data(packer, &data);
-	free(reader.buf);
+	stream_reader_free(&reader);
 	packer_finish(packer);
 }
 

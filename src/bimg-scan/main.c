@@ -115,8 +115,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (isatty(STDOUT_FILENO))
-		die("standard output is a terminal: pipe the record stream into bimg-pack");
 	stdio_setup_pipes();
 	csum_init();
 
@@ -166,6 +164,6 @@ int main(int argc, char **argv)
 	blockio_free();
 	chunk_map_free(&fs.map);
 	devices_close(&fs);
-	free(out.buf); /* the writer has no destructor; END flushed it */
+	stream_writer_free(&out);
 	return status;
 }

@@ -143,8 +143,7 @@ void sink_finish(struct record_sink *s)
 	switch (s->mode) {
 	case SINK_STREAM:
 		stream_write_end(&s->writer);
-		free(s->writer.buf);
-		s->writer.buf = NULL;
+		stream_writer_free(&s->writer);
 		break;
 	case SINK_LIST:
 		list_line(s, "END         records %llu tree_blocks %llu data_bytes %llu\n",

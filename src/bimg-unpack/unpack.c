@@ -267,6 +267,6 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 			break;
 		}
 	}
-	free(reader.buf);
+	stream_reader_free(&reader);
 	sink_finish(sink);
 }

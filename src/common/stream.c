@@ -149,6 +149,13 @@ void stream_write_end(struct stream_writer *w)
 	stream_flush(w);
 }
 
+void stream_writer_free(struct stream_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->used = w->capacity = 0;
+}
+
 static struct stream_writer *forwarding_writer;
 
 static void forward_error(const char *text)
@@ -293,6 +300,13 @@ void stream_reader_init_with(struct stream_reader *r, int fd, const char *name, 
 		die("reading stream from %s: unknown incompatible feature flags 0x%x", name,
 		    incompat & ~STREAM_INCOMPAT_KNOWN);
 	r->start = STREAM_HEADER_SIZE;
+}
+
+void stream_reader_free(struct stream_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->start = r->end = r->capacity = 0;
 }
 
 static void check_end(struct stream_reader *r, const struct record *rec)

@@ -114,6 +114,8 @@ void stream_write(struct stream_writer *w, uint16_t type, uint16_t flags, const 
 		  const void *body, size_t body_len);
 /* Write END with the counts and flush. */
 void stream_write_end(struct stream_writer *w);
+/* Release the writer's buffer (after END; unflushed bytes are dropped). */
+void stream_writer_free(struct stream_writer *w);
 void stream_flush(struct stream_writer *w);
 /*
  * After this, die() first writes an ERROR record carrying its message (so
@@ -139,6 +141,9 @@ struct stream_reader {
 	int ended;
 	int eof;
 };
+
+/* Release the reader's buffer. */
+void stream_reader_free(struct stream_reader *r);
 
 /* Read and validate the stream header; dies with a message on failure. */
 void stream_reader_init(struct stream_reader *r, int fd, const char *name);

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			use_record(&rec);
 	}
 	msg_set_die_jump(NULL);
-	free(reader.buf);
+	stream_reader_free(&reader);
 	chunk_map_free(&map);
 	close(fd);
 	return 0;

@@ -146,7 +146,7 @@ static void seed_fs(const char *image, const char *name, const char *outdir)
 	stream_write_data(&w, 1 << 20, 0, sb, 512);
 	stream_write_data(&w, (1 << 20) + 512, DATA_FLAG_CONTINUES, sb + 512, 100);
 	stream_write_end(&w);
-	free(w.buf);
+	stream_writer_free(&w);
 	close(out);
 	free(block);
 	close(fd);
