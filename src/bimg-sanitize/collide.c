@@ -234,3 +234,82 @@ int collide_name_wide(struct rng *r, const uint8_t *name, size_t n, size_t keep,
 	memcpy(out, name, keep);
 	return collide_search(r, name_hash(name, n), n, keep, out, taken, ctx, 1);
 }
+
+static int in_windows(const uint8_t *candidate, size_t n, const struct hash_window *windows, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		uint32_t h = crc32c_raw(windows[i].seed, candidate, n);
+
+		if (h < windows[i].lo || h > windows[i].hi)
+			return 0;
+	}
+	return 1;
+}
+
+static int alphabet_byte(uint8_t b, int wide)
+{
+	return wide ? wide_byte(b) : printable_byte(b);
+}
+
+/* 4 bytes: walk the hashes of the narrowest window from a random point; each is one solved name. */
+static int place_by_hash(struct rng *r, const uint8_t *name, const struct hash_window *windows, size_t count,
+			 int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
+{
+	const struct hash_window *narrow = &windows[0];
+	uint64_t size, start, tries;
+
+	for (size_t i = 1; i < count; i++)
+		if ((uint64_t)windows[i].hi - windows[i].lo < (uint64_t)narrow->hi - narrow->lo)
+			narrow = &windows[i];
+	size = (uint64_t)narrow->hi - narrow->lo + 1;
+	start = rng_next(r) % size;
+	tries = size < MAX_SEARCH * 4 ? size : MAX_SEARCH * 4;
+	for (uint64_t k = 0; k < tries; k++) {
+		uint32_t h = (uint32_t)(narrow->lo + (start + k) % size);
+		uint32_t s = (uint32_t)gf2_solve(&word_inverse, h ^ crc32c_raw(narrow->seed, zero4, 4));
+		int ok = 1;
+
+		for (size_t j = 0; j < 4; j++) {
+			out[j] = (uint8_t)(s >> (8 * j));
+			ok &= alphabet_byte(out[j], wide);
+		}
+		if (ok && memcmp(out, name, 4) != 0 && in_windows(out, 4, windows, count) && !taken(ctx, out, 4))
+			return 1;
+	}
+	return 0;
+}
+
+/* 1..3 bytes: every name of the alphabet, from a random start. */
+static int place_by_name(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
+			 size_t count, int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
+{
+	uint64_t symbols = wide ? WIDE_COUNT : PRINTABLE_COUNT, total = 1, start;
+
+	for (size_t i = 0; i < n; i++)
+		total *= symbols;
+	start = rng_next(r) % total;
+	for (uint64_t k = 0; k < total; k++) {
+		uint64_t idx = (start + k) % total;
+
+		for (size_t i = 0; i < n; i++) {
+			out[i] = wide ? wide_symbol(idx % symbols) : printable[idx % symbols];
+			idx /= symbols;
+		}
+		if (memcmp(out, name, n) != 0 && in_windows(out, n, windows, count) && !taken(ctx, out, n))
+			return 1;
+	}
+	return 0;
+}
+
+int place_short_name(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
+		     size_t count, int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
+{
+	if (n == 0 || n > 4 || count == 0)
+		return 0;
+	for (size_t i = 0; i < count; i++)
+		if (windows[i].lo > windows[i].hi)
+			return 0;
+	if (n == 4)
+		return place_by_hash(r, name, windows, count, wide, out, taken, ctx);
+	return place_by_name(r, name, n, windows, count, wide, out, taken, ctx);
+}

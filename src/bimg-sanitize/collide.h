@@ -59,4 +59,27 @@ int collide_name(struct rng *r, const uint8_t *name, size_t n, size_t keep, uint
 int collide_name_wide(struct rng *r, const uint8_t *name, size_t n, size_t keep, uint8_t *out,
 		      collide_taken_fn taken, void *ctx);
 
+/*
+ * Where a short name's keys may move.  A DIR_ITEM or INODE_EXTREF key
+ * offset is crc32c_raw(seed, name) (seed ~1 or the parent directory), and
+ * for a name of 1..4 bytes that hash is the name in disguise: the CRC is
+ * injective on 4 bytes, so the key alone gives the name back.  Such a
+ * name is therefore replaced together with its key, by a name whose hash
+ * lies in [lo, hi]: the range in which the item keeps its slot (see
+ * placement.h).
+ */
+struct hash_window {
+	uint32_t seed;
+	uint32_t lo, hi;
+};
+
+/*
+ * Write into out a name of n (1..4) bytes, other than name, whose
+ * crc32c_raw(w.seed, out) lies in every window, made of printable bytes
+ * (with `wide`: also space and 0x80..0xFF), skipping taken candidates.
+ * Returns 1, or 0 when none exists or the search bound is reached.
+ */
+int place_short_name(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
+		     size_t count, int wide, uint8_t *out, collide_taken_fn taken, void *ctx);
+
 #endif

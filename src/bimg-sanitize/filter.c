@@ -1,13 +1,17 @@
 #include "filter.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "btrfs.h"
 #include "csum.h"
 #include "le.h"
 #include "leaf.h"
 #include "msg.h"
+#include "placement.h"
 #include "stream.h"
+#include "xio.h"
 
 /*
  * The label is free text chosen by the owner (often a host or project
@@ -28,14 +32,18 @@ static void clear_label(uint8_t *sb)
 }
 
 static void report(const struct sanitize_options *opt, const struct name_stats *ns, const struct name_stats *xs,
-		   const struct leaf_stats *ls)
+		   const struct leaf_stats *ls, uint64_t pointers_moved)
 {
 	if (ns->hash_lost)
-		warn("%llu distinct names could not keep their name hash (no other printable name of the same "
-		     "length has it; always so for names of 1 to 4 bytes) and got random replacements: "
-		     "their DIR_ITEM keys no longer match, so btrfs check reports them and the kernel refuses "
-		     "the leaves that hold them%s",
-		     (unsigned long long)ns->hash_lost, opt->keep_short ? "" : " (--keep-short keeps names under 5 bytes instead)");
+		warn("%llu distinct names got random replacements whose hash does not fit their keys (no "
+		     "other printable name of the same length has their hash, or none fits between the "
+		     "neighbouring keys): btrfs check reports those DIR_ITEM keys and the kernel refuses the "
+		     "leaves that hold them",
+		     (unsigned long long)ns->hash_lost);
+	if (ns->kept_tight)
+		warn("%llu distinct names of 1 to 3 bytes were kept as they are: no other name of their "
+		     "length has a hash that fits between the neighbouring keys",
+		     (unsigned long long)ns->kept_tight);
 	if (ns->wide_collisions)
 		note("%llu distinct 5-byte names have no printable name with their hash: their replacements "
 		     "keep the hash with a space or bytes 0x80..0xFF",
@@ -60,32 +68,57 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "their hash)",
 		     (unsigned long long)xs->distinct, (unsigned long long)xs->kept_xattr);
 	if (opt->verbose)
-		note("%llu distinct names, %llu name occurrences replaced, %llu xattr values and %llu inline "
+		note("%llu distinct names (%llu of 1 to 4 bytes moved with their keys: %llu item keys, %llu "
+		     "node pointers), %llu name occurrences replaced, %llu xattr values and %llu inline "
 		     "extents zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
 		     "%llu tree blocks changed",
-		     (unsigned long long)ns->distinct, (unsigned long long)ls->names,
+		     (unsigned long long)ns->distinct, (unsigned long long)ns->placed,
+		     (unsigned long long)ls->rekeyed, (unsigned long long)pointers_moved,
+		     (unsigned long long)ls->names,
 		     (unsigned long long)ls->xattr_values, (unsigned long long)ls->inline_extents,
 		     (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
 		     (unsigned long long)ls->blocks_changed);
 }
 
-void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
-{
-	struct stream_reader reader;
-	struct stream_writer writer;
-	struct record rec;
+struct filter {
+	const struct sanitize_options *opt;
+	struct name_map *map;
+	struct name_map *xattr_map;
+	struct placement *placement; /* -ss without --keep-short: short names move their keys */
+	struct leaf_stats stats;
 	struct fs_info info;
-	struct leaf_stats stats = { 0 };
-	struct name_map *map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
-	struct name_map *xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
-	int have_info = 0;
+	int have_info;
 	uint8_t block[BTRFS_MAX_NODESIZE];
 	uint8_t sb[BTRFS_SUPER_SIZE];
+};
+
+/* Sanitize f->block and write it. */
+static void put_block(struct filter *f, struct stream_writer *out, uint64_t logical, uint64_t flags)
+{
+	uint32_t nodesize = f->info.nodesize;
+	/* A damaged block keeps a bad checksum bad: sanitizing must not make it look sound. */
+	int csum_was_ok = !(flags & TREE_BLOCK_FLAG_DAMAGED) || csum_block_ok(f->info.csum_type, f->block, nodesize);
+	int changed = sanitize_block(f->map, f->xattr_map, f->block, nodesize, !!(f->info.content & CONTENT_DATA),
+				     f->placement != NULL, &f->stats);
+
+	if (f->placement)
+		changed |= placement_fix_node(f->placement, logical, f->block, nodesize);
+	if (changed && csum_was_ok)
+		csum_block_set(f->info.csum_type, f->block, nodesize);
+	stream_write_tree_block(out, logical, flags, f->block, nodesize);
+}
+
+/*
+ * The first (with -ss, only) pass over the input.  Blocks the placement
+ * must see complete go to `held` instead of out.  Returns END's damage count.
+ */
+static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *out, struct stream_writer *held)
+{
+	struct stream_reader reader;
+	struct record rec;
+	uint64_t damaged;
 
 	stream_reader_init(&reader, in_fd, "standard input");
-	stream_writer_init(&writer, out_fd);
-	stream_writer_forward_errors(&writer);
-
 	while (stream_read(&reader, &rec)) {
 		uint64_t logical, flags;
 		const uint8_t *bytes;
@@ -93,50 +126,101 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 
 		switch (rec.type) {
 		case REC_FS_INFO:
-			record_fs_info(&rec, &info);
-			info.content |= CONTENT_SANITIZED;
-			if (opt->mode == NAMES_SAME_HASH)
-				info.content |= CONTENT_SANITIZED_HASHES;
-			stream_write_fs_info(&writer, &info);
-			have_info = 1;
+			record_fs_info(&rec, &f->info);
+			f->info.content |= CONTENT_SANITIZED;
+			if (f->opt->mode == NAMES_SAME_HASH)
+				f->info.content |= CONTENT_SANITIZED_HASHES;
+			stream_write_fs_info(out, &f->info);
+			f->have_info = 1;
 			break;
 		case REC_SUPERBLOCK:
 			if (rec.len != BTRFS_SUPER_SIZE)
 				die("record %llu: SUPERBLOCK of %u bytes", (unsigned long long)rec.seq, rec.len);
-			memcpy(sb, rec.payload, BTRFS_SUPER_SIZE);
-			clear_label(sb);
-			stream_write(&writer, rec.type, rec.flags, sb, BTRFS_SUPER_SIZE, NULL, 0);
+			memcpy(f->sb, rec.payload, BTRFS_SUPER_SIZE);
+			clear_label(f->sb);
+			stream_write(out, rec.type, rec.flags, f->sb, BTRFS_SUPER_SIZE, NULL, 0);
 			break;
-		case REC_TREE_BLOCK: {
-			int csum_was_ok;
-
-			if (!have_info)
+		case REC_TREE_BLOCK:
+			if (!f->have_info)
 				die("record %llu: TREE_BLOCK before FS_INFO", (unsigned long long)rec.seq);
-			bytes = record_tree_block(&rec, info.nodesize, &logical, &flags);
-			memcpy(block, bytes, info.nodesize);
-			/* A damaged block keeps a bad checksum bad: sanitizing must not make it look sound. */
-			csum_was_ok = !(flags & TREE_BLOCK_FLAG_DAMAGED) ||
-				      csum_block_ok(info.csum_type, block, info.nodesize);
-			if (sanitize_block(map, xattr_map, block, info.nodesize, !!(info.content & CONTENT_DATA),
-					   &stats) &&
-			    csum_was_ok)
-				csum_block_set(info.csum_type, block, info.nodesize);
-			stream_write_tree_block(&writer, logical, flags, block, info.nodesize);
+			bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
+			memcpy(f->block, bytes, f->info.nodesize);
+			if (f->placement && placement_scan(f->placement, logical, f->block, f->info.nodesize))
+				stream_write_tree_block(held, logical, flags, bytes, f->info.nodesize);
+			else
+				put_block(f, out, logical, flags);
 			break;
-		}
 		case REC_DATA:
 			bytes = record_data(&rec, &logical, &flags, &len);
-			stream_write_data(&writer, logical, flags, bytes, len);
+			stream_write_data(out, logical, flags, bytes, len);
 			break;
 		default:
-			stream_write(&writer, rec.type, rec.flags, rec.payload, rec.len, NULL, 0);
+			stream_write(out, rec.type, rec.flags, rec.payload, rec.len, NULL, 0);
 			break;
 		}
 	}
-	/* stream_read() returned the END record: carry its damage count on. */
-	writer.damaged = get_le64(rec.payload, END_DAMAGED);
-	stream_write_end(&writer);
-	report(opt, name_map_stats(map), name_map_stats(xattr_map), &stats);
-	name_map_free(map);
-	name_map_free(xattr_map);
+	/* stream_read() returned the END record. */
+	damaged = get_le64(rec.payload, END_DAMAGED);
+	stream_reader_free(&reader);
+	return damaged;
+}
+
+/* The blocks held back, once every short name has its place. */
+static void second_pass(struct filter *f, int held_fd, struct stream_writer *out)
+{
+	struct stream_reader reader;
+	struct record rec;
+
+	if (lseek(held_fd, 0, SEEK_SET) != 0)
+		die("cannot rewind the temporary file:");
+	stream_reader_init(&reader, held_fd, "the temporary file");
+	while (stream_read(&reader, &rec)) {
+		uint64_t logical, flags;
+		const uint8_t *bytes;
+
+		if (rec.type != REC_TREE_BLOCK)
+			die("temporary file: unexpected %s record", record_type_name(rec.type));
+		bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
+		memcpy(f->block, bytes, f->info.nodesize);
+		put_block(f, out, logical, flags);
+	}
+	stream_reader_free(&reader);
+}
+
+void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
+{
+	struct filter *f = xcalloc(1, sizeof(*f));
+	struct stream_writer out;
+
+	f->opt = opt;
+	f->map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
+	f->xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
+	if (opt->mode == NAMES_SAME_HASH && !opt->keep_short)
+		f->placement = placement_new();
+
+	stream_writer_init(&out, out_fd);
+	stream_writer_forward_errors(&out);
+	if (f->placement) {
+		struct stream_writer held;
+		int held_fd = temp_file_open("blocks waiting for the short names");
+
+		stream_writer_init(&held, held_fd);
+		out.damaged = first_pass(f, in_fd, &out, &held);
+		stream_write_end(&held);
+		stream_writer_free(&held);
+		placement_assign(f->placement, f->map);
+		second_pass(f, held_fd, &out);
+		close(held_fd);
+	} else {
+		out.damaged = first_pass(f, in_fd, &out, NULL);
+	}
+	stream_write_end(&out);
+	stream_writer_free(&out);
+	report(opt, name_map_stats(f->map), name_map_stats(f->xattr_map), &f->stats,
+	       f->placement ? placement_pointers_moved(f->placement) : 0);
+	if (f->placement)
+		placement_free(f->placement);
+	name_map_free(f->map);
+	name_map_free(f->xattr_map);
+	free(f);
 }

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "btrfs.h"
+#include "crc32c.h"
 #include "le.h"
+#include "placement.h"
 #include "tree.h"
 
 #define INODE_ITEM_RESERVED 80
@@ -42,59 +44,86 @@ static void zero_bytes(struct leaf_ctx *c, uint8_t *p, size_t n, uint64_t *count
 		}
 }
 
-/* DIR_ITEM, DIR_INDEX, XATTR_ITEM: 30-byte headers, each followed by name and data. */
-static void dir_records(struct leaf_ctx *c, uint8_t *item, uint32_t size, uint8_t type)
+static uint32_t record_header(uint8_t type)
 {
-	uint32_t off = 0;
+	switch (type) {
+	case BTRFS_DIR_ITEM_KEY:
+	case BTRFS_DIR_INDEX_KEY:
+	case BTRFS_XATTR_ITEM_KEY:
+		return DIR_ITEM_HEADER;
+	case BTRFS_INODE_REF_KEY:
+		return INODE_REF_HEADER;
+	case BTRFS_INODE_EXTREF_KEY:
+		return INODE_EXTREF_HEADER;
+	case BTRFS_ROOT_REF_KEY:
+	case BTRFS_ROOT_BACKREF_KEY:
+		return ROOT_REF_HEADER;
+	}
+	return 0;
+}
 
+int item_name_records(uint8_t type, uint8_t *item, uint32_t size, name_record_fn fn, void *ctx)
+{
+	uint32_t header = record_header(type), off = 0;
+	int count = 0;
+
+	if (!header)
+		return 0;
 	while (off < size) {
 		uint8_t *rec = item + off;
-		uint32_t name_len, data_len;
+		uint32_t name_len, data_len = 0;
 
-		if (size - off < DIR_ITEM_HEADER) {
-			c->stats->malformed++;
-			return;
-		}
-		name_len = get_le16(rec, DIR_ITEM_NAME_LEN);
-		data_len = get_le16(rec, DIR_ITEM_DATA_LEN);
-		if (size - off - DIR_ITEM_HEADER < name_len + data_len) {
-			c->stats->malformed++;
-			return;
-		}
-		if (type == BTRFS_XATTR_ITEM_KEY) {
-			zero_bytes(c, rec + DIR_ITEM_HEADER + name_len, data_len, &c->stats->xattr_values);
-			replace_name(c, c->xattr_map, rec + DIR_ITEM_HEADER, name_len);
+		if (size - off < header)
+			return -1;
+		if (header == DIR_ITEM_HEADER) {
+			name_len = get_le16(rec, DIR_ITEM_NAME_LEN);
+			data_len = get_le16(rec, DIR_ITEM_DATA_LEN);
 		} else {
-			replace_name(c, c->map, rec + DIR_ITEM_HEADER, name_len);
-			if (get_le64(rec, DIR_ITEM_TRANSID) > c->generation) {
-				put_le64(rec, DIR_ITEM_TRANSID, c->generation);
-				c->stats->transids++;
-				c->changed = 1;
-			}
+			/* Every ref record's header ends with its name length. */
+			name_len = get_le16(rec, header - 2);
 		}
-		off += DIR_ITEM_HEADER + name_len + data_len;
+		if (size - off - header < name_len + data_len)
+			return -1;
+		fn(ctx, type, rec, rec + header, name_len);
+		off += header + name_len + data_len;
+		count++;
+	}
+	return count;
+}
+
+static void sanitize_record(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, size_t name_len)
+{
+	struct leaf_ctx *c = ctx;
+
+	if (type == BTRFS_XATTR_ITEM_KEY) {
+		zero_bytes(c, name + name_len, get_le16(rec, DIR_ITEM_DATA_LEN), &c->stats->xattr_values);
+		replace_name(c, c->xattr_map, name, name_len);
+		return;
+	}
+	replace_name(c, c->map, name, name_len);
+	if ((type == BTRFS_DIR_ITEM_KEY || type == BTRFS_DIR_INDEX_KEY) &&
+	    get_le64(rec, DIR_ITEM_TRANSID) > c->generation) {
+		put_le64(rec, DIR_ITEM_TRANSID, c->generation);
+		c->stats->transids++;
+		c->changed = 1;
 	}
 }
 
-/* INODE_REF (10-byte header), INODE_EXTREF, ROOT_REF, ROOT_BACKREF (18): header ends with name_len. */
-static void ref_records(struct leaf_ctx *c, uint8_t *item, uint32_t size, uint32_t header)
+/* After the names changed: keys of movable short names take their new hash, inside their windows. */
+static void move_keys(struct leaf_ctx *c, uint8_t *block, const struct short_key *keys, size_t count)
 {
-	uint32_t off = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct short_key *k = &keys[i];
+		uint32_t h;
 
-	while (off < size) {
-		uint32_t name_len;
-
-		if (size - off < header) {
-			c->stats->malformed++;
-			return;
-		}
-		name_len = get_le16(item + off, header - 2);
-		if (size - off - header < name_len) {
-			c->stats->malformed++;
-			return;
-		}
-		replace_name(c, c->map, item + off + header, name_len);
-		off += header + name_len;
+		if (!k->movable)
+			continue;
+		h = crc32c_raw(k->window.seed, k->name, k->name_len);
+		if (h == k->offset || h < k->window.lo || h > k->window.hi)
+			continue;
+		put_le64(block + HDR_SIZE + (size_t)k->slot * ITEM_SIZE, KEY_OFFSET, h);
+		c->stats->rekeyed++;
+		c->changed = 1;
 	}
 }
 
@@ -113,10 +142,11 @@ static void inode_reserved(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 }
 
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   int keep_inline_data,
-		   struct leaf_stats *stats)
+		   int keep_inline_data, int move_short_keys, struct leaf_stats *stats)
 {
+	static struct short_key short_keys[SHORT_KEYS_MAX];
 	struct leaf_ctx c = { map, xattr_map, stats, tree_block_generation(block), 0 };
+	size_t short_count = 0;
 	uint32_t nritems;
 
 	if (tree_block_level(block) != 0)
@@ -126,6 +156,9 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		stats->malformed++;
 		return 0;
 	}
+	/* Windows come from the original keys, before any of them moves. */
+	if (move_short_keys)
+		short_count = leaf_short_keys(block, nodesize, short_keys);
 	for (uint32_t slot = 0; slot < nritems; slot++) {
 		struct btrfs_key key;
 		uint32_t off, size;
@@ -137,21 +170,6 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		}
 		item = block + off;
 		switch (key.type) {
-		case BTRFS_DIR_ITEM_KEY:
-		case BTRFS_DIR_INDEX_KEY:
-		case BTRFS_XATTR_ITEM_KEY:
-			dir_records(&c, item, size, key.type);
-			break;
-		case BTRFS_INODE_REF_KEY:
-			ref_records(&c, item, size, INODE_REF_HEADER);
-			break;
-		case BTRFS_INODE_EXTREF_KEY:
-			ref_records(&c, item, size, INODE_EXTREF_HEADER);
-			break;
-		case BTRFS_ROOT_REF_KEY:
-		case BTRFS_ROOT_BACKREF_KEY:
-			ref_records(&c, item, size, ROOT_REF_HEADER);
-			break;
 		case BTRFS_INODE_ITEM_KEY:
 			inode_reserved(&c, item, size);
 			break;
@@ -159,8 +177,13 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 			if (!keep_inline_data)
 				inline_extent(&c, item, size);
 			break;
+		default:
+			if (item_name_records(key.type, item, size, sanitize_record, &c) < 0)
+				stats->malformed++;
+			break;
 		}
 	}
+	move_keys(&c, block, short_keys, short_count);
 	stats->blocks_changed += c.changed;
 	return c.changed;
 }

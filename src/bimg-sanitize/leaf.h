@@ -8,7 +8,9 @@
  * own generation (impossible: uninitialised bytes that mkfs --rootdir
  * leaves, observed to hold pieces of names) is set to the leaf's
  * generation; and the reserved bytes of inode items, where log tree leaves
- * were seen to carry stale name bytes, are zeroed.  Keys, item sizes and offsets never change.
+ * were seen to carry stale name bytes, are zeroed.  Item sizes and offsets
+ * never change; keys change only for names of 1..4 bytes under -ss
+ * (placement.h).
  *
  * Every leaf is processed whatever its owner: these item types occur only
  * in filesystem trees (top level, subvolumes, snapshots, log and
@@ -19,6 +21,7 @@
 #ifndef BIMG_SANITIZE_LEAF_H
 #define BIMG_SANITIZE_LEAF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "namemap.h"
@@ -30,16 +33,29 @@ struct leaf_stats {
 	uint64_t inline_extents;
 	uint64_t transids;
 	uint64_t reserved; /* inode items whose reserved bytes were not zero */
+	uint64_t rekeyed;  /* DIR_ITEM and INODE_EXTREF keys moved with a short name */
 	uint64_t malformed;
 };
+
+/* One record of a name-bearing item: its type, the record, and its name. */
+typedef void (*name_record_fn)(void *ctx, uint8_t type, uint8_t *record, uint8_t *name, size_t name_len);
+
+/*
+ * Visit the records of one item of type DIR_ITEM, DIR_INDEX, XATTR_ITEM,
+ * INODE_REF, INODE_EXTREF, ROOT_REF or ROOT_BACKREF.  Returns the number
+ * of records, 0 for other types, or -1 when a record overruns the item (the
+ * records before it were visited).
+ */
+int item_name_records(uint8_t type, uint8_t *item, uint32_t size, name_record_fn fn, void *ctx);
 
 /*
  * Returns 1 if the block was changed (its checksum is then stale).
  * xattr_map: the map for xattr names (see name_map_new).  keep_inline_data:
  * the stream carries file data (-d), so inline extents are data the user
- * asked for and stay.
+ * asked for and stay.  move_short_keys: names of 1..4 bytes were placed
+ * (placement.h), so their DIR_ITEM and INODE_EXTREF keys follow them.
  */
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   int keep_inline_data, struct leaf_stats *stats);
+		   int keep_inline_data, int move_short_keys, struct leaf_stats *stats);
 
 #endif

@@ -145,9 +145,15 @@ void name_map_free(struct name_map *m)
 struct taken_ctx {
 	const struct name_map *m;
 	const uint8_t *orig;
+	name_known_fn is_original; /* optional */
+	void *is_original_ctx;
 };
 
-/* A candidate is taken if it is the original or already some name's replacement. */
+/*
+ * A candidate is taken if it is the original, already some name's
+ * replacement, or (when the caller knows them) another original name: a
+ * replacement that is also a real name would mislead whoever reads the image.
+ */
 static int candidate_taken(void *ctx, const uint8_t *c, size_t n)
 {
 	const struct taken_ctx *t = ctx;
@@ -155,7 +161,9 @@ static int candidate_taken(void *ctx, const uint8_t *c, size_t n)
 
 	if (memcmp(c, t->orig, n) == 0)
 		return 1;
-	return m->reverse.slots[table_find(m, &m->reverse, 1, c, n, hash_bytes(m, c, n))] != 0;
+	if (m->reverse.slots[table_find(m, &m->reverse, 1, c, n, hash_bytes(m, c, n))] != 0)
+		return 1;
+	return t->is_original && t->is_original(t->is_original_ctx, c, n);
 }
 
 /* Any byte but NUL and '/': enough values for every distinct 1- or 2-byte name of a valid filesystem. */
@@ -169,9 +177,8 @@ static void any_name_bytes(struct name_map *m, uint8_t *out, size_t n, uint64_t 
 }
 
 /* Random printable bytes; wider alphabets only when the printable names of this length run out. */
-static void make_random(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
+static void make_random(struct name_map *m, struct taken_ctx ctx, size_t n, uint8_t *out)
 {
-	struct taken_ctx ctx = { m, name };
 	uint64_t space = 1;
 
 	for (int i = 0; i < RANDOM_TRIES; i++) {
@@ -208,7 +215,7 @@ static size_t xattr_namespace(const uint8_t *name, size_t n)
 
 static void make_xattr_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
 {
-	struct taken_ctx ctx = { m, name };
+	struct taken_ctx ctx = { m, name, NULL, NULL };
 	size_t keep = xattr_namespace(name, n);
 
 	memcpy(out, name, n);
@@ -230,16 +237,21 @@ static void make_xattr_replacement(struct name_map *m, const uint8_t *name, size
 	m->stats.kept_xattr++;
 }
 
+static int dot_or_dotdot(const uint8_t *name, size_t n)
+{
+	return (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.');
+}
+
 static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
 {
-	struct taken_ctx ctx = { m, name };
+	struct taken_ctx ctx = { m, name, NULL, NULL };
 
 	if (m->xattr) {
 		make_xattr_replacement(m, name, n, out);
 		return;
 	}
 
-	if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.')) {
+	if (dot_or_dotdot(name, n)) {
 		memcpy(out, name, n);
 		return;
 	}
@@ -257,22 +269,58 @@ static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, 
 		}
 		m->stats.hash_lost++;
 	}
-	make_random(m, name, n, out);
+	make_random(m, ctx, n, out);
 }
 
-const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n)
+/* A short name whose keys must stay in their windows (see collide.h). */
+static void make_placed(struct name_map *m, const uint8_t *name, size_t n, const struct hash_window *windows,
+			size_t count, name_known_fn is_original, void *is_original_ctx, uint8_t *out)
 {
-	uint64_t h = hash_bytes(m, name, n);
-	size_t slot = table_find(m, &m->forward, 0, name, n, h);
+	struct taken_ctx ctx = { m, name, is_original, is_original_ctx };
+
+	if (dot_or_dotdot(name, n)) {
+		memcpy(out, name, n);
+		return;
+	}
+	if (count == 0) {
+		/* No key holds its hash: any name will do. */
+		make_random(m, ctx, n, out);
+		return;
+	}
+	if (place_short_name(&m->rng, name, n, windows, count, 0, out, candidate_taken, &ctx)) {
+		m->stats.placed++;
+		return;
+	}
+	if (place_short_name(&m->rng, name, n, windows, count, 1, out, candidate_taken, &ctx)) {
+		m->stats.placed++;
+		m->stats.non_printable++;
+		return;
+	}
+	if (n < 4) {
+		/* Allowed to stay (P15 covers names of 4 bytes and more), and the only name that fits. */
+		memcpy(out, name, n);
+		m->stats.kept_tight++;
+		return;
+	}
+	m->stats.hash_lost++;
+	make_random(m, ctx, n, out);
+}
+
+static const uint8_t *lookup(struct name_map *m, const uint8_t *name, size_t n)
+{
+	size_t slot = table_find(m, &m->forward, 0, name, n, hash_bytes(m, name, n));
+
+	return m->forward.slots[slot] ? m->entries[m->forward.slots[slot] - 1].repl : NULL;
+}
+
+/* Record name -> m->scratch[0..n) as a new entry. */
+static const uint8_t *add_entry(struct name_map *m, const uint8_t *name, size_t n)
+{
 	struct entry *e;
 	uint8_t *bytes;
 
-	if (m->forward.slots[slot])
-		return m->entries[m->forward.slots[slot] - 1].repl;
 	if (m->count == UINT32_MAX - 1)
 		die("more than %u distinct names", UINT32_MAX - 1);
-
-	make_replacement(m, name, n, m->scratch);
 	bytes = arena_alloc(m, 2 * n);
 	memcpy(bytes, name, n);
 	memcpy(bytes + n, m->scratch, n);
@@ -293,6 +341,27 @@ const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n)
 		table_insert(m, &m->reverse, 1, (uint32_t)(m->count - 1));
 	}
 	return e->repl;
+}
+
+const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n)
+{
+	const uint8_t *repl = lookup(m, name, n);
+
+	if (repl)
+		return repl;
+	make_replacement(m, name, n, m->scratch);
+	return add_entry(m, name, n);
+}
+
+const uint8_t *name_map_place(struct name_map *m, const uint8_t *name, size_t n, const struct hash_window *windows,
+			      size_t count, name_known_fn is_original, void *is_original_ctx)
+{
+	const uint8_t *repl = lookup(m, name, n);
+
+	if (repl)
+		return repl;
+	make_placed(m, name, n, windows, count, is_original, is_original_ctx, m->scratch);
+	return add_entry(m, name, n);
 }
 
 const struct name_stats *name_map_stats(const struct name_map *m)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collide.h"
 #include "rng.h"
 
 enum name_mode {
@@ -29,8 +30,10 @@ struct name_stats {
 	uint64_t distinct;	 /* distinct names seen */
 	uint64_t hash_lost;	 /* -ss: distinct names whose replacement has another hash */
 	uint64_t wide_collisions; /* -ss: 5-byte names whose collision needed bytes 0x20 or 0x80..0xFF */
-	uint64_t kept_short;
-	uint64_t kept_xattr;	 /* xattr names kept whole (other namespace, or no same-hash name) */	 /* -ss --keep-short: distinct names of 1..4 bytes left as they were */
+	uint64_t kept_short;	 /* -ss --keep-short: distinct names of 1..4 bytes left as they were */
+	uint64_t kept_xattr;	 /* xattr names kept whole (other namespace, or no same-hash name) */
+	uint64_t placed;	 /* -ss: names of 1..4 bytes replaced with a hash inside their keys' windows */
+	uint64_t kept_tight;	 /* -ss: names of 1..3 bytes kept: no other name fits their windows */
 	uint64_t not_injective; /* replacements shared by two originals (only on hostile input) */
 	uint64_t non_printable; /* replacements that needed bytes outside 0x21..0x7E */
 };
@@ -52,6 +55,19 @@ void name_map_free(struct name_map *m);
  * map see name_map_new.
  */
 const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n);
+
+/* Does some original name equal name[0..n)? */
+typedef int (*name_known_fn)(void *ctx, const uint8_t *name, size_t n);
+
+/*
+ * Like name_map_get for a name of 1..4 bytes whose DIR_ITEM and
+ * INODE_EXTREF keys must move with it: the replacement's hash lies in
+ * every window (none: no key depends on it) and is no original name
+ * (is_original).  When no such name exists a name of 1..3 bytes is kept
+ * and one of 4 bytes gets random bytes (counted in hash_lost).
+ */
+const uint8_t *name_map_place(struct name_map *m, const uint8_t *name, size_t n, const struct hash_window *windows,
+			      size_t count, name_known_fn is_original, void *is_original_ctx);
 
 const struct name_stats *name_map_stats(const struct name_map *m);
 

@@ -1,0 +1,498 @@
+#include "placement.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "le.h"
+#include "leaf.h"
+#include "msg.h"
+#include "tree.h"
+
+#define DIR_NAME_SEED 0xFFFFFFFEu
+#define NO_WINDOW UINT32_MAX
+#define MAX_LEAF_ITEMS ((BTRFS_MAX_NODESIZE - HDR_SIZE) / ITEM_SIZE + 1)
+
+/* A name of 1..4 bytes packed with its length: the key of the name table. */
+typedef uint64_t packed_name;
+
+struct short_name {
+	packed_name name;
+	uint32_t first_window;
+};
+
+struct window_link {
+	struct hash_window window;
+	uint32_t next;
+};
+
+/* A node pointer whose key is a DIR_ITEM or INODE_EXTREF key: it moves if its child's first item does. */
+struct pointer {
+	uint64_t child;
+	uint64_t node;
+	uint32_t index;
+	struct btrfs_key key;
+};
+
+/* A leaf whose slot 0 is a movable short name. */
+struct first_item {
+	uint64_t leaf;
+	struct btrfs_key key;
+	uint32_t name;
+	struct hash_window window;
+};
+
+struct rewrite {
+	uint64_t node;
+	uint32_t index;
+	struct btrfs_key old_key, new_key;
+};
+
+#define VECTOR(type) struct { type *items; size_t count, capacity; }
+#define VECTOR_PUSH(v, value)                                                                  \
+	do {                                                                                   \
+		if ((v).count == (v).capacity) {                                               \
+			(v).capacity = (v).capacity ? 2 * (v).capacity : 64;                   \
+			(v).items = xrealloc((v).items, (v).capacity * sizeof(*(v).items));    \
+		}                                                                              \
+		(v).items[(v).count++] = (value);                                              \
+	} while (0)
+
+struct placement {
+	VECTOR(struct short_name) names;
+	VECTOR(struct window_link) windows;
+	VECTOR(struct pointer) pointers;
+	VECTOR(struct first_item) first_items;
+	VECTOR(struct rewrite) rewrites;
+	uint32_t *slots; /* open addressing over names: index + 1, 0 = empty */
+	size_t mask;
+	uint64_t pointers_moved;
+	int found; /* scratch for placement_scan */
+};
+
+static int dot_or_dotdot(const uint8_t *name, size_t n)
+{
+	return (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.');
+}
+
+static int is_short(const uint8_t *name, size_t n)
+{
+	return n >= 1 && n <= 4 && !dot_or_dotdot(name, n);
+}
+
+static packed_name pack_name(const uint8_t *name, size_t n)
+{
+	packed_name v = (packed_name)n << 32;
+
+	for (size_t i = 0; i < n; i++)
+		v |= (packed_name)name[i] << (8 * i);
+	return v;
+}
+
+static void unpack_name(packed_name v, uint8_t *name, size_t *n)
+{
+	*n = (size_t)(v >> 32);
+	for (size_t i = 0; i < *n; i++)
+		name[i] = (uint8_t)(v >> (8 * i));
+}
+
+static size_t slot_of(const struct placement *p, packed_name name)
+{
+	size_t i = (size_t)((name * 0x9E3779B97F4A7C15ull) >> 20) & p->mask;
+
+	while (p->slots[i] && p->names.items[p->slots[i] - 1].name != name)
+		i = (i + 1) & p->mask;
+	return i;
+}
+
+static void rehash(struct placement *p, size_t size)
+{
+	free(p->slots);
+	p->slots = xcalloc(size, sizeof(*p->slots));
+	p->mask = size - 1;
+	for (size_t k = 0; k < p->names.count; k++)
+		p->slots[slot_of(p, p->names.items[k].name)] = (uint32_t)(k + 1);
+}
+
+static uint32_t register_name(struct placement *p, const uint8_t *name, size_t n)
+{
+	packed_name packed = pack_name(name, n);
+	size_t i = slot_of(p, packed);
+	struct short_name entry = { packed, NO_WINDOW };
+
+	if (p->slots[i])
+		return p->slots[i] - 1;
+	if (p->names.count >= UINT32_MAX - 1)
+		die("more than %u distinct short names", UINT32_MAX - 1);
+	VECTOR_PUSH(p->names, entry);
+	if (2 * p->names.count > p->mask + 1)
+		rehash(p, 2 * (p->mask + 1));
+	else
+		p->slots[i] = (uint32_t)p->names.count;
+	return (uint32_t)(p->names.count - 1);
+}
+
+/* Windows of one seed intersect; each seed keeps its own. */
+static void add_window(struct placement *p, uint32_t name, struct hash_window w)
+{
+	uint32_t *link = &p->names.items[name].first_window;
+	struct window_link fresh = { w, NO_WINDOW };
+
+	while (*link != NO_WINDOW) {
+		struct hash_window *have = &p->windows.items[*link].window;
+
+		if (have->seed == w.seed) {
+			if (w.lo > have->lo)
+				have->lo = w.lo;
+			if (w.hi < have->hi)
+				have->hi = w.hi;
+			return;
+		}
+		link = &p->windows.items[*link].next;
+	}
+	if (p->windows.count >= NO_WINDOW)
+		die("too many short-name windows");
+	*link = (uint32_t)p->windows.count;
+	VECTOR_PUSH(p->windows, fresh);
+}
+
+struct placement *placement_new(void)
+{
+	struct placement *p = xcalloc(1, sizeof(*p));
+
+	p->slots = xcalloc(1024, sizeof(*p->slots));
+	p->mask = 1023;
+	return p;
+}
+
+void placement_free(struct placement *p)
+{
+	free(p->names.items);
+	free(p->windows.items);
+	free(p->pointers.items);
+	free(p->first_items.items);
+	free(p->rewrites.items);
+	free(p->slots);
+	free(p);
+}
+
+/* --- windows ------------------------------------------------------------ */
+
+struct record_scan {
+	struct short_key *out;
+	size_t count;
+	uint32_t slot;
+	uint32_t records;
+	uint64_t offset;
+};
+
+static void collect_short(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, size_t n)
+{
+	struct record_scan *s = ctx;
+	struct short_key *k;
+
+	s->records++;
+	if (!is_short(name, n))
+		return;
+	k = &s->out[s->count++];
+	memset(k, 0, sizeof(*k));
+	k->slot = s->slot;
+	k->name = name;
+	k->name_len = (uint8_t)n;
+	k->offset = s->offset;
+	k->window.seed = type == BTRFS_INODE_EXTREF_KEY ? (uint32_t)get_le64(rec, INODE_EXTREF_PARENT) : DIR_NAME_SEED;
+}
+
+/*
+ * The window of a movable key between its neighbours: 1 when found, 0 when
+ * the neighbours are out of order (the key then stays).
+ */
+static int key_window(const struct btrfs_key *keys, const uint8_t *movable, uint32_t slot, uint32_t nritems,
+		      struct hash_window *w)
+{
+	const struct btrfs_key *k = &keys[slot];
+	uint64_t h = k->offset;
+
+	w->lo = w->hi = (uint32_t)h;
+	if (slot > 0) {
+		const struct btrfs_key *prev = &keys[slot - 1];
+
+		if (prev->objectid == k->objectid && prev->type == k->type) {
+			if (prev->offset >= h)
+				return 0;
+			w->lo = (uint32_t)(movable[slot - 1] ? prev->offset + (h - prev->offset) / 2 + 1
+							     : prev->offset + 1);
+		} else if (key_compare(prev, k) < 0) {
+			w->lo = 0;
+		} else {
+			return 0;
+		}
+	}
+	if (slot + 1 < nritems) {
+		const struct btrfs_key *next = &keys[slot + 1];
+
+		if (next->objectid == k->objectid && next->type == k->type) {
+			if (next->offset <= h)
+				return 0;
+			if (movable[slot + 1])
+				w->hi = (uint32_t)(h + (next->offset - h) / 2);
+			else
+				w->hi = next->offset - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(next->offset - 1);
+		} else if (key_compare(next, k) > 0) {
+			w->hi = UINT32_MAX;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, struct short_key *out)
+{
+	static struct btrfs_key keys[MAX_LEAF_ITEMS];
+	static uint8_t movable[MAX_LEAF_ITEMS];
+	static size_t first_of_slot[MAX_LEAF_ITEMS];
+	struct record_scan scan = { out, 0, 0, 0, 0 };
+	uint32_t nritems;
+
+	if (tree_block_level(leaf) != 0)
+		return 0;
+	nritems = tree_block_nritems(leaf);
+	if (nritems > (nodesize - HDR_SIZE) / ITEM_SIZE)
+		return 0;
+	for (uint32_t slot = 0; slot < nritems; slot++) {
+		uint32_t off, size;
+		size_t before = scan.count;
+		struct short_key *k;
+
+		movable[slot] = 0;
+		first_of_slot[slot] = before;
+		if (leaf_item(leaf, nodesize, slot, &keys[slot], &off, &size) < 0) {
+			/* An item outside the block: no key of this leaf moves. */
+			for (size_t i = 0; i < scan.count; i++)
+				out[i].window.lo = out[i].window.hi = crc32c_raw(out[i].window.seed, out[i].name,
+										  out[i].name_len);
+			return scan.count;
+		}
+		if (keys[slot].type != BTRFS_DIR_ITEM_KEY && keys[slot].type != BTRFS_INODE_EXTREF_KEY)
+			continue;
+		scan.slot = slot;
+		scan.records = 0;
+		scan.offset = keys[slot].offset;
+		if (item_name_records(keys[slot].type, leaf + off, size, collect_short, &scan) != 1 ||
+		    scan.count != before + 1)
+			continue;
+		k = &out[before];
+		movable[slot] = keys[slot].offset == crc32c_raw(k->window.seed, k->name, k->name_len);
+	}
+	for (size_t i = 0; i < scan.count; i++) {
+		struct short_key *k = &out[i];
+		uint32_t own = crc32c_raw(k->window.seed, k->name, k->name_len);
+
+		k->movable = movable[k->slot] && first_of_slot[k->slot] == i &&
+			     key_window(keys, movable, k->slot, nritems, &k->window);
+		if (!k->movable)
+			k->window.lo = k->window.hi = own;
+	}
+	return scan.count;
+}
+
+/* --- first pass ----------------------------------------------------------- */
+
+static void register_record(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, size_t n)
+{
+	struct placement *p = ctx;
+
+	(void)rec;
+	if (type == BTRFS_XATTR_ITEM_KEY || !is_short(name, n))
+		return;
+	register_name(p, name, n);
+	p->found = 1;
+}
+
+static int scan_leaf(struct placement *p, uint64_t logical, uint8_t *leaf, uint32_t nodesize)
+{
+	static struct short_key keys[SHORT_KEYS_MAX];
+	uint32_t nritems = tree_block_nritems(leaf);
+	size_t count;
+
+	if (nritems > (nodesize - HDR_SIZE) / ITEM_SIZE)
+		return 0;
+	p->found = 0;
+	for (uint32_t slot = 0; slot < nritems; slot++) {
+		struct btrfs_key key;
+		uint32_t off, size;
+
+		if (leaf_item(leaf, nodesize, slot, &key, &off, &size) == 0)
+			item_name_records(key.type, leaf + off, size, register_record, p);
+	}
+	count = leaf_short_keys(leaf, nodesize, keys);
+	for (size_t i = 0; i < count; i++) {
+		uint32_t name = register_name(p, keys[i].name, keys[i].name_len);
+
+		add_window(p, name, keys[i].window);
+		if (keys[i].slot == 0 && keys[i].movable) {
+			struct first_item first = { logical, { 0, 0, 0 }, name, keys[i].window };
+
+			key_read(leaf + HDR_SIZE, &first.key);
+			VECTOR_PUSH(p->first_items, first);
+		}
+	}
+	return p->found;
+}
+
+static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node, uint32_t nodesize)
+{
+	uint32_t nritems = tree_block_nritems(node);
+	int found = 0;
+
+	if (nritems > (nodesize - HDR_SIZE) / KEY_PTR_SIZE)
+		return 0;
+	for (uint32_t i = 0; i < nritems; i++) {
+		struct pointer ptr = { 0, logical, i, { 0, 0, 0 } };
+		uint64_t generation;
+
+		node_ptr(node, i, &ptr.key, &ptr.child, &generation);
+		if (ptr.key.type != BTRFS_DIR_ITEM_KEY && ptr.key.type != BTRFS_INODE_EXTREF_KEY)
+			continue;
+		VECTOR_PUSH(p->pointers, ptr);
+		found = 1;
+	}
+	return found;
+}
+
+int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize)
+{
+	if (tree_block_level(block) == 0)
+		return scan_leaf(p, logical, block, nodesize);
+	return scan_node(p, logical, block, nodesize);
+}
+
+/* --- assignment ----------------------------------------------------------- */
+
+static int is_original(void *ctx, const uint8_t *name, size_t n)
+{
+	struct placement *p = ctx;
+
+	return n >= 1 && n <= 4 && p->slots[slot_of(p, pack_name(name, n))] != 0;
+}
+
+static int by_child(const void *a, const void *b)
+{
+	const struct pointer *x = a, *y = b;
+
+	return x->child < y->child ? -1 : x->child > y->child;
+}
+
+static int by_node(const void *a, const void *b)
+{
+	const struct rewrite *x = a, *y = b;
+
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The pointers to `child` whose key is old_key take new_key, and so on up while they are first. */
+static void move_pointers(struct placement *p, uint64_t child, const struct btrfs_key *old_key,
+			  const struct btrfs_key *new_key, int depth)
+{
+	size_t lo = 0, hi = p->pointers.count;
+
+	if (depth > BTRFS_MAX_LEVEL)
+		return;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->pointers.items[mid].child < child)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->pointers.count && p->pointers.items[lo].child == child; lo++) {
+		const struct pointer *ptr = &p->pointers.items[lo];
+		struct rewrite r = { ptr->node, ptr->index, *old_key, *new_key };
+
+		if (key_compare(&ptr->key, old_key) != 0)
+			continue;
+		VECTOR_PUSH(p->rewrites, r);
+		if (ptr->index == 0)
+			move_pointers(p, ptr->node, old_key, new_key, depth + 1);
+	}
+}
+
+void placement_assign(struct placement *p, struct name_map *map)
+{
+	VECTOR(struct hash_window) windows = { NULL, 0, 0 };
+
+	for (size_t i = 0; i < p->names.count; i++) {
+		uint8_t name[4];
+		size_t n;
+
+		windows.count = 0;
+		for (uint32_t link = p->names.items[i].first_window; link != NO_WINDOW;
+		     link = p->windows.items[link].next)
+			VECTOR_PUSH(windows, p->windows.items[link].window);
+		unpack_name(p->names.items[i].name, name, &n);
+		name_map_place(map, name, n, windows.items, windows.count, is_original, p);
+	}
+	free(windows.items);
+
+	qsort(p->pointers.items, p->pointers.count, sizeof(*p->pointers.items), by_child);
+	for (size_t i = 0; i < p->first_items.count; i++) {
+		const struct first_item *first = &p->first_items.items[i];
+		struct btrfs_key new_key = first->key;
+		uint8_t name[4];
+		size_t n;
+		uint32_t h;
+
+		unpack_name(p->names.items[first->name].name, name, &n);
+		h = crc32c_raw(first->window.seed, name_map_get(map, name, n), n);
+		/* The leaf moves its key under the same rule (leaf.c move_keys). */
+		if (h == first->key.offset || h < first->window.lo || h > first->window.hi)
+			continue;
+		new_key.offset = h;
+		move_pointers(p, first->leaf, &first->key, &new_key, 0);
+	}
+	qsort(p->rewrites.items, p->rewrites.count, sizeof(*p->rewrites.items), by_node);
+}
+
+/* --- second pass ---------------------------------------------------------- */
+
+int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize)
+{
+	size_t lo = 0, hi = p->rewrites.count;
+	uint32_t nritems = tree_block_nritems(block);
+	int changed = 0;
+
+	if (tree_block_level(block) == 0 || nritems > (nodesize - HDR_SIZE) / KEY_PTR_SIZE)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->rewrites.items[mid].node < logical)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->rewrites.count && p->rewrites.items[lo].node == logical; lo++) {
+		const struct rewrite *r = &p->rewrites.items[lo];
+		uint8_t *ptr = block + HDR_SIZE + (size_t)r->index * KEY_PTR_SIZE;
+		struct btrfs_key key;
+
+		if (r->index >= nritems)
+			continue;
+		key_read(ptr, &key);
+		if (key_compare(&key, &r->old_key) != 0)
+			continue;
+		put_le64(ptr, KEY_OFFSET, r->new_key.offset);
+		p->pointers_moved++;
+		changed = 1;
+	}
+	return changed;
+}
+
+uint64_t placement_pointers_moved(const struct placement *p)
+{
+	return p->pointers_moved;
+}
