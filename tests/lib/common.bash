@@ -72,6 +72,18 @@ loop_mount_ro() {
 	LOOPDEV=$dev
 }
 
+# loop_mount_ro_replay IMAGE DIR: a writable loop device mounted read-only, so that a log tree
+# can be replayed (the kernel refuses log replay on read-only media); IMAGE may be written.
+loop_mount_ro_replay() {
+	local dev
+	dev=$(losetup --find --show "$1") || return 1
+	LOOP_DEVS+=("$dev")
+	mkdir -p "$2"
+	mount -t btrfs -o ro "$dev" "$2" || return 1
+	LOOP_MOUNTS+=("$2")
+	LOOPDEV=$dev
+}
+
 loop_cleanup() {
 	local m d
 	for m in "${LOOP_MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done

@@ -7,11 +7,16 @@ MODE is -s or -ss.  Checks (acceptance P15, P16, P17, P19 and the consistency ru
             inflated payloads; no xattr value or inline extent byte is non-zero
   shape     same items in the same order, same keys and sizes; bytes differ only in
             names, xattr values, checksums, DIR transids larger than the leaf generation
-            and inode items' reserved bytes (stale name bytes in log trees)
+            and inode items' reserved bytes (stale name bytes in log trees); with -ss the
+            offset of a DIR_ITEM or INODE_EXTREF key whose name has 1..4 bytes may move (to
+            the new name's hash, the leaf staying in key order), and with it the key of
+            every node pointer to a leaf whose first key moved
   map       one original name -> one replacement everywhere; no two originals share one
   bytes     -s: replacements are 0x21..0x7E but '/'; -ss: the same, except 5-byte names
             without a printable collision (space or 0x80..0xFF, never NUL, control, '/')
-  hash      -ss: names of >= 5 bytes keep crc32c_raw(~1, name)
+  hash      -ss: names of >= 5 bytes keep crc32c_raw(~1, name); every DIR_ITEM and
+            INODE_EXTREF key matches its (new) name, and no key of a replaced name of 1..4
+            bytes is left as it was (that key is the old name's hash, and gives it back)
 Prints one line per failure and a summary; exit 1 on failure.  Written from the image
 format and ondisk.md, sharing no code with the C programs.
 """
@@ -84,6 +89,45 @@ def records(leaf):
             yield slot, typ, key, None, 0, start + 21, isize - 21, None
 
 
+def item_keys(block):
+    """The keys of a block's items (leaf) or pointers (node), and the pointers' children."""
+    nritems, level = struct.unpack_from("<IB", block, 96)
+    if level == 0:
+        return [struct.unpack_from("<QBQ", block, 101 + 25 * i) for i in range(nritems)], None
+    ptrs = [struct.unpack_from("<QBQQ", block, 101 + 33 * i) for i in range(nritems)]
+    return [p[:3] for p in ptrs], [p[3] for p in ptrs]
+
+
+def key_moves(a, b, san, bytenr, allowed, fail):
+    """Check the keys of block b against a; mark moved key offsets as allowed.  Returns the set of
+    leaf slots whose key moved, or None when the blocks cannot be compared."""
+    ka, children = item_keys(a)
+    kb, _ = item_keys(b)
+    if len(ka) != len(kb):
+        return None
+    moved = set()
+    for i, (x, y) in enumerate(zip(ka, kb)):
+        if x == y:
+            continue
+        if x[:2] != y[:2]:
+            return None
+        if children is None:
+            if x[1] not in (84, 13):
+                return None
+            moved.add(i)
+            at = 101 + 25 * i + 9
+        else:
+            child = san.get(children[i])
+            first = item_keys(child)[0][0] if child is not None and item_keys(child)[0] else None
+            if first != y:
+                fail("shape: block %d pointer %d: moved key is not its child's first key" % (bytenr, i))
+            at = 101 + 33 * i + 9
+        allowed[at:at + 8] = b"\xff" * 8
+    if any(kb[i] >= kb[i + 1] for i in range(len(kb) - 1)):
+        fail("shape: block %d: keys out of order" % bytenr)
+    return moved
+
+
 def check_text(plain_path, text_path, program):
     """No source name of 5 bytes or more appears in a text (a program's messages),
     unless the program's own strings contain it (a file named "bytes")."""
@@ -131,7 +175,7 @@ def main():
     ssb, san, san_bytes = blocks(san_path)
     if sorted(plain) != sorted(san):
         fail("shape: the images hold different tree block addresses")
-    forward, reverse, source_names = {}, {}, set()
+    forward, reverse, source_names, kept_short = {}, {}, set(), set()
     xattr_values = inline = names = 0
     for bytenr in sorted(set(plain) & set(san)):
         a, b = plain[bytenr], san[bytenr]
@@ -140,11 +184,13 @@ def main():
         if a[32:101] != b[32:101]:
             fail("shape: block %d: header differs" % bytenr)
         gen = struct.unpack_from("<Q", a, 80)[0]
+        moved = key_moves(a, b, san, bytenr, allowed, fail) if mode == "-ss" else set()
         ra, rb = list(records(a)), list(records(b))
-        if [r[:3] + r[4:5] + r[6:7] for r in ra] != [r[:3] + r[4:5] + r[6:7] for r in rb]:
+        shape = lambda rs: [r[:2] + r[4:5] + r[6:7] + (r[2] if r[0] not in moved else r[2][:2],) for r in rs]
+        if moved is None or shape(ra) != shape(rb):
             fail("shape: block %d: items or records differ" % bytenr)
             continue
-        for (slot, typ, key, no, nl, vo, vl, to), _ in zip(ra, rb):
+        for (slot, typ, key, no, nl, vo, vl, to), rec_b in zip(ra, rb):
             if typ == INODE_ITEM:
                 allowed[vo:vo + vl] = b"\xff" * vl
                 if any(b[vo:vo + vl]):
@@ -183,11 +229,21 @@ def main():
                 fail("map: one name got two replacements (%d bytes)" % nl)
             if reverse.setdefault(new, old) != old:
                 fail("map: two names got the same replacement %r" % new)
-            if old == new:
+            if old == new and (mode == "-s" or nl >= 4):
                 fail("map: a %d-byte name was not replaced" % nl)
+            if old == new:
+                kept_short.add(old)
+            if mode == "-ss" and typ in (84, 13):
+                seed = 0xFFFFFFFE if typ == 84 else struct.unpack_from("<Q", b, no - 18)[0] & 0xFFFFFFFF
+                new_key = rec_b[2]
+                if crc32c_raw(seed, new) != new_key[2]:
+                    fail("hash: block %d slot %d: the key does not match its %d-byte name" % (bytenr, slot, nl))
+                if nl <= 4 and old != new and new_key[2] == key[2]:
+                    fail("leak: block %d slot %d: the key still holds the hash of a replaced %d-byte name"
+                         % (bytenr, slot, nl))
             printable = all(0x21 <= c <= 0x7E and c != 0x2F for c in new)
             if not printable:
-                wide_ok = mode == "-ss" and nl == 5 and all((0x20 <= c <= 0x7E or c >= 0x80) and c != 0x2F for c in new)
+                wide_ok = mode == "-ss" and nl <= 5 and all((0x20 <= c <= 0x7E or c >= 0x80) and c != 0x2F for c in new)
                 if not wide_ok:
                     fail("bytes: replacement %r is not printable" % new)
             if mode == "-ss" and nl >= 5 and crc32c_raw(0xFFFFFFFE, new) != crc32c_raw(0xFFFFFFFE, old):
@@ -210,7 +266,7 @@ def main():
     fails.sort(key=lambda f: not f.startswith("leak"))
     for f in fails[:40]:
         print(f)
-    print("%d source names leaked; " % len(leaked) + "%d tree blocks, %d name occurrences, %d distinct source names, %d xattr values, %d inline extents, "
+    print("%d source names leaked; %d names of 1..3 bytes kept; " % (len(leaked), len(kept_short)) + "%d tree blocks, %d name occurrences, %d distinct source names, %d xattr values, %d inline extents, "
           "label %d bytes: %d failures" % (len(plain), names, len(source_names), xattr_values, inline, len(label), len(fails)))
     sys.exit(1 if fails else 0)
 
