@@ -251,43 +251,42 @@ static int alphabet_byte(uint8_t b, int wide)
 	return wide ? wide_byte(b) : printable_byte(b);
 }
 
-/* 4 bytes: walk the hashes of the narrowest window from a random point; each is one solved name. */
-static int place_by_hash(struct rng *r, const uint8_t *name, const struct hash_window *windows, size_t count,
-			 int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
+/*
+ * Walk the hashes of the narrowest window from a random point.  Each hash
+ * is the hash of at most one n-byte name: crc(seed, r) = crc(seed, 0^n) ^
+ * crc(0, 0^(4-n) r), and crc(0, .) is a bijection on 4 bytes, so the
+ * solved 4 bytes must start with 4-n zeros.
+ */
+static int place_by_hash(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *narrow,
+			 const struct hash_window *windows, size_t count, int wide, uint8_t *out,
+			 collide_taken_fn taken, void *ctx)
 {
-	const struct hash_window *narrow = &windows[0];
-	uint64_t size, start, tries;
+	uint64_t size = (uint64_t)narrow->hi - narrow->lo + 1, start = rng_next(r) % size;
+	uint64_t tries = size < MAX_SEARCH * 4 ? size : MAX_SEARCH * 4;
+	uint32_t base = crc32c_raw(narrow->seed, zero4, n);
 
-	for (size_t i = 1; i < count; i++)
-		if ((uint64_t)windows[i].hi - windows[i].lo < (uint64_t)narrow->hi - narrow->lo)
-			narrow = &windows[i];
-	size = (uint64_t)narrow->hi - narrow->lo + 1;
-	start = rng_next(r) % size;
-	tries = size < MAX_SEARCH * 4 ? size : MAX_SEARCH * 4;
 	for (uint64_t k = 0; k < tries; k++) {
 		uint32_t h = (uint32_t)(narrow->lo + (start + k) % size);
-		uint32_t s = (uint32_t)gf2_solve(&word_inverse, h ^ crc32c_raw(narrow->seed, zero4, 4));
-		int ok = 1;
+		uint32_t x = (uint32_t)gf2_solve(&word_inverse, h ^ base);
+		int ok = (x & (uint32_t)(((uint64_t)1 << (8 * (4 - n))) - 1)) == 0;
 
-		for (size_t j = 0; j < 4; j++) {
-			out[j] = (uint8_t)(s >> (8 * j));
-			ok &= alphabet_byte(out[j], wide);
+		for (size_t j = 0; ok && j < n; j++) {
+			out[j] = (uint8_t)(x >> (8 * (4 - n + j)));
+			ok = alphabet_byte(out[j], wide);
 		}
-		if (ok && memcmp(out, name, 4) != 0 && in_windows(out, 4, windows, count) && !taken(ctx, out, 4))
+		if (ok && memcmp(out, name, n) != 0 && in_windows(out, n, windows, count) && !taken(ctx, out, n))
 			return 1;
 	}
 	return 0;
 }
 
-/* 1..3 bytes: every name of the alphabet, from a random start. */
-static int place_by_name(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
-			 size_t count, int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
+/* Every name of the alphabet from a random start: when there are fewer names than hashes in the window. */
+static int place_by_name(struct rng *r, const uint8_t *name, size_t n, uint64_t total,
+			 const struct hash_window *windows, size_t count, int wide, uint8_t *out,
+			 collide_taken_fn taken, void *ctx)
 {
-	uint64_t symbols = wide ? WIDE_COUNT : PRINTABLE_COUNT, total = 1, start;
+	uint64_t symbols = wide ? WIDE_COUNT : PRINTABLE_COUNT, start = rng_next(r) % total;
 
-	for (size_t i = 0; i < n; i++)
-		total *= symbols;
-	start = rng_next(r) % total;
 	for (uint64_t k = 0; k < total; k++) {
 		uint64_t idx = (start + k) % total;
 
@@ -304,12 +303,22 @@ static int place_by_name(struct rng *r, const uint8_t *name, size_t n, const str
 int place_short_name(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
 		     size_t count, int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
 {
+	const struct hash_window *narrow;
+	uint64_t names = 1;
+
 	if (n == 0 || n > 4 || count == 0)
 		return 0;
-	for (size_t i = 0; i < count; i++)
+	narrow = &windows[0];
+	for (size_t i = 0; i < count; i++) {
 		if (windows[i].lo > windows[i].hi)
 			return 0;
-	if (n == 4)
-		return place_by_hash(r, name, windows, count, wide, out, taken, ctx);
-	return place_by_name(r, name, n, windows, count, wide, out, taken, ctx);
+		if ((uint64_t)windows[i].hi - windows[i].lo < (uint64_t)narrow->hi - narrow->lo)
+			narrow = &windows[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		names *= wide ? WIDE_COUNT : PRINTABLE_COUNT;
+	/* Whichever is smaller: the names of the alphabet, or the hashes of the window. */
+	if (names <= (uint64_t)narrow->hi - narrow->lo + 1 && names <= MAX_SEARCH * 4)
+		return place_by_name(r, name, n, names, windows, count, wide, out, taken, ctx);
+	return place_by_hash(r, name, n, narrow, windows, count, wide, out, taken, ctx);
 }

@@ -40,6 +40,10 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "neighbouring keys): btrfs check reports those DIR_ITEM keys and the kernel refuses the "
 		     "leaves that hold them",
 		     (unsigned long long)ns->hash_lost);
+	if (ns->wide_placed)
+		note("%llu distinct names of 1 to 4 bytes have no printable replacement whose hash fits between "
+		     "their neighbouring keys: theirs use a space or bytes 0x80..0xFF",
+		     (unsigned long long)ns->wide_placed);
 	if (ns->kept_tight)
 		warn("%llu distinct names of 1 to 3 bytes were kept as they are: no other name of their "
 		     "length has a hash that fits between the neighbouring keys",
@@ -99,7 +103,7 @@ static void put_block(struct filter *f, struct stream_writer *out, uint64_t logi
 	/* A damaged block keeps a bad checksum bad: sanitizing must not make it look sound. */
 	int csum_was_ok = !(flags & TREE_BLOCK_FLAG_DAMAGED) || csum_block_ok(f->info.csum_type, f->block, nodesize);
 	int changed = sanitize_block(f->map, f->xattr_map, f->block, nodesize, !!(f->info.content & CONTENT_DATA),
-				     f->placement != NULL, &f->stats);
+				     f->placement, logical, &f->stats);
 
 	if (f->placement)
 		changed |= placement_fix_node(f->placement, logical, f->block, nodesize);

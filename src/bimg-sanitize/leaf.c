@@ -142,7 +142,8 @@ static void inode_reserved(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 }
 
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   int keep_inline_data, int move_short_keys, struct leaf_stats *stats)
+		   int keep_inline_data, const struct placement *placement, uint64_t logical,
+		   struct leaf_stats *stats)
 {
 	static struct short_key short_keys[SHORT_KEYS_MAX];
 	struct leaf_ctx c = { map, xattr_map, stats, tree_block_generation(block), 0 };
@@ -157,8 +158,8 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		return 0;
 	}
 	/* Windows come from the original keys, before any of them moves. */
-	if (move_short_keys)
-		short_count = leaf_short_keys(block, nodesize, short_keys);
+	if (placement)
+		short_count = leaf_short_keys(block, nodesize, placement_next_key(placement, logical), short_keys);
 	for (uint32_t slot = 0; slot < nritems; slot++) {
 		struct btrfs_key key;
 		uint32_t off, size;

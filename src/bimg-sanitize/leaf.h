@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "namemap.h"
+#include "placement.h"
 
 struct leaf_stats {
 	uint64_t blocks_changed;
@@ -52,10 +53,12 @@ int item_name_records(uint8_t type, uint8_t *item, uint32_t size, name_record_fn
  * Returns 1 if the block was changed (its checksum is then stale).
  * xattr_map: the map for xattr names (see name_map_new).  keep_inline_data:
  * the stream carries file data (-d), so inline extents are data the user
- * asked for and stay.  move_short_keys: names of 1..4 bytes were placed
- * (placement.h), so their DIR_ITEM and INODE_EXTREF keys follow them.
+ * asked for and stay.  placement: names of 1..4 bytes were placed
+ * (placement.h), so their DIR_ITEM and INODE_EXTREF keys follow them
+ * (NULL: keys stay); logical: the block's address.
  */
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   int keep_inline_data, int move_short_keys, struct leaf_stats *stats);
+		   int keep_inline_data, const struct placement *placement, uint64_t logical,
+		   struct leaf_stats *stats);
 
 #endif

@@ -293,7 +293,7 @@ static void make_placed(struct name_map *m, const uint8_t *name, size_t n, const
 	}
 	if (place_short_name(&m->rng, name, n, windows, count, 1, out, candidate_taken, &ctx)) {
 		m->stats.placed++;
-		m->stats.non_printable++;
+		m->stats.wide_placed++;
 		return;
 	}
 	if (n < 4) {

@@ -33,6 +33,7 @@ struct name_stats {
 	uint64_t kept_short;	 /* -ss --keep-short: distinct names of 1..4 bytes left as they were */
 	uint64_t kept_xattr;	 /* xattr names kept whole (other namespace, or no same-hash name) */
 	uint64_t placed;	 /* -ss: names of 1..4 bytes replaced with a hash inside their keys' windows */
+	uint64_t wide_placed;	 /* -ss: of those, replacements that needed a space or bytes 0x80..0xFF */
 	uint64_t kept_tight;	 /* -ss: names of 1..3 bytes kept: no other name fits their windows */
 	uint64_t not_injective; /* replacements shared by two originals (only on hostile input) */
 	uint64_t non_printable; /* replacements that needed bytes outside 0x21..0x7E */

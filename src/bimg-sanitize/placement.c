@@ -42,6 +42,27 @@ struct first_item {
 	struct hash_window window;
 };
 
+/* A leaf whose last item is a movable short name: its window waits for the key after the leaf. */
+struct last_item {
+	uint64_t leaf;
+	struct btrfs_key key;
+	uint32_t name;
+	struct hash_window window; /* hi: as if nothing were known after the leaf */
+	struct btrfs_key next;	   /* resolved by placement_assign */
+};
+
+/* Pointer `child` of a node is followed by one whose key is `next` (a DIR_ITEM or INODE_EXTREF key). */
+struct bound {
+	uint64_t child;
+	struct btrfs_key next;
+};
+
+/* Pointer `child` is the last of `node`: what follows it is what follows the node. */
+struct uplink {
+	uint64_t child;
+	uint64_t node;
+};
+
 struct rewrite {
 	uint64_t node;
 	uint32_t index;
@@ -63,6 +84,9 @@ struct placement {
 	VECTOR(struct window_link) windows;
 	VECTOR(struct pointer) pointers;
 	VECTOR(struct first_item) first_items;
+	VECTOR(struct last_item) last_items;
+	VECTOR(struct bound) bounds;
+	VECTOR(struct uplink) uplinks;
 	VECTOR(struct rewrite) rewrites;
 	uint32_t *slots; /* open addressing over names: index + 1, 0 = empty */
 	size_t mask;
@@ -171,6 +195,9 @@ void placement_free(struct placement *p)
 	free(p->windows.items);
 	free(p->pointers.items);
 	free(p->first_items.items);
+	free(p->last_items.items);
+	free(p->bounds.items);
+	free(p->uplinks.items);
 	free(p->rewrites.items);
 	free(p->slots);
 	free(p);
@@ -204,11 +231,30 @@ static void collect_short(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, 
 }
 
 /*
+ * The highest offset key k may take below `next`, the key after it (which
+ * stays, or moves up only).  0 when they are out of order.
+ */
+static int upper_bound(const struct btrfs_key *k, const struct btrfs_key *next, uint32_t *hi)
+{
+	if (next->objectid == k->objectid && next->type == k->type) {
+		if (next->offset <= k->offset)
+			return 0;
+		*hi = next->offset - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(next->offset - 1);
+		return 1;
+	}
+	if (key_compare(next, k) < 0)
+		return 0;
+	*hi = UINT32_MAX;
+	return 1;
+}
+
+/*
  * The window of a movable key between its neighbours: 1 when found, 0 when
- * the neighbours are out of order (the key then stays).
+ * the neighbours are out of order (the key then stays).  next_key: the
+ * first key after the leaf, if known.
  */
 static int key_window(const struct btrfs_key *keys, const uint8_t *movable, uint32_t slot, uint32_t nritems,
-		      struct hash_window *w)
+		      const struct btrfs_key *next_key, struct hash_window *w)
 {
 	const struct btrfs_key *k = &keys[slot];
 	uint64_t h = k->offset;
@@ -231,23 +277,17 @@ static int key_window(const struct btrfs_key *keys, const uint8_t *movable, uint
 	if (slot + 1 < nritems) {
 		const struct btrfs_key *next = &keys[slot + 1];
 
-		if (next->objectid == k->objectid && next->type == k->type) {
-			if (next->offset <= h)
-				return 0;
-			if (movable[slot + 1])
-				w->hi = (uint32_t)(h + (next->offset - h) / 2);
-			else
-				w->hi = next->offset - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(next->offset - 1);
-		} else if (key_compare(next, k) > 0) {
-			w->hi = UINT32_MAX;
-		} else {
+		if (!upper_bound(k, next, &w->hi))
 			return 0;
-		}
+		if (movable[slot + 1] && next->objectid == k->objectid && next->type == k->type)
+			w->hi = (uint32_t)(h + (next->offset - h) / 2);
+	} else if (next_key && !upper_bound(k, next_key, &w->hi)) {
+		return 0;
 	}
 	return 1;
 }
 
-size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, struct short_key *out)
+size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key *next_key, struct short_key *out)
 {
 	static struct btrfs_key keys[MAX_LEAF_ITEMS];
 	static uint8_t movable[MAX_LEAF_ITEMS];
@@ -290,7 +330,7 @@ size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, struct short_key *out)
 		uint32_t own = crc32c_raw(k->window.seed, k->name, k->name_len);
 
 		k->movable = movable[k->slot] && first_of_slot[k->slot] == i &&
-			     key_window(keys, movable, k->slot, nritems, &k->window);
+			     key_window(keys, movable, k->slot, nritems, next_key, &k->window);
 		if (!k->movable)
 			k->window.lo = k->window.hi = own;
 	}
@@ -326,17 +366,25 @@ static int scan_leaf(struct placement *p, uint64_t logical, uint8_t *leaf, uint3
 		if (leaf_item(leaf, nodesize, slot, &key, &off, &size) == 0)
 			item_name_records(key.type, leaf + off, size, register_record, p);
 	}
-	count = leaf_short_keys(leaf, nodesize, keys);
+	count = leaf_short_keys(leaf, nodesize, NULL, keys);
 	for (size_t i = 0; i < count; i++) {
-		uint32_t name = register_name(p, keys[i].name, keys[i].name_len);
+		const struct short_key *k = &keys[i];
+		uint32_t name = register_name(p, k->name, k->name_len);
+		struct btrfs_key key;
 
-		add_window(p, name, keys[i].window);
-		if (keys[i].slot == 0 && keys[i].movable) {
-			struct first_item first = { logical, { 0, 0, 0 }, name, keys[i].window };
+		key_read(leaf + HDR_SIZE + (size_t)k->slot * ITEM_SIZE, &key);
+		if (k->movable && k->slot == 0) {
+			struct first_item first = { logical, key, name, k->window };
 
-			key_read(leaf + HDR_SIZE, &first.key);
 			VECTOR_PUSH(p->first_items, first);
 		}
+		if (k->movable && k->slot == nritems - 1) {
+			struct last_item last = { logical, key, name, k->window, key };
+
+			VECTOR_PUSH(p->last_items, last);
+			continue;
+		}
+		add_window(p, name, k->window);
 	}
 	return p->found;
 }
@@ -353,6 +401,18 @@ static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node,
 		uint64_t generation;
 
 		node_ptr(node, i, &ptr.key, &ptr.child, &generation);
+		if (i + 1 < nritems) {
+			struct bound b = { ptr.child, { 0, 0, 0 } };
+			uint64_t next_child;
+
+			node_ptr(node, i + 1, &b.next, &next_child, &generation);
+			if (b.next.type == BTRFS_DIR_ITEM_KEY || b.next.type == BTRFS_INODE_EXTREF_KEY)
+				VECTOR_PUSH(p->bounds, b);
+		} else {
+			struct uplink up = { ptr.child, logical };
+
+			VECTOR_PUSH(p->uplinks, up);
+		}
 		if (ptr.key.type != BTRFS_DIR_ITEM_KEY && ptr.key.type != BTRFS_INODE_EXTREF_KEY)
 			continue;
 		VECTOR_PUSH(p->pointers, ptr);
@@ -421,9 +481,118 @@ static void move_pointers(struct placement *p, uint64_t child, const struct btrf
 	}
 }
 
+static int bound_by_child(const void *a, const void *b)
+{
+	const struct bound *x = a, *y = b;
+
+	return x->child < y->child ? -1 : x->child > y->child;
+}
+
+static int uplink_by_child(const void *a, const void *b)
+{
+	const struct uplink *x = a, *y = b;
+
+	return x->child < y->child ? -1 : x->child > y->child;
+}
+
+static int last_by_leaf(const void *a, const void *b)
+{
+	const struct last_item *x = a, *y = b;
+
+	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
+}
+
+/* Index of the first element of a vector sorted by `field` that is >= value. */
+#define LOWER_BOUND(v, field, value)                                                   \
+	({                                                                             \
+		size_t lo_ = 0, hi_ = (v).count;                                       \
+		while (lo_ < hi_) {                                                    \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                           \
+			if ((v).items[mid_].field < (value))                           \
+				lo_ = mid_ + 1;                                        \
+			else                                                           \
+				hi_ = mid_;                                            \
+		}                                                                      \
+		lo_;                                                                   \
+	})
+
+static const struct btrfs_key no_key = { UINT64_MAX, 0xFF, UINT64_MAX };
+
+/* Calls of key_after for one leaf: shared subtrees of many snapshots could multiply the paths. */
+#define KEY_AFTER_BUDGET 4096
+
+/*
+ * The smallest key that follows block `child` in any tree that holds it,
+ * as far as it matters here (a DIR_ITEM or INODE_EXTREF key); no_key when
+ * nothing follows it.  *budget runs out on pathological sharing: the caller
+ * then keeps the window closed.
+ */
+static struct btrfs_key key_after(const struct placement *p, uint64_t child, int depth, int *budget)
+{
+	struct btrfs_key best = no_key;
+
+	if (depth > BTRFS_MAX_LEVEL || --*budget < 0)
+		return best;
+	for (size_t i = LOWER_BOUND(p->bounds, child, child); i < p->bounds.count && p->bounds.items[i].child == child;
+	     i++)
+		if (key_compare(&p->bounds.items[i].next, &best) < 0)
+			best = p->bounds.items[i].next;
+	for (size_t i = LOWER_BOUND(p->uplinks, child, child);
+	     i < p->uplinks.count && p->uplinks.items[i].child == child; i++) {
+		struct btrfs_key k = key_after(p, p->uplinks.items[i].node, depth + 1, budget);
+
+		if (key_compare(&k, &best) < 0)
+			best = k;
+	}
+	return best;
+}
+
+/* The windows of the leaves' last items, now that the nodes are known. */
+static void close_last_items(struct placement *p)
+{
+	if (p->bounds.count > 1)
+		qsort(p->bounds.items, p->bounds.count, sizeof(*p->bounds.items), bound_by_child);
+	if (p->uplinks.count > 1)
+		qsort(p->uplinks.items, p->uplinks.count, sizeof(*p->uplinks.items), uplink_by_child);
+	if (p->last_items.count > 1)
+		qsort(p->last_items.items, p->last_items.count, sizeof(*p->last_items.items), last_by_leaf);
+	for (size_t i = 0; i < p->last_items.count; i++) {
+		struct last_item *last = &p->last_items.items[i];
+		int budget = KEY_AFTER_BUDGET;
+
+		last->next = key_after(p, last->leaf, 0, &budget);
+		if (budget < 0 || !upper_bound(&last->key, &last->next, &last->window.hi)) {
+			/* Unknown or inconsistent: the key stays where it is (placement_next_key says so). */
+			last->next = last->key;
+			last->window.lo = last->window.hi = (uint32_t)last->key.offset;
+		}
+		add_window(p, last->name, last->window);
+	}
+	/* A leaf's only item is its first and its last: the first-item record takes the closed window. */
+	for (size_t i = 0; i < p->first_items.count; i++) {
+		struct first_item *first = &p->first_items.items[i];
+		size_t j = LOWER_BOUND(p->last_items, leaf, first->leaf);
+
+		if (j < p->last_items.count && p->last_items.items[j].leaf == first->leaf &&
+		    key_compare(&p->last_items.items[j].key, &first->key) == 0)
+			first->window = p->last_items.items[j].window;
+	}
+}
+
+const struct btrfs_key *placement_next_key(const struct placement *p, uint64_t logical)
+{
+	size_t j = LOWER_BOUND(p->last_items, leaf, logical);
+
+	if (j < p->last_items.count && p->last_items.items[j].leaf == logical)
+		return &p->last_items.items[j].next;
+	return NULL;
+}
+
 void placement_assign(struct placement *p, struct name_map *map)
 {
 	VECTOR(struct hash_window) windows = { NULL, 0, 0 };
+
+	close_last_items(p);
 
 	for (size_t i = 0; i < p->names.count; i++) {
 		uint8_t name[4];
@@ -438,7 +607,8 @@ void placement_assign(struct placement *p, struct name_map *map)
 	}
 	free(windows.items);
 
-	qsort(p->pointers.items, p->pointers.count, sizeof(*p->pointers.items), by_child);
+	if (p->pointers.count > 1)
+		qsort(p->pointers.items, p->pointers.count, sizeof(*p->pointers.items), by_child);
 	for (size_t i = 0; i < p->first_items.count; i++) {
 		const struct first_item *first = &p->first_items.items[i];
 		struct btrfs_key new_key = first->key;
@@ -454,7 +624,8 @@ void placement_assign(struct placement *p, struct name_map *map)
 		new_key.offset = h;
 		move_pointers(p, first->leaf, &first->key, &new_key, 0);
 	}
-	qsort(p->rewrites.items, p->rewrites.count, sizeof(*p->rewrites.items), by_node);
+	if (p->rewrites.count > 1)
+		qsort(p->rewrites.items, p->rewrites.count, sizeof(*p->rewrites.items), by_node);
 }
 
 /* --- second pass ---------------------------------------------------------- */

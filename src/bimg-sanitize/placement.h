@@ -11,10 +11,12 @@
  * next (between two short names, on its side of their midpoint), and the
  * key is rewritten to that hash.  Nothing else about the item changes.
  *
- * The item at slot 0 of a leaf may only move up (nothing is known of the
- * previous leaf), the last item only down (nor of the next); when slot 0
+ * The item at slot 0 of a leaf may only move up (its key is also its
+ * parent's pointer key, and nothing is known of the previous leaf); when it
  * moves, the key of every node pointer to that leaf moves with it (and up
- * the tree while the pointer is a node's first).
+ * the tree while the pointer is a node's first).  The last item may move up
+ * to the key that follows the leaf, found through the node pointers after
+ * the first pass (down only if that is unknown).
  *
  * One name has one replacement everywhere, so its windows from every leaf
  * (and every snapshot and subvolume) are intersected before it is chosen.
@@ -25,8 +27,9 @@
  *
  * Memory: for each distinct short name one entry (about 40 bytes) and one
  * window per distinct seed (DIR_ITEM, and each parent of an INODE_EXTREF),
- * plus one 48-byte record per leaf whose first item is a short name and per
- * node pointer whose key is a DIR_ITEM or INODE_EXTREF key.
+ * plus one record of up to 80 bytes per leaf whose first or last item is a
+ * short name, per node pointer whose key (or whose successor's key) is a
+ * DIR_ITEM or INODE_EXTREF key, and per node (its last pointer).
  */
 #ifndef BIMG_SANITIZE_PLACEMENT_H
 #define BIMG_SANITIZE_PLACEMENT_H
@@ -37,6 +40,7 @@
 #include "btrfs.h"
 #include "collide.h"
 #include "namemap.h"
+#include "tree.h"
 
 /* A record of a DIR_ITEM or INODE_EXTREF item whose name has 1..4 bytes (not "." or ".."). */
 struct short_key {
@@ -53,8 +57,12 @@ struct short_key {
 /* Records a leaf can hold at most (18-byte extref headers with 1-byte names). */
 #define SHORT_KEYS_MAX (BTRFS_MAX_NODESIZE / (INODE_EXTREF_HEADER + 1) + 1)
 
-/* The short-name records of a leaf, in slot order, with their windows; out holds SHORT_KEYS_MAX. */
-size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, struct short_key *out);
+/*
+ * The short-name records of a leaf, in slot order, with their windows; out
+ * holds SHORT_KEYS_MAX.  next_key: the first key after the leaf in its
+ * tree, or NULL if unknown (the last item may then only move down).
+ */
+size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key *next_key, struct short_key *out);
 
 struct placement;
 
@@ -70,6 +78,9 @@ int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32
 
 /* Give every short name its replacement in map, then work out which node pointers move. */
 void placement_assign(struct placement *p, struct name_map *map);
+
+/* Second pass: the key after the leaf at logical, for leaf_short_keys (NULL: unknown). */
+const struct btrfs_key *placement_next_key(const struct placement *p, uint64_t logical);
 
 /* Second pass: move the pointer keys of a node; returns 1 if it changed. */
 int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize);

@@ -17,6 +17,7 @@
  */
 #include "fuzz_common.h"
 #include "leaf.h"
+#include "placement.h"
 #include "namemap.h"
 #include "scan.h"
 #include "tree.h"
@@ -100,12 +101,42 @@ void *__wrap_xmalloc(size_t size)
 	return p;
 }
 
+/* Copy into `before` the key offsets that may move (short-name DIR_ITEM and INODE_EXTREF keys). */
+static void allow_moved_keys(uint8_t *before, const uint8_t *after)
+{
+	uint32_t nritems = tree_block_nritems(before);
+
+	for (uint32_t slot = 0; slot < nritems; slot++) {
+		uint8_t *key = before + HDR_SIZE + (size_t)slot * ITEM_SIZE;
+		uint8_t type = key[KEY_TYPE];
+
+		if (type == BTRFS_DIR_ITEM_KEY || type == BTRFS_INODE_EXTREF_KEY)
+			memcpy(key + KEY_OFFSET, after + HDR_SIZE + (size_t)slot * ITEM_SIZE + KEY_OFFSET, 8);
+	}
+}
+
+static int keys_sorted(const uint8_t *leaf)
+{
+	uint32_t nritems = tree_block_nritems(leaf);
+
+	for (uint32_t slot = 1; slot < nritems; slot++) {
+		struct btrfs_key a, b;
+
+		key_read(leaf + HDR_SIZE + (size_t)(slot - 1) * ITEM_SIZE, &a);
+		key_read(leaf + HDR_SIZE + (size_t)slot * ITEM_SIZE, &b);
+		if (key_compare(&a, &b) >= 0)
+			return 0;
+	}
+	return 1;
+}
+
 static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 {
 	enum name_mode mode = (options & 4) ? NAMES_SAME_HASH : NAMES_RANDOM;
 	struct name_map *map = name_map_new(mode, (options >> 3) & 1, 0, 42);
 	struct name_map *xattr_map = name_map_new(mode, 0, 1, 43);
 	struct leaf_stats stats = { 0 };
+	struct placement *placement = (mode == NAMES_SAME_HASH && !((options >> 3) & 1)) ? placement_new() : NULL;
 	int valid = tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL;
 	uint64_t fixed_end = HDR_SIZE + (uint64_t)ITEM_SIZE * tree_block_nritems(block);
 	uint8_t *before = NULL;
@@ -115,12 +146,32 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 		memcpy(before, block, nodesize);
 	}
 	collecting_arena = 1;
-	(void)sanitize_block(map, xattr_map, block, nodesize, (options >> 4) & 1, &stats);
+	if (placement) {
+		/* -ss as bimg-sanitize runs it: learn the block, place its short names, then sanitize. */
+		(void)placement_scan(placement, 0, block, nodesize);
+		placement_assign(placement, map);
+		(void)sanitize_block(map, xattr_map, block, nodesize, (options >> 4) & 1, placement, 0, &stats);
+		(void)placement_fix_node(placement, 0, block, nodesize);
+	} else {
+		(void)sanitize_block(map, xattr_map, block, nodesize, (options >> 4) & 1, NULL, 0, &stats);
+	}
 	collecting_arena = 0;
-	/* Sanitizing changes names and values only: header (after the checksum), keys, offsets, sizes stay. */
-	if (before && (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0 ||
-		       tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) != NULL))
-		__builtin_trap();
+	/*
+	 * Sanitizing changes names and values only: header (after the checksum), offsets and sizes
+	 * stay, and so do keys but the offsets of short-name DIR_ITEM and INODE_EXTREF keys, which
+	 * keep a sorted leaf sorted.
+	 */
+	if (before) {
+		if (placement)
+			allow_moved_keys(before, block);
+		if (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0 ||
+		    tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) != NULL)
+			__builtin_trap();
+		if (placement && keys_sorted(before) && !keys_sorted(block))
+			__builtin_trap();
+	}
+	if (placement)
+		placement_free(placement);
 	free(before);
 	name_map_free(map);
 	name_map_free(xattr_map);

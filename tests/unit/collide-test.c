@@ -170,6 +170,80 @@ static void test_exhaustive_short(void)
 	printf("5-byte exhaustive cross-check: %d/4000 agree\n", agree);
 }
 
+/*
+ * Short names placed in hash windows: the result fits every window, is
+ * printable (or wide when asked) and not the original; for 1- and 2-byte
+ * names a brute force over the printable names agrees on whether one exists.
+ */
+static void test_place_short(void)
+{
+	struct rng r;
+	int agree = 0, placed[5] = { 0 }, tried[5] = { 0 };
+
+	rng_seed(&r, 11);
+	for (int t = 0; t < 20000; t++) {
+		size_t n = 1 + (size_t)rng_below(&r, 4), count = 1 + (t % 3 == 0);
+		uint8_t orig[4], out[4];
+		struct hash_window w[2];
+		int got;
+
+		random_printable(&r, orig, n);
+		for (size_t i = 0; i < count; i++) {
+			/* Windows around the name's own hash, of sizes from 1 to 2^32. */
+			uint32_t seed = i ? (uint32_t)rng_next(&r) : 0xFFFFFFFEu, h = slow_crc(seed, orig, n);
+			uint64_t width = (uint64_t)1 << rng_below(&r, 33), below = rng_next(&r) % width;
+
+			w[i].seed = seed;
+			w[i].lo = h >= below ? (uint32_t)(h - below) : 0;
+			w[i].hi = (uint64_t)w[i].lo + width - 1 > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)(w[i].lo + width - 1);
+		}
+		got = place_short_name(&r, orig, n, w, count, 0, out, never_taken, NULL);
+		tried[n]++;
+		placed[n] += got;
+		if (got) {
+			CHECK(memcmp(out, orig, n) != 0, "placed name equals the original (%zu bytes)", n);
+			for (size_t i = 0; i < count; i++) {
+				uint32_t h = slow_crc(w[i].seed, out, n);
+
+				CHECK(h >= w[i].lo && h <= w[i].hi, "placed %zu-byte name outside its window", n);
+			}
+			for (size_t i = 0; i < n; i++)
+				CHECK(out[i] >= 0x21 && out[i] <= 0x7E && out[i] != '/', "placed byte 0x%02x", out[i]);
+		}
+		if (n <= 2) {
+			int exists = 0;
+			uint8_t cand[2];
+
+			for (int a = 0x21; a <= 0x7E && !exists; a++)
+				for (int b = n == 2 ? 0x21 : 0; b <= (n == 2 ? 0x7E : 0) && !exists; b++) {
+					int fits = 1;
+
+					cand[0] = (uint8_t)a;
+					cand[1] = (uint8_t)b;
+					if (a == '/' || (n == 2 && b == '/') || memcmp(cand, orig, n) == 0)
+						continue;
+					for (size_t i = 0; i < count; i++) {
+						uint32_t h = slow_crc(w[i].seed, cand, n);
+
+						fits &= h >= w[i].lo && h <= w[i].hi;
+					}
+					exists = fits;
+				}
+			if (exists == got)
+				agree++;
+			else
+				CHECK(0, "%zu-byte name %d: brute force says %d, placement %d", n, t, exists, got);
+		}
+		/* A window holding only the name's own hash admits nothing else. */
+		w[0].lo = w[0].hi = slow_crc(w[0].seed, orig, n);
+		CHECK(!place_short_name(&r, orig, n, w, 1, 1, out, never_taken, NULL), "placed in a closed window");
+	}
+	printf("short names placed: 1 byte %d/%d, 2 bytes %d/%d, 3 bytes %d/%d, 4 bytes %d/%d; "
+	       "1..2-byte brute force agrees %d times\n",
+	       placed[1], tried[1], placed[2], tried[2], placed[3], tried[3], placed[4], tried[4], agree);
+	CHECK(placed[4] > tried[4] / 2, "too few 4-byte names placed");
+}
+
 static void bench(long count)
 {
 	struct rng r;
@@ -202,6 +276,7 @@ int main(int argc, char **argv)
 	}
 	test_solver();
 	test_exhaustive_short();
+	test_place_short();
 	if (failures) {
 		printf("%d failures\n", failures);
 		return 1;
