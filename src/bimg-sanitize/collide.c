@@ -251,22 +251,95 @@ static int alphabet_byte(uint8_t b, int wide)
 	return wide ? wide_byte(b) : printable_byte(b);
 }
 
-/*
- * Walk the hashes of the narrowest window from a random point.  Each hash
- * is the hash of at most one n-byte name: crc(seed, r) = crc(seed, 0^n) ^
- * crc(0, 0^(4-n) r), and crc(0, .) is a bijection on 4 bytes, so the
- * solved 4 bytes must start with 4-n zeros.
- */
-static int place_by_hash(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *narrow,
-			 const struct hash_window *windows, size_t count, int wide, uint8_t *out,
-			 collide_taken_fn taken, void *ctx)
-{
-	uint64_t size = (uint64_t)narrow->hi - narrow->lo + 1, start = rng_next(r) % size;
-	uint64_t tries = size < MAX_SEARCH * 4 ? size : MAX_SEARCH * 4;
-	uint32_t base = crc32c_raw(narrow->seed, zero4, n);
+/* Hash ranges (inclusive) in the first window's seed: the hashes that satisfy every window. */
+#define MAX_RANGES 512
 
+struct hash_range {
+	uint32_t lo, hi;
+};
+
+/*
+ * [lo, hi] XOR c, as aligned power-of-two blocks (XOR with a constant maps
+ * each such block onto another): at most 64 of them.
+ */
+static size_t xor_interval(uint32_t lo, uint32_t hi, uint32_t c, struct hash_range *out)
+{
+	uint64_t at = lo, end = (uint64_t)hi + 1;
+	size_t count = 0;
+
+	while (at < end) {
+		int k = at ? __builtin_ctzll(at) : 32;
+		uint32_t mask, base;
+
+		if (k > 32)
+			k = 32;
+		while (at + (1ULL << k) > end)
+			k--;
+		mask = (uint32_t)((1ULL << k) - 1);
+		base = ((uint32_t)at ^ c) & ~mask;
+		out[count].lo = base;
+		out[count].hi = base | mask;
+		count++;
+		at += 1ULL << k;
+	}
+	return count;
+}
+
+/*
+ * The hashes h (in windows[0].seed) of n-byte names that lie in every
+ * window: crc(s, r) = crc(s, 0^n) ^ crc(0, r), so window i is a window on
+ * h XOR a constant.  Returns the number of ranges (0: none).
+ */
+static size_t window_ranges(const struct hash_window *windows, size_t count, size_t n, struct hash_range *out)
+{
+	static struct hash_range next[MAX_RANGES], pieces[64];
+	uint32_t base = crc32c_raw(windows[0].seed, zero4, n);
+	size_t have = 1;
+
+	out[0].lo = windows[0].lo;
+	out[0].hi = windows[0].hi;
+	for (size_t i = 1; i < count && have; i++) {
+		uint32_t c = crc32c_raw(windows[i].seed, zero4, n) ^ base;
+		size_t npieces = xor_interval(windows[i].lo, windows[i].hi, c, pieces), made = 0;
+
+		for (size_t a = 0; a < have; a++)
+			for (size_t b = 0; b < npieces && made < MAX_RANGES; b++) {
+				uint32_t lo = out[a].lo > pieces[b].lo ? out[a].lo : pieces[b].lo;
+				uint32_t hi = out[a].hi < pieces[b].hi ? out[a].hi : pieces[b].hi;
+
+				if (lo <= hi) {
+					next[made].lo = lo;
+					next[made].hi = hi;
+					made++;
+				}
+			}
+		memcpy(out, next, made * sizeof(*out));
+		have = made;
+	}
+	return have;
+}
+
+/*
+ * Walk the allowed hashes from a random point.  Each is the hash of at most
+ * one n-byte name: crc(0, .) is a bijection on 4 bytes and crc(0, r) =
+ * crc(0, 0^(4-n) r), so the solved 4 bytes must start with 4-n zeros.
+ */
+static int place_by_hash(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
+			 size_t count, const struct hash_range *ranges, size_t nranges, uint64_t total, int wide,
+			 uint8_t *out, collide_taken_fn taken, void *ctx)
+{
+	uint64_t skip = rng_next(r) % total, tries = total < MAX_SEARCH * 4 ? total : MAX_SEARCH * 4;
+	uint32_t base = crc32c_raw(windows[0].seed, zero4, n);
+	size_t at = 0;
+	uint64_t offset;
+
+	while (skip > (uint64_t)ranges[at].hi - ranges[at].lo) {
+		skip -= (uint64_t)ranges[at].hi - ranges[at].lo + 1;
+		at++;
+	}
+	offset = skip;
 	for (uint64_t k = 0; k < tries; k++) {
-		uint32_t h = (uint32_t)(narrow->lo + (start + k) % size);
+		uint32_t h = (uint32_t)(ranges[at].lo + offset);
 		uint32_t x = (uint32_t)gf2_solve(&word_inverse, h ^ base);
 		int ok = (x & (uint32_t)(((uint64_t)1 << (8 * (4 - n))) - 1)) == 0;
 
@@ -276,11 +349,15 @@ static int place_by_hash(struct rng *r, const uint8_t *name, size_t n, const str
 		}
 		if (ok && memcmp(out, name, n) != 0 && in_windows(out, n, windows, count) && !taken(ctx, out, n))
 			return 1;
+		if (++offset > (uint64_t)ranges[at].hi - ranges[at].lo) {
+			offset = 0;
+			at = (at + 1) % nranges;
+		}
 	}
 	return 0;
 }
 
-/* Every name of the alphabet from a random start: when there are fewer names than hashes in the window. */
+/* Every name of the alphabet from a random start: when there are fewer names than allowed hashes. */
 static int place_by_name(struct rng *r, const uint8_t *name, size_t n, uint64_t total,
 			 const struct hash_window *windows, size_t count, int wide, uint8_t *out,
 			 collide_taken_fn taken, void *ctx)
@@ -303,22 +380,24 @@ static int place_by_name(struct rng *r, const uint8_t *name, size_t n, uint64_t 
 int place_short_name(struct rng *r, const uint8_t *name, size_t n, const struct hash_window *windows,
 		     size_t count, int wide, uint8_t *out, collide_taken_fn taken, void *ctx)
 {
-	const struct hash_window *narrow;
-	uint64_t names = 1;
+	static struct hash_range ranges[MAX_RANGES];
+	uint64_t names = 1, hashes = 0;
+	size_t nranges;
 
 	if (n == 0 || n > 4 || count == 0)
 		return 0;
-	narrow = &windows[0];
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count; i++)
 		if (windows[i].lo > windows[i].hi)
 			return 0;
-		if ((uint64_t)windows[i].hi - windows[i].lo < (uint64_t)narrow->hi - narrow->lo)
-			narrow = &windows[i];
-	}
+	nranges = window_ranges(windows, count, n, ranges);
+	for (size_t i = 0; i < nranges; i++)
+		hashes += (uint64_t)ranges[i].hi - ranges[i].lo + 1;
+	if (hashes == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		names *= wide ? WIDE_COUNT : PRINTABLE_COUNT;
-	/* Whichever is smaller: the names of the alphabet, or the hashes of the window. */
-	if (names <= (uint64_t)narrow->hi - narrow->lo + 1 && names <= MAX_SEARCH * 4)
+	/* Whichever is smaller: the names of the alphabet, or the allowed hashes. */
+	if (names <= hashes && names <= MAX_SEARCH * 4)
 		return place_by_name(r, name, n, names, windows, count, wide, out, taken, ctx);
-	return place_by_hash(r, name, n, narrow, windows, count, wide, out, taken, ctx);
+	return place_by_hash(r, name, n, windows, count, ranges, nranges, hashes, wide, out, taken, ctx);
 }
