@@ -401,3 +401,41 @@ int place_short_name(struct rng *r, const uint8_t *name, size_t n, const struct 
 		return place_by_name(r, name, n, names, windows, count, wide, out, taken, ctx);
 	return place_by_hash(r, name, n, windows, count, ranges, nranges, hashes, wide, out, taken, ctx);
 }
+
+static int odometer_byte(uint8_t b)
+{
+	return b >= 0x20 && b <= 0x7E && b != '/';
+}
+
+int collide_odometer(const uint8_t *name, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx)
+{
+	size_t prefix;
+	uint32_t hash;
+
+	if (n <= 4 || n > BTRFS_NAME_MAX)
+		return 0;
+	prefix = n - 4;
+	hash = name_hash(name, n);
+	memset(out, ' ', prefix);
+	for (uint64_t tries = 0; tries < MAX_SEARCH * 4; tries++) {
+		uint32_t reg = name_hash(out, prefix);
+		uint32_t s = (uint32_t)gf2_solve(&word_inverse, hash ^ crc32c_raw(reg, zero4, 4));
+		int ok = 1;
+		size_t i;
+
+		for (size_t j = 0; j < 4; j++) {
+			out[prefix + j] = (uint8_t)(s >> (8 * j));
+			ok &= odometer_byte(out[prefix + j]);
+		}
+		if (ok && memcmp(out, name, n) != 0 && !taken(ctx, out, n))
+			return 1;
+		/* Next prefix: the lowest digit below 0x7E goes up, the digits under it restart. */
+		for (i = 0; i < prefix && out[i] == 0x7E; i++)
+			;
+		if (i == prefix)
+			return 0;
+		out[i] = (uint8_t)(out[i] + 1 == '/' ? '/' + 1 : out[i] + 1);
+		memset(out, ' ', i);
+	}
+	return 0;
+}

@@ -60,6 +60,16 @@ int collide_name_wide(struct rng *r, const uint8_t *name, size_t n, size_t keep,
 		      collide_taken_fn taken, void *ctx);
 
 /*
+ * The reference's deterministic search (metadump.md 3.3), for images whose
+ * replacements must equal btrfs-image's: an (n-4)-byte prefix counts up
+ * like an odometer from all spaces (first byte fastest, bytes 0x20..0x7E
+ * but '/'), and the last 4 bytes are solved exactly; the first candidate
+ * whose bytes are all in that range, that is not the name and not taken,
+ * wins.  Returns 1, or 0 for names of 1..4 bytes or when none exists.
+ */
+int collide_odometer(const uint8_t *name, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx);
+
+/*
  * Where a short name's keys may move.  A DIR_ITEM or INODE_EXTREF key
  * offset is crc32c_raw(seed, name) (seed ~1 or the parent directory), and
  * for a name of 1..4 bytes that hash is the name in disguise: the CRC is

@@ -199,6 +199,8 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	f->opt = opt;
 	f->map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
 	f->xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
+	if (opt->odometer)
+		name_map_use_odometer(f->map);
 	if (opt->mode == NAMES_SAME_HASH && !opt->keep_short)
 		f->placement = placement_new();
 

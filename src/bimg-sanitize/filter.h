@@ -9,6 +9,7 @@
 struct sanitize_options {
 	enum name_mode mode;
 	int keep_short;
+	int odometer; /* -ss: btrfs-image's replacements for names of 5 bytes and more */
 	uint64_t seed;
 	int verbose;
 };

@@ -23,16 +23,18 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [-v]\n"
+	fprintf(out, "Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
 		     "Replace file, directory and subvolume names in a bimg record stream (standard input\n"
 		     "to standard output), zero xattr values and clear the label.\n"
 		     "\n"
 		     "  -s            random printable names of the same length\n"
 		     "  -ss           printable names of the same length and name hash (btrfs check\n"
-		     "                and mount keep working; names of 1..4 bytes cannot: see --keep-short)\n"
+		     "                and mount keep working; names of 1..4 bytes move their keys)\n"
 		     "      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
-		     "      --keep-short  with -ss, keep names of 1..4 bytes so that every directory\n"
-		     "                stays readable (those names are then NOT sanitized)\n"
+		     "      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
+		     "                no temporary file; those names are then NOT sanitized)\n"
+		     "      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
+		     "                and more (a deterministic search: spaces and a 4-byte tail)\n"
 		     "  -v, --verbose print counts when done\n"
 		     "      --help    show this help\n"
 		     "      --version show the version\n");
@@ -61,10 +63,11 @@ static uint64_t parse_seed(const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_HELP, OPT_VERSION };
+	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "keep-short", no_argument, NULL, OPT_KEEP_SHORT },
+		{ "odometer", no_argument, NULL, OPT_ODOMETER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -89,6 +92,9 @@ int main(int argc, char **argv)
 		case OPT_KEEP_SHORT:
 			opt.keep_short = 1;
 			break;
+		case OPT_ODOMETER:
+			opt.odometer = 1;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
@@ -105,6 +111,8 @@ int main(int argc, char **argv)
 		bad_usage("give -s (random names) or -ss (names with the same hash)", NULL);
 	if (opt.keep_short && s_count != 2)
 		bad_usage("--keep-short applies to -ss only", NULL);
+	if (opt.odometer && s_count != 2)
+		bad_usage("--odometer applies to -ss only", NULL);
 	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO))
 		bad_usage("reads and writes a binary stream: use it in a pipe", NULL);
 	opt.mode = s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;

@@ -28,6 +28,7 @@ struct name_map {
 	enum name_mode mode;
 	int keep_short;
 	int xattr;
+	int odometer;
 	struct rng rng;
 	uint64_t hash_seed;
 	struct entry *entries;
@@ -131,6 +132,11 @@ struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, ui
 	if (mode == NAMES_SAME_HASH)
 		collide_init();
 	return m;
+}
+
+void name_map_use_odometer(struct name_map *m)
+{
+	m->odometer = 1;
 }
 
 void name_map_free(struct name_map *m)
@@ -261,6 +267,8 @@ static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, 
 			m->stats.kept_short++;
 			return;
 		}
+		if (m->odometer && collide_odometer(name, n, out, candidate_taken, &ctx))
+			return;
 		if (collide_name(&m->rng, name, n, 0, out, candidate_taken, &ctx))
 			return;
 		if (n < 7 && collide_name_wide(&m->rng, name, n, 0, out, candidate_taken, &ctx)) {

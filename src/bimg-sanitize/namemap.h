@@ -49,6 +49,9 @@ struct name_map;
 struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed);
 void name_map_free(struct name_map *m);
 
+/* -ss: names of 5 bytes and more get the reference's replacement (collide_odometer) when one exists. */
+void name_map_use_odometer(struct name_map *m);
+
 /*
  * The replacement for name[0..n) (1 <= n <= 65535), made on first sight:
  * n bytes, valid until name_map_free.  "." and ".." map to themselves

@@ -244,6 +244,36 @@ static void test_place_short(void)
 	CHECK(placed[4] > tried[4] / 2, "too few 4-byte names placed");
 }
 
+/* The reference's replacements (acceptance P18, checked against btrfs-image). */
+static void test_odometer(void)
+{
+	static const struct {
+		const char *name, *first, *tail;
+		size_t spaces;
+	} vectors[] = {
+		{ "file_with_a_longish_name_36", "2", "\"88x", 22 },
+		{ "file_with_a_longish_name_90", "2", "\"82~", 22 },
+		{ "top_secret_filename", "S", ",X1c", 14 },
+	};
+
+	for (size_t v = 0; v < sizeof(vectors) / sizeof(vectors[0]); v++) {
+		const char *name = vectors[v].name;
+		size_t n = strlen(name);
+		uint8_t want[64], out[64];
+
+		strcpy((char *)want, vectors[v].first);
+		memset(want + 1, ' ', vectors[v].spaces);
+		memcpy(want + 1 + vectors[v].spaces, vectors[v].tail, 4);
+		CHECK(collide_odometer((const uint8_t *)name, n, out, never_taken, NULL) && memcmp(out, want, n) == 0,
+		      "odometer replacement of %s: got %.*s", name, (int)n, out);
+	}
+	CHECK(!collide_odometer((const uint8_t *)"abcd", 4, (uint8_t[4]){ 0 }, never_taken, NULL),
+	      "odometer claimed a 4-byte name");
+	CHECK(!collide_odometer((const uint8_t *)"abcdefghij", 10, (uint8_t[10]){ 0 }, always_taken, NULL),
+	      "odometer returned a taken candidate");
+	printf("odometer: the reference's replacements reproduced\n");
+}
+
 static void bench(long count)
 {
 	struct rng r;
@@ -277,6 +307,7 @@ int main(int argc, char **argv)
 	test_solver();
 	test_exhaustive_short();
 	test_place_short();
+	test_odometer();
 	if (failures) {
 		printf("%d failures\n", failures);
 		return 1;
