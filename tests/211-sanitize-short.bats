@@ -87,3 +87,23 @@ teardown() {
 	# The hard-linked file still has all its links.
 	[ "$(find "$BATS_TEST_TMPDIR/mnt" -type f -links 1501 | wc -l)" -eq 1501 ]
 }
+
+@test "every corpus case: a -ss dump restores (our restore) and passes btrfs check with no hash mismatch" {
+	local dir=$FULL_CORPUS c n=0 t=$BATS_TEST_TMPDIR
+	[[ -f $dir/MANIFEST.tsv ]] || dir=$CORPUS
+	make -C "$ROOT" -s bin/bimg-unpack bin/bimg-fixchunks >/dev/null
+	for c in $(corpus_cases all "$dir"); do
+		mapfile -t files < <(corpus_files "$c")
+		bimg-scan "${files[@]}" | bimg-sanitize -ss --seed 9 2>/dev/null | bimg-pack -o "$t/san.img"
+		rm -f "$t/r.img"
+		bimg-unpack "$t/san.img" | bimg-fixchunks "$t/r.img"
+		run btrfs check "$t/r.img"
+		if ((status != 0)) || grep -qi mismatch <<<"$output"; then
+			echo "$c: $output"
+			return 1
+		fi
+		n=$((n + 1))
+	done
+	echo "$n cases"
+	[ "$n" -ge 9 ]
+}

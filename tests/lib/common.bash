@@ -5,7 +5,8 @@
 #   CORPUS    mkcorpus output (make check builds the quick set there)
 #   corpus_img CASE        path of a single-device case, or skip the test
 #   corpus_files CASE      all device images of a case, in devid order
-#   corpus_cases FILTER    case names: FILTER is "single-crc32c", "single" or "all"
+#   corpus_cases FILTER [DIR]  case names of CORPUS (or DIR): FILTER is "single-crc32c",
+#                          "single" or "all"
 #   need_loop_mount        skip the test unless loop mounts work here
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -42,13 +43,14 @@ corpus_img() {
 	printf '%s\n' "$files"
 }
 
-corpus_cases() { # single-crc32c | single | all
-	[[ -f $CORPUS/MANIFEST.tsv ]] || return 0
+corpus_cases() { # single-crc32c | single | all, [DIR]: the cases of CORPUS (or of DIR)
+	local dir=${2:-$CORPUS}
+	[[ -f $dir/MANIFEST.tsv ]] || return 0
 	awk -F'\t' -v f="$1" 'NR > 1 {
 		single = ($2 !~ / /)
 		if (f == "all" || (f == "single" && single) || (f == "single-crc32c" && single && $5 == "crc32c"))
 			print $1
-	}' "$CORPUS/MANIFEST.tsv"
+	}' "$dir/MANIFEST.tsv"
 }
 
 need_loop_mount() {
