@@ -159,7 +159,8 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 	}
 	/* Windows come from the original keys, before any of them moves. */
 	if (placement)
-		short_count = leaf_short_keys(block, nodesize, placement_next_key(placement, logical), short_keys);
+		short_count = leaf_short_keys(block, nodesize, placement_next_key(placement, logical),
+					      placement_first_fixed(placement, logical), short_keys);
 	for (uint32_t slot = 0; slot < nritems; slot++) {
 		struct btrfs_key key;
 		uint32_t off, size;

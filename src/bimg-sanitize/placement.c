@@ -40,6 +40,7 @@ struct first_item {
 	struct btrfs_key key;
 	uint32_t name;
 	struct hash_window window;
+	int fixed; /* too many pointers would move with it (hostile sharing): it stays */
 };
 
 /* A leaf whose last item is a movable short name: its window waits for the key after the leaf. */
@@ -91,6 +92,13 @@ struct placement {
 	uint32_t *slots; /* open addressing over names: index + 1, 0 = empty */
 	size_t mask;
 	uint64_t pointers_moved;
+	/*
+	 * Steps of the pointer walks in placement_assign.  A real tree needs
+	 * at most one per pointer and level; a hostile stream (blocks sharing a
+	 * logical address, thousands of parents) gets this many in all, then
+	 * the keys it has not reached stay where they are.
+	 */
+	int64_t walk_budget;
 	int found; /* scratch for placement_scan */
 };
 
@@ -203,6 +211,20 @@ void placement_free(struct placement *p)
 	free(p);
 }
 
+/* Index of the first element of a vector sorted by `field` that is >= value. */
+#define LOWER_BOUND(v, field, value)                                                   \
+	({                                                                             \
+		size_t lo_ = 0, hi_ = (v).count;                                       \
+		while (lo_ < hi_) {                                                    \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                           \
+			if ((v).items[mid_].field < (value))                           \
+				lo_ = mid_ + 1;                                        \
+			else                                                           \
+				hi_ = mid_;                                            \
+		}                                                                      \
+		lo_;                                                                   \
+	})
+
 /* --- windows ------------------------------------------------------------ */
 
 struct record_scan {
@@ -287,7 +309,8 @@ static int key_window(const struct btrfs_key *keys, const uint8_t *movable, uint
 	return 1;
 }
 
-size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key *next_key, struct short_key *out)
+size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key *next_key, int first_fixed,
+		       struct short_key *out)
 {
 	static struct btrfs_key keys[MAX_LEAF_ITEMS];
 	static uint8_t movable[MAX_LEAF_ITEMS];
@@ -329,7 +352,7 @@ size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key 
 		struct short_key *k = &out[i];
 		uint32_t own = crc32c_raw(k->window.seed, k->name, k->name_len);
 
-		k->movable = movable[k->slot] && first_of_slot[k->slot] == i &&
+		k->movable = movable[k->slot] && first_of_slot[k->slot] == i && !(k->slot == 0 && first_fixed) &&
 			     key_window(keys, movable, k->slot, nritems, next_key, &k->window);
 		if (!k->movable)
 			k->window.lo = k->window.hi = own;
@@ -366,7 +389,7 @@ static int scan_leaf(struct placement *p, uint64_t logical, uint8_t *leaf, uint3
 		if (leaf_item(leaf, nodesize, slot, &key, &off, &size) == 0)
 			item_name_records(key.type, leaf + off, size, register_record, p);
 	}
-	count = leaf_short_keys(leaf, nodesize, NULL, keys);
+	count = leaf_short_keys(leaf, nodesize, NULL, 0, keys);
 	for (size_t i = 0; i < count; i++) {
 		const struct short_key *k = &keys[i];
 		uint32_t name = register_name(p, k->name, k->name_len);
@@ -374,7 +397,7 @@ static int scan_leaf(struct placement *p, uint64_t logical, uint8_t *leaf, uint3
 
 		key_read(leaf + HDR_SIZE + (size_t)k->slot * ITEM_SIZE, &key);
 		if (k->movable && k->slot == 0) {
-			struct first_item first = { logical, key, name, k->window };
+			struct first_item first = { logical, key, name, k->window, 0 };
 
 			VECTOR_PUSH(p->first_items, first);
 		}
@@ -454,31 +477,30 @@ static int by_node(const void *a, const void *b)
 }
 
 /* The pointers to `child` whose key is old_key take new_key, and so on up while they are first. */
-static void move_pointers(struct placement *p, uint64_t child, const struct btrfs_key *old_key,
-			  const struct btrfs_key *new_key, int depth)
+/*
+ * The pointers to `child` whose key is old_key take new_key (when new_key
+ * is given), and so on up while they are first.  Returns 0 when the walk
+ * would exceed *budget (a hostile stream can point any number of nodes at
+ * one block), so the caller counts first (new_key NULL) and moves only then.
+ */
+static int move_pointers(struct placement *p, uint64_t child, const struct btrfs_key *old_key,
+			 const struct btrfs_key *new_key, int depth, int64_t *budget)
 {
-	size_t lo = 0, hi = p->pointers.count;
-
-	if (depth > BTRFS_MAX_LEVEL)
-		return;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->pointers.items[mid].child < child)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < p->pointers.count && p->pointers.items[lo].child == child; lo++) {
-		const struct pointer *ptr = &p->pointers.items[lo];
-		struct rewrite r = { ptr->node, ptr->index, *old_key, *new_key };
+	if (depth > BTRFS_MAX_LEVEL || --*budget < 0)
+		return 0;
+	for (size_t i = LOWER_BOUND(p->pointers, child, child);
+	     i < p->pointers.count && p->pointers.items[i].child == child; i++) {
+		const struct pointer *ptr = &p->pointers.items[i];
+		struct rewrite r = { ptr->node, ptr->index, *old_key, new_key ? *new_key : *old_key };
 
 		if (key_compare(&ptr->key, old_key) != 0)
 			continue;
-		VECTOR_PUSH(p->rewrites, r);
-		if (ptr->index == 0)
-			move_pointers(p, ptr->node, old_key, new_key, depth + 1);
+		if (new_key)
+			VECTOR_PUSH(p->rewrites, r);
+		if (ptr->index == 0 && !move_pointers(p, ptr->node, old_key, new_key, depth + 1, budget))
+			return 0;
 	}
+	return 1;
 }
 
 static int bound_by_child(const void *a, const void *b)
@@ -502,32 +524,17 @@ static int last_by_leaf(const void *a, const void *b)
 	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
 }
 
-/* Index of the first element of a vector sorted by `field` that is >= value. */
-#define LOWER_BOUND(v, field, value)                                                   \
-	({                                                                             \
-		size_t lo_ = 0, hi_ = (v).count;                                       \
-		while (lo_ < hi_) {                                                    \
-			size_t mid_ = lo_ + (hi_ - lo_) / 2;                           \
-			if ((v).items[mid_].field < (value))                           \
-				lo_ = mid_ + 1;                                        \
-			else                                                           \
-				hi_ = mid_;                                            \
-		}                                                                      \
-		lo_;                                                                   \
-	})
 
 static const struct btrfs_key no_key = { UINT64_MAX, 0xFF, UINT64_MAX };
 
-/* Calls of key_after for one leaf: shared subtrees of many snapshots could multiply the paths. */
-#define KEY_AFTER_BUDGET 4096
 
 /*
  * The smallest key that follows block `child` in any tree that holds it,
  * as far as it matters here (a DIR_ITEM or INODE_EXTREF key); no_key when
- * nothing follows it.  *budget runs out on pathological sharing: the caller
+ * nothing follows it.  *budget runs out on hostile sharing: the caller
  * then keeps the window closed.
  */
-static struct btrfs_key key_after(const struct placement *p, uint64_t child, int depth, int *budget)
+static struct btrfs_key key_after(const struct placement *p, uint64_t child, int depth, int64_t *budget)
 {
 	struct btrfs_key best = no_key;
 
@@ -558,10 +565,8 @@ static void close_last_items(struct placement *p)
 		qsort(p->last_items.items, p->last_items.count, sizeof(*p->last_items.items), last_by_leaf);
 	for (size_t i = 0; i < p->last_items.count; i++) {
 		struct last_item *last = &p->last_items.items[i];
-		int budget = KEY_AFTER_BUDGET;
-
-		last->next = key_after(p, last->leaf, 0, &budget);
-		if (budget < 0 || !upper_bound(&last->key, &last->next, &last->window.hi)) {
+		last->next = key_after(p, last->leaf, 0, &p->walk_budget);
+		if (p->walk_budget < 0 || !upper_bound(&last->key, &last->next, &last->window.hi)) {
 			/* Unknown or inconsistent: the key stays where it is (placement_next_key says so). */
 			last->next = last->key;
 			last->window.lo = last->window.hi = (uint32_t)last->key.offset;
@@ -588,11 +593,48 @@ const struct btrfs_key *placement_next_key(const struct placement *p, uint64_t l
 	return NULL;
 }
 
+static int first_by_leaf(const void *a, const void *b)
+{
+	const struct first_item *x = a, *y = b;
+
+	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
+}
+
+
+/* A first item whose pointers cannot all be found within the budget stays, and so does its name. */
+static void fix_unmovable_first_items(struct placement *p)
+{
+	if (p->pointers.count > 1)
+		qsort(p->pointers.items, p->pointers.count, sizeof(*p->pointers.items), by_child);
+	if (p->first_items.count > 1)
+		qsort(p->first_items.items, p->first_items.count, sizeof(*p->first_items.items), first_by_leaf);
+	for (size_t i = 0; i < p->first_items.count; i++) {
+		struct first_item *first = &p->first_items.items[i];
+		struct hash_window closed = { first->window.seed, (uint32_t)first->key.offset,
+					      (uint32_t)first->key.offset };
+
+		if (move_pointers(p, first->leaf, &first->key, NULL, 0, &p->walk_budget))
+			continue;
+		first->fixed = 1;
+		add_window(p, first->name, closed);
+	}
+}
+
+int placement_first_fixed(const struct placement *p, uint64_t logical)
+{
+	size_t j = LOWER_BOUND(p->first_items, leaf, logical);
+
+	return j < p->first_items.count && p->first_items.items[j].leaf == logical && p->first_items.items[j].fixed;
+}
+
 void placement_assign(struct placement *p, struct name_map *map)
 {
 	VECTOR(struct hash_window) windows = { NULL, 0, 0 };
 
+	p->walk_budget = (int64_t)(p->pointers.count + p->bounds.count + p->uplinks.count + 1) * (BTRFS_MAX_LEVEL + 2) +
+			 65536;
 	close_last_items(p);
+	fix_unmovable_first_items(p);
 
 	for (size_t i = 0; i < p->names.count; i++) {
 		uint8_t name[4];
@@ -607,11 +649,10 @@ void placement_assign(struct placement *p, struct name_map *map)
 	}
 	free(windows.items);
 
-	if (p->pointers.count > 1)
-		qsort(p->pointers.items, p->pointers.count, sizeof(*p->pointers.items), by_child);
 	for (size_t i = 0; i < p->first_items.count; i++) {
 		const struct first_item *first = &p->first_items.items[i];
 		struct btrfs_key new_key = first->key;
+		int64_t budget = INT64_MAX; /* the walk was counted already */
 		uint8_t name[4];
 		size_t n;
 		uint32_t h;
@@ -619,10 +660,10 @@ void placement_assign(struct placement *p, struct name_map *map)
 		unpack_name(p->names.items[first->name].name, name, &n);
 		h = crc32c_raw(first->window.seed, name_map_get(map, name, n), n);
 		/* The leaf moves its key under the same rule (leaf.c move_keys). */
-		if (h == first->key.offset || h < first->window.lo || h > first->window.hi)
+		if (first->fixed || h == first->key.offset || h < first->window.lo || h > first->window.hi)
 			continue;
 		new_key.offset = h;
-		move_pointers(p, first->leaf, &first->key, &new_key, 0);
+		move_pointers(p, first->leaf, &first->key, &new_key, 0, &budget);
 	}
 	if (p->rewrites.count > 1)
 		qsort(p->rewrites.items, p->rewrites.count, sizeof(*p->rewrites.items), by_node);

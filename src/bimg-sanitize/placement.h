@@ -61,8 +61,10 @@ struct short_key {
  * The short-name records of a leaf, in slot order, with their windows; out
  * holds SHORT_KEYS_MAX.  next_key: the first key after the leaf in its
  * tree, or NULL if unknown (the last item may then only move down).
+ * first_fixed: the first item must stay (placement_first_fixed).
  */
-size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key *next_key, struct short_key *out);
+size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key *next_key, int first_fixed,
+		       struct short_key *out);
 
 struct placement;
 
@@ -81,6 +83,9 @@ void placement_assign(struct placement *p, struct name_map *map);
 
 /* Second pass: the key after the leaf at logical, for leaf_short_keys (NULL: unknown). */
 const struct btrfs_key *placement_next_key(const struct placement *p, uint64_t logical);
+
+/* Second pass: must the first item of the leaf at logical stay (too many pointers to it)? */
+int placement_first_fixed(const struct placement *p, uint64_t logical);
 
 /* Second pass: move the pointer keys of a node; returns 1 if it changed. */
 int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize);

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""mkstream-short.py VARIANT: hostile record streams for bimg-sanitize -ss's short-name placement.
+
+Leaves with names of 1..4 bytes at slot 0 and at the last slot (so that node pointer keys
+and the key after the leaf matter), and node blocks that point at them in ways no real
+filesystem does:
+
+  cycle     two different blocks at one logical address: node pointers at index 0 form a
+            cycle through them, and last pointers form another
+  fan       5000 nodes, all pointing at the same leaf at index 0 and as their last pointer
+  unsorted  a leaf whose keys are out of order around a short name
+  valid     one node over two leaves, consistent: the short names must move
+
+Checksums are crc32c (csum type 0); bimg-sanitize recomputes those of blocks it changes.
+"""
+import struct
+import sys
+
+from crc32c import crc32c, crc32c_raw
+import mkstream as ms
+
+NODESIZE = ms.NODESIZE
+DIR_ITEM, DIR_INDEX, INODE_ITEM = 84, 96, 1
+
+
+def header(logical, level, nritems):
+    block = bytearray(NODESIZE)
+    block[32:48] = bytes(range(16))
+    struct.pack_into("<Q", block, 48, logical)
+    struct.pack_into("<QQ", block, 80, 7, 5)  # generation, owner FS_TREE
+    struct.pack_into("<IB", block, 96, nritems, level)
+    return block
+
+
+def finish(block):
+    struct.pack_into("<I", block, 0, crc32c(bytes(block[32:])))
+    return bytes(block)
+
+
+def leaf(logical, items):
+    """items: [(objectid, type, offset, data)] in the given order."""
+    block = header(logical, 0, len(items))
+    end = NODESIZE - 101
+    for slot, (oid, typ, off, data) in enumerate(items):
+        end -= len(data)
+        struct.pack_into("<QBQII", block, 101 + 25 * slot, oid, typ, off, end, len(data))
+        block[101 + end:101 + end + len(data)] = data
+    return finish(block)
+
+
+def node(logical, level, ptrs):
+    """ptrs: [((objectid, type, offset), child)]."""
+    block = header(logical, level, len(ptrs))
+    for i, ((oid, typ, off), child) in enumerate(ptrs):
+        struct.pack_into("<QBQQQ", block, 101 + 33 * i, oid, typ, off, child, 7)
+    return finish(block)
+
+
+def dir_item(name):
+    location = struct.pack("<QBQ", 300, INODE_ITEM, 0)
+    return location + struct.pack("<QHHB", 7, 0, len(name), 1) + name
+
+
+def h(name):
+    return crc32c_raw(0xFFFFFFFE, name)
+
+
+def short_leaf(logical, names, tail=None):
+    """DIR_ITEMs of dir 256 for names, sorted by hash, then DIR_INDEXes (or tail)."""
+    items = sorted(((256, DIR_ITEM, h(n), dir_item(n)) for n in names), key=lambda i: i[2])
+    items += tail if tail is not None else [(256, DIR_INDEX, 2 + i, dir_item(n)) for i, n in enumerate(names)]
+    return leaf(logical, items)
+
+
+def tb(block):
+    logical = struct.unpack_from("<Q", block, 48)[0]
+    return (ms.TREE_BLOCK, struct.pack("<QQ", logical, 0) + block, 0)
+
+
+def fs_info():
+    fsid = bytes(range(16))
+    return fsid + fsid + struct.pack("<IIHxxIQQ", NODESIZE, 4096, 0, 0, 1, 7)
+
+
+def superblock():
+    sb = bytearray(ms.superblock())
+    struct.pack_into("<II", sb, 144, 4096, NODESIZE)  # sectorsize, nodesize
+    struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
+    return bytes(sb)
+
+
+def variant(name):
+    start = [(ms.FS_INFO, fs_info(), 0), (ms.SUPERBLOCK, superblock(), 0)]
+    A, B, N, M = 1 << 20, (1 << 20) + NODESIZE, 8 << 20, (8 << 20) + NODESIZE
+    names = sorted([b"abcd", b"wxyz", b"qq", b"mnop", b"rs"], key=h)
+    la = short_leaf(A, names[:3], tail=[])  # only DIR_ITEMs: the first and the last are short
+    first = struct.unpack_from("<QBQ", la, 101)
+    if name == "valid":
+        lb = short_leaf(B, names[3:])
+        second = struct.unpack_from("<QBQ", lb, 101)
+        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)]))]
+    if name == "cycle":
+        return start + [tb(la),
+                        tb(node(N, 1, [(first, A)])),           # N(a): index 0 and last -> A
+                        tb(node(M, 2, [(first, N)])),           # M: index 0 and last -> N
+                        tb(node(N, 3, [(first, M)]))]           # N(b), same logical: -> M, a cycle
+    if name == "fan":
+        recs = start + [tb(la)]
+        for i in range(5000):
+            recs.append(tb(node(N + i * NODESIZE, 1, [(first, A)])))
+        return recs
+    if name == "unsorted":
+        items = [(256, DIR_ITEM, h(b"abcd"), dir_item(b"abcd")), (256, DIR_ITEM, 5, dir_item(b"long-name")),
+                 (256, DIR_ITEM, h(b"wxyz"), dir_item(b"wxyz")), (256, DIR_ITEM, 1, dir_item(b"ab"))]
+        return start + [tb(leaf(A, items))]
+    raise SystemExit("mkstream-short.py: unknown variant %s" % name)
+
+
+sys.stdout.buffer.write(ms.build(variant(sys.argv[1])))
