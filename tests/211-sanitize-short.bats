@@ -135,3 +135,17 @@ teardown() {
 		[[ ${lines[-1]} == END* ]]
 	done
 }
+
+@test "placement stream: no temporary file possible: one message, exit 1, ERROR downstream" {
+	local t=$BATS_TEST_TMPDIR
+	python3 "$ROOT/tests/lib/mkstream-short.py" valid >"$t/v.stream"
+	run bash -c "TMPDIR=$t/missing bimg-sanitize -ss <'$t/v.stream' 2>'$t/err' >'$t/out'"
+	[ "$status" -eq 1 ]
+	cat "$t/err"
+	[ "$(wc -l <"$t/err")" -eq 1 ]
+	grep -q "^bimg-sanitize: .*cannot create a temporary file in $t/missing" "$t/err"
+	# The next stage sees the failure, not a truncated stream.
+	run bimg-pack -o "$t/x.img" <"$t/out"
+	[ "$status" -eq 1 ]
+	[ ! -e "$t/x.img" ]
+}
