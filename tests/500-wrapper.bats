@@ -311,3 +311,30 @@ cmp_target() { python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"; }
 	[[ $status -eq 1 ]]
 	[[ $(grep -c . <<<"$output") -eq 1 ]]
 }
+
+@test "-ss and -s through the wrapper: sanitized images restore (file and pipe), -ss mounts by the new names" {
+	need_dump
+	need_restore
+	local img src_count new_count
+	img=$(corpus_img default)
+	"$WRAPPER" -c0 "$img" plain.img
+	"$WRAPPER" -ss -c9 "$img" ss.img
+	"$WRAPPER" -s "$img" s.img
+	bimg-unpack ss.img | bimg-pack -o ss0.img
+	python3 "$ROOT/tests/lib/sanitize-check.py" plain.img ss0.img -ss
+	python3 "$ROOT/tests/lib/sanitize-check.py" plain.img s.img -s
+	"$WRAPPER" -r ss.img file-target
+	cat ss.img | "$WRAPPER" -r - pipe-target
+	cmp file-target pipe-target
+	run btrfs check file-target
+	echo "$output"
+	[ "$status" -eq 0 ]
+	need_loop_mount
+	loop_mount_ro "$img" src
+	src_count=$(find src -print0 | tr -dc '\0' | wc -c)
+	loop_cleanup
+	loop_mount_ro file-target mnt
+	new_count=$(find mnt -print0 | tr -dc '\0' | wc -c)
+	[ "$src_count" -eq "$new_count" ]
+	find mnt -print0 | xargs -0 stat --format=%i >/dev/null
+}
