@@ -43,6 +43,7 @@ usage: btrfs-image.sh [options] source target
     --new-fsid[=UUID]         restore: give the restored filesystem a new fsid (random without UUID)
     --rescue=copy|skip        dump: copy tree blocks with no good copy as they are, or skip them,
                               and go on (exit status 2 if there were any; see bimg-scan(1))
+    --odometer                with -ss: btrfs-image's own replacement names (deterministic)
     --help                    print this help and exit
     --version                 print the version and exit
 
@@ -136,7 +137,7 @@ unsigned() { printf '%u' "$1"; }
 # ---- options, processed in command-line order like getopt_long ----
 
 create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
-compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue=''
+compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer=''
 
 short_option() { # LETTER [ARGUMENT]
 	case $1 in
@@ -178,6 +179,7 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	@(d|de|dev|devi|devic|device)) full=device ;;
 	@(n|ne|new|new-|new-f|new-fs|new-fsi|new-fsid)) full=new-fsid ;;
 	@(r|re|res|resc|rescu|rescue)) full=rescue ;;
+	@(o|od|odo|odom|odome|odomet|odomete|odometer)) full=odometer ;;
 	*)
 		printf "%s: unrecognized option '%s'\n" "$prog" "$1" >&2
 		usage_exit
@@ -219,6 +221,9 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 			usage_exit
 		fi
 		rescue=--rescue=$value
+		;;
+	odometer)
+		odometer=--odometer
 		;;
 	new-fsid)
 		# An optional argument, as getopt_long takes it: only after '='.
@@ -294,9 +299,16 @@ if ((create)); then
 		error "--new-fsid is a restore option (-r)"
 		usage_error=1
 	fi
+	if [[ -n $odometer ]] && ((sanitize != 2)); then
+		error "--odometer applies to -ss only"
+		usage_error=1
+	fi
 else
 	if ((walk || sanitize || compress || dump_data)); then
 		error "using -w, -s, -c, -d options for restore makes no sense"
+		usage_error=1
+	elif [[ -n $odometer ]]; then
+		error "--odometer applies to -ss only"
 		usage_error=1
 	fi
 	if ((multi && dev_cnt < 2)); then
@@ -409,7 +421,7 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" | "$pack" "${pack_args[@]}"
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 else
 	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"

@@ -338,3 +338,24 @@ cmp_target() { python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"; }
 	[ "$src_count" -eq "$new_count" ]
 	find mnt -print0 | xargs -0 stat --format=%i >/dev/null
 }
+
+@test "--odometer: passed to bimg-sanitize with -ss (the reference's replacements), refused otherwise" {
+	need_dump
+	local img
+	img=$(corpus_img names)
+	"$REF" -c0 "$img" ref.img
+	"$REF" -c0 -ss "$img" ref-ss.img 2>/dev/null
+	"$WRAPPER" -c0 "$img" plain.img
+	"$WRAPPER" -ss --odometer "$img" odo.img
+	python3 "$ROOT/tests/lib/name-pairs.py" ref.img ref-ss.img >ref.pairs
+	python3 "$ROOT/tests/lib/name-pairs.py" plain.img odo.img >odo.pairs
+	[ "$(wc -l <ref.pairs)" -gt 100 ]
+	[ -z "$(comm -23 ref.pairs odo.pairs)" ]
+	run "$WRAPPER" -s --odometer "$img" x.img
+	[ "$status" -eq 1 ]
+	[[ ${lines[0]} == "ERROR: --odometer applies to -ss only" ]]
+	[ ! -e x.img ]
+	run "$WRAPPER" -r --odometer odo.img target
+	[ "$status" -eq 1 ]
+	[[ ${lines[0]} == "ERROR: --odometer applies to -ss only" ]]
+}
