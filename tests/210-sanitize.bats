@@ -110,10 +110,10 @@ ss_mount() {
 	# mount: both sides are mounted from copies.
 	cp --sparse=always "$img" "$BATS_TEST_TMPDIR/src.img"
 	loop_mount_ro_replay "$BATS_TEST_TMPDIR/src.img" "$BATS_TEST_TMPDIR/src"
-	src_count=$(find "$BATS_TEST_TMPDIR/src" -print0 | tr -dc '\0' | wc -c)
+	src_count=$(count_entries "$BATS_TEST_TMPDIR/src")
 	loop_cleanup
 	loop_mount_ro_replay "$BATS_TEST_TMPDIR/r.img" "$BATS_TEST_TMPDIR/mnt"
-	new_count=$(find "$BATS_TEST_TMPDIR/mnt" -print0 | tr -dc '\0' | wc -c)
+	new_count=$(count_entries "$BATS_TEST_TMPDIR/mnt")
 	echo "source $src_count entries, sanitized $new_count"
 	[ "$src_count" -eq "$new_count" ]
 	# Every entry can be looked up by its new name (find only reads directories; stat looks up).

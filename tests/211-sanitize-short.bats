@@ -77,10 +77,10 @@ teardown() {
 	local src_count new_count
 	need_loop_mount
 	loop_mount_ro "$BATS_FILE_TMPDIR/short.img" "$BATS_TEST_TMPDIR/src"
-	src_count=$(find "$BATS_TEST_TMPDIR/src" -print0 | tr -dc '\0' | wc -c)
+	src_count=$(count_entries "$BATS_TEST_TMPDIR/src")
 	loop_cleanup
 	loop_mount_ro "$BATS_FILE_TMPDIR/r.img" "$BATS_TEST_TMPDIR/mnt"
-	new_count=$(find "$BATS_TEST_TMPDIR/mnt" -print0 | tr -dc '\0' | wc -c)
+	new_count=$(count_entries "$BATS_TEST_TMPDIR/mnt")
 	echo "source $src_count entries, sanitized $new_count"
 	[ "$src_count" -eq "$new_count" ]
 	[ "$(find "$BATS_TEST_TMPDIR/mnt" -print0 | xargs -0 stat --format=%i | wc -l)" -eq "$new_count" ]

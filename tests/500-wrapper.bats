@@ -331,10 +331,10 @@ cmp_target() { python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"; }
 	[ "$status" -eq 0 ]
 	need_loop_mount
 	loop_mount_ro "$img" src
-	src_count=$(find src -print0 | tr -dc '\0' | wc -c)
+	src_count=$(count_entries src)
 	loop_cleanup
 	loop_mount_ro file-target mnt
-	new_count=$(find mnt -print0 | tr -dc '\0' | wc -c)
+	new_count=$(count_entries mnt)
 	[ "$src_count" -eq "$new_count" ]
 	find mnt -print0 | xargs -0 stat --format=%i >/dev/null
 }

@@ -60,9 +60,25 @@ static int wide_byte(uint8_t b)
 
 #define WIDE_COUNT (94 + 128)
 
+static int alphabet_byte(uint8_t b, int wide)
+{
+	return wide ? wide_byte(b) : printable_byte(b);
+}
+
 static uint8_t wide_symbol(uint64_t i)
 {
 	return i < 94 ? (uint8_t)(0x20 + i + (0x20 + i >= '/')) : (uint8_t)(0x80 + (i - 94));
+}
+
+/* Name number idx of n bytes over the printable (or wide) alphabet, first byte fastest. */
+static void nth_name(uint64_t idx, int wide, uint8_t *out, size_t n)
+{
+	uint64_t symbols = wide ? WIDE_COUNT : PRINTABLE_COUNT;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i] = wide ? wide_symbol(idx % symbols) : printable[idx % symbols];
+		idx /= symbols;
+	}
 }
 
 /*
@@ -196,15 +212,12 @@ static int collide_search(struct rng *r, uint32_t hash, size_t n, size_t keep, u
 		uint32_t reg, s;
 		int ok = 1;
 
-		for (size_t i = keep; i < prefix; i++) {
-			out[i] = wide ? wide_symbol(idx % symbols) : printable[idx % symbols];
-			idx /= symbols;
-		}
+		nth_name(idx, wide, out + keep, prefix - keep);
 		reg = name_hash(out, prefix);
 		s = (uint32_t)gf2_solve(&word_inverse, hash ^ crc32c_raw(reg, zero4, 4));
 		for (size_t j = 0; j < 4; j++) {
 			out[prefix + j] = (uint8_t)(s >> (8 * j));
-			ok &= wide ? wide_byte(out[prefix + j]) : printable_byte(out[prefix + j]);
+			ok &= alphabet_byte(out[prefix + j], wide);
 		}
 		if (ok && !taken(ctx, out, n))
 			return 1;
@@ -244,11 +257,6 @@ static int in_windows(const uint8_t *candidate, size_t n, const struct hash_wind
 			return 0;
 	}
 	return 1;
-}
-
-static int alphabet_byte(uint8_t b, int wide)
-{
-	return wide ? wide_byte(b) : printable_byte(b);
 }
 
 /* Hash ranges (inclusive) in the first window's seed: the hashes that satisfy every window. */
@@ -362,15 +370,10 @@ static int place_by_name(struct rng *r, const uint8_t *name, size_t n, uint64_t 
 			 const struct hash_window *windows, size_t count, int wide, uint8_t *out,
 			 collide_taken_fn taken, void *ctx)
 {
-	uint64_t symbols = wide ? WIDE_COUNT : PRINTABLE_COUNT, start = rng_next(r) % total;
+	uint64_t start = rng_next(r) % total;
 
 	for (uint64_t k = 0; k < total; k++) {
-		uint64_t idx = (start + k) % total;
-
-		for (size_t i = 0; i < n; i++) {
-			out[i] = wide ? wide_symbol(idx % symbols) : printable[idx % symbols];
-			idx /= symbols;
-		}
+		nth_name((start + k) % total, wide, out, n);
 		if (memcmp(out, name, n) != 0 && in_windows(out, n, windows, count) && !taken(ctx, out, n))
 			return 1;
 	}

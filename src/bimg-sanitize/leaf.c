@@ -119,7 +119,7 @@ static void move_keys(struct leaf_ctx *c, uint8_t *block, const struct short_key
 		if (!k->movable)
 			continue;
 		h = crc32c_raw(k->window.seed, k->name, k->name_len);
-		if (h == k->offset || h < k->window.lo || h > k->window.hi)
+		if (h == k->key.offset || h < k->window.lo || h > k->window.hi)
 			continue;
 		put_le64(block + HDR_SIZE + (size_t)k->slot * ITEM_SIZE, KEY_OFFSET, h);
 		c->stats->rekeyed++;

@@ -243,11 +243,6 @@ static void make_xattr_replacement(struct name_map *m, const uint8_t *name, size
 	m->stats.kept_xattr++;
 }
 
-static int dot_or_dotdot(const uint8_t *name, size_t n)
-{
-	return (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.');
-}
-
 static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)
 {
 	struct taken_ctx ctx = { m, name, NULL, NULL };
@@ -257,7 +252,7 @@ static void make_replacement(struct name_map *m, const uint8_t *name, size_t n, 
 		return;
 	}
 
-	if (dot_or_dotdot(name, n)) {
+	if (name_is_dot_or_dotdot(name, n)) {
 		memcpy(out, name, n);
 		return;
 	}
@@ -286,7 +281,7 @@ static void make_placed(struct name_map *m, const uint8_t *name, size_t n, const
 {
 	struct taken_ctx ctx = { m, name, is_original, is_original_ctx };
 
-	if (dot_or_dotdot(name, n)) {
+	if (name_is_dot_or_dotdot(name, n)) {
 		memcpy(out, name, n);
 		return;
 	}

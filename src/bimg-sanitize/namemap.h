@@ -41,6 +41,12 @@ struct name_stats {
 
 struct name_map;
 
+/* "." and "..": they name nothing (every subvolume root has a ".." ref) and are never replaced. */
+static inline int name_is_dot_or_dotdot(const uint8_t *name, size_t n)
+{
+	return (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.');
+}
+
 /*
  * xattr: a map for xattr names.  Only the part after "user." or "trusted."
  * is replaced (other namespaces name kernel features); with -ss a part of

@@ -102,14 +102,9 @@ struct placement {
 	int found; /* scratch for placement_scan */
 };
 
-static int dot_or_dotdot(const uint8_t *name, size_t n)
-{
-	return (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.');
-}
-
 static int is_short(const uint8_t *name, size_t n)
 {
-	return n >= 1 && n <= 4 && !dot_or_dotdot(name, n);
+	return n >= 1 && n <= 4 && !name_is_dot_or_dotdot(name, n);
 }
 
 static packed_name pack_name(const uint8_t *name, size_t n)
@@ -231,8 +226,7 @@ struct record_scan {
 	struct short_key *out;
 	size_t count;
 	uint32_t slot;
-	uint32_t records;
-	uint64_t offset;
+	struct btrfs_key key;
 };
 
 static void collect_short(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, size_t n)
@@ -240,7 +234,6 @@ static void collect_short(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, 
 	struct record_scan *s = ctx;
 	struct short_key *k;
 
-	s->records++;
 	if (!is_short(name, n))
 		return;
 	k = &s->out[s->count++];
@@ -248,7 +241,7 @@ static void collect_short(void *ctx, uint8_t type, uint8_t *rec, uint8_t *name, 
 	k->slot = s->slot;
 	k->name = name;
 	k->name_len = (uint8_t)n;
-	k->offset = s->offset;
+	k->key = s->key;
 	k->window.seed = type == BTRFS_INODE_EXTREF_KEY ? (uint32_t)get_le64(rec, INODE_EXTREF_PARENT) : DIR_NAME_SEED;
 }
 
@@ -314,9 +307,9 @@ size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key 
 {
 	static struct btrfs_key keys[MAX_LEAF_ITEMS];
 	static uint8_t movable[MAX_LEAF_ITEMS];
-	static size_t first_of_slot[MAX_LEAF_ITEMS];
-	struct record_scan scan = { out, 0, 0, 0, 0 };
+	struct record_scan scan = { out, 0, 0, { 0, 0, 0 } };
 	uint32_t nritems;
+	int broken = 0;
 
 	if (tree_block_level(leaf) != 0)
 		return 0;
@@ -329,19 +322,15 @@ size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key 
 		struct short_key *k;
 
 		movable[slot] = 0;
-		first_of_slot[slot] = before;
 		if (leaf_item(leaf, nodesize, slot, &keys[slot], &off, &size) < 0) {
 			/* An item outside the block: no key of this leaf moves. */
-			for (size_t i = 0; i < scan.count; i++)
-				out[i].window.lo = out[i].window.hi = crc32c_raw(out[i].window.seed, out[i].name,
-										  out[i].name_len);
-			return scan.count;
+			broken = 1;
+			break;
 		}
 		if (keys[slot].type != BTRFS_DIR_ITEM_KEY && keys[slot].type != BTRFS_INODE_EXTREF_KEY)
 			continue;
 		scan.slot = slot;
-		scan.records = 0;
-		scan.offset = keys[slot].offset;
+		scan.key = keys[slot];
 		if (item_name_records(keys[slot].type, leaf + off, size, collect_short, &scan) != 1 ||
 		    scan.count != before + 1)
 			continue;
@@ -352,7 +341,8 @@ size_t leaf_short_keys(uint8_t *leaf, uint32_t nodesize, const struct btrfs_key 
 		struct short_key *k = &out[i];
 		uint32_t own = crc32c_raw(k->window.seed, k->name, k->name_len);
 
-		k->movable = movable[k->slot] && first_of_slot[k->slot] == i && !(k->slot == 0 && first_fixed) &&
+		/* A movable slot holds one record, so its short key is the only one of the slot. */
+		k->movable = !broken && movable[k->slot] && !(k->slot == 0 && first_fixed) &&
 			     key_window(keys, movable, k->slot, nritems, next_key, &k->window);
 		if (!k->movable)
 			k->window.lo = k->window.hi = own;
@@ -393,16 +383,14 @@ static int scan_leaf(struct placement *p, uint64_t logical, uint8_t *leaf, uint3
 	for (size_t i = 0; i < count; i++) {
 		const struct short_key *k = &keys[i];
 		uint32_t name = register_name(p, k->name, k->name_len);
-		struct btrfs_key key;
 
-		key_read(leaf + HDR_SIZE + (size_t)k->slot * ITEM_SIZE, &key);
 		if (k->movable && k->slot == 0) {
-			struct first_item first = { logical, key, name, k->window, 0 };
+			struct first_item first = { logical, k->key, name, k->window, 0 };
 
 			VECTOR_PUSH(p->first_items, first);
 		}
 		if (k->movable && k->slot == nritems - 1) {
-			struct last_item last = { logical, key, name, k->window, key };
+			struct last_item last = { logical, k->key, name, k->window, k->key };
 
 			VECTOR_PUSH(p->last_items, last);
 			continue;
@@ -453,27 +441,30 @@ int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32
 
 /* --- assignment ----------------------------------------------------------- */
 
+/*
+ * Pointers, bounds, uplinks, first and last items and rewrites all begin
+ * with the address of the block they are looked up by (LOWER_BOUND).
+ */
+static int by_address(const void *a, const void *b)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x < y ? -1 : x > y;
+}
+
+#define SORT_BY_ADDRESS(v)                                                          \
+	do {                                                                        \
+		if ((v).count > 1)                                                  \
+			qsort((v).items, (v).count, sizeof(*(v).items), by_address); \
+	} while (0)
+
 static int is_original(void *ctx, const uint8_t *name, size_t n)
 {
 	struct placement *p = ctx;
 
 	return n >= 1 && n <= 4 && p->slots[slot_of(p, pack_name(name, n))] != 0;
-}
-
-static int by_child(const void *a, const void *b)
-{
-	const struct pointer *x = a, *y = b;
-
-	return x->child < y->child ? -1 : x->child > y->child;
-}
-
-static int by_node(const void *a, const void *b)
-{
-	const struct rewrite *x = a, *y = b;
-
-	if (x->node != y->node)
-		return x->node < y->node ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /* The pointers to `child` whose key is old_key take new_key, and so on up while they are first. */
@@ -501,27 +492,6 @@ static int move_pointers(struct placement *p, uint64_t child, const struct btrfs
 			return 0;
 	}
 	return 1;
-}
-
-static int bound_by_child(const void *a, const void *b)
-{
-	const struct bound *x = a, *y = b;
-
-	return x->child < y->child ? -1 : x->child > y->child;
-}
-
-static int uplink_by_child(const void *a, const void *b)
-{
-	const struct uplink *x = a, *y = b;
-
-	return x->child < y->child ? -1 : x->child > y->child;
-}
-
-static int last_by_leaf(const void *a, const void *b)
-{
-	const struct last_item *x = a, *y = b;
-
-	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
 }
 
 
@@ -557,12 +527,9 @@ static struct btrfs_key key_after(const struct placement *p, uint64_t child, int
 /* The windows of the leaves' last items, now that the nodes are known. */
 static void close_last_items(struct placement *p)
 {
-	if (p->bounds.count > 1)
-		qsort(p->bounds.items, p->bounds.count, sizeof(*p->bounds.items), bound_by_child);
-	if (p->uplinks.count > 1)
-		qsort(p->uplinks.items, p->uplinks.count, sizeof(*p->uplinks.items), uplink_by_child);
-	if (p->last_items.count > 1)
-		qsort(p->last_items.items, p->last_items.count, sizeof(*p->last_items.items), last_by_leaf);
+	SORT_BY_ADDRESS(p->bounds);
+	SORT_BY_ADDRESS(p->uplinks);
+	SORT_BY_ADDRESS(p->last_items);
 	for (size_t i = 0; i < p->last_items.count; i++) {
 		struct last_item *last = &p->last_items.items[i];
 		last->next = key_after(p, last->leaf, 0, &p->walk_budget);
@@ -593,21 +560,12 @@ const struct btrfs_key *placement_next_key(const struct placement *p, uint64_t l
 	return NULL;
 }
 
-static int first_by_leaf(const void *a, const void *b)
-{
-	const struct first_item *x = a, *y = b;
-
-	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
-}
-
 
 /* A first item whose pointers cannot all be found within the budget stays, and so does its name. */
 static void fix_unmovable_first_items(struct placement *p)
 {
-	if (p->pointers.count > 1)
-		qsort(p->pointers.items, p->pointers.count, sizeof(*p->pointers.items), by_child);
-	if (p->first_items.count > 1)
-		qsort(p->first_items.items, p->first_items.count, sizeof(*p->first_items.items), first_by_leaf);
+	SORT_BY_ADDRESS(p->pointers);
+	SORT_BY_ADDRESS(p->first_items);
 	for (size_t i = 0; i < p->first_items.count; i++) {
 		struct first_item *first = &p->first_items.items[i];
 		struct hash_window closed = { first->window.seed, (uint32_t)first->key.offset,
@@ -665,30 +623,21 @@ void placement_assign(struct placement *p, struct name_map *map)
 		new_key.offset = h;
 		move_pointers(p, first->leaf, &first->key, &new_key, 0, &budget);
 	}
-	if (p->rewrites.count > 1)
-		qsort(p->rewrites.items, p->rewrites.count, sizeof(*p->rewrites.items), by_node);
+	SORT_BY_ADDRESS(p->rewrites);
 }
 
 /* --- second pass ---------------------------------------------------------- */
 
 int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize)
 {
-	size_t lo = 0, hi = p->rewrites.count;
 	uint32_t nritems = tree_block_nritems(block);
 	int changed = 0;
 
 	if (tree_block_level(block) == 0 || nritems > (nodesize - HDR_SIZE) / KEY_PTR_SIZE)
 		return 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->rewrites.items[mid].node < logical)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < p->rewrites.count && p->rewrites.items[lo].node == logical; lo++) {
-		const struct rewrite *r = &p->rewrites.items[lo];
+	for (size_t i = LOWER_BOUND(p->rewrites, node, logical);
+	     i < p->rewrites.count && p->rewrites.items[i].node == logical; i++) {
+		const struct rewrite *r = &p->rewrites.items[i];
 		uint8_t *ptr = block + HDR_SIZE + (size_t)r->index * KEY_PTR_SIZE;
 		struct btrfs_key key;
 

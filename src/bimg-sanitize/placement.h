@@ -49,7 +49,7 @@ struct short_key {
 	uint8_t name_len;
 	/* The item holds only this record, its key is the name's hash, and its neighbours are in order. */
 	int movable;
-	uint64_t offset; /* the key offset as found */
+	struct btrfs_key key; /* the item's key as found */
 	/* Movable: where the key offset may go.  Otherwise the name's own hash only. */
 	struct hash_window window;
 };

@@ -86,6 +86,11 @@ loop_mount_ro_replay() {
 	LOOPDEV=$dev
 }
 
+# count_entries DIR: entries under DIR, DIR included (names may hold newlines: counted by NUL).
+count_entries() {
+	find "$1" -print0 | tr -dc '\0' | wc -c
+}
+
 loop_cleanup() {
 	local m d
 	for m in "${LOOP_MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done

@@ -77,11 +77,6 @@ def tb(block):
     return (ms.TREE_BLOCK, struct.pack("<QQ", logical, 0) + block, 0)
 
 
-def fs_info():
-    fsid = bytes(range(16))
-    return fsid + fsid + struct.pack("<IIHxxIQQ", NODESIZE, 4096, 0, 0, 1, 7)
-
-
 def superblock():
     sb = bytearray(ms.superblock())
     struct.pack_into("<II", sb, 144, 4096, NODESIZE)  # sectorsize, nodesize
@@ -90,7 +85,7 @@ def superblock():
 
 
 def variant(name):
-    start = [(ms.FS_INFO, fs_info(), 0), (ms.SUPERBLOCK, superblock(), 0)]
+    start = [(ms.FS_INFO, ms.fs_info(), 0), (ms.SUPERBLOCK, superblock(), 0)]
     A, B, N, M = 1 << 20, (1 << 20) + NODESIZE, 8 << 20, (8 << 20) + NODESIZE
     names = sorted([b"abcd", b"wxyz", b"qq", b"mnop", b"rs"], key=h)
     la = short_leaf(A, names[:3], tail=[])  # only DIR_ITEMs: the first and the last are short

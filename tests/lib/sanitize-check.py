@@ -117,8 +117,8 @@ def key_moves(a, b, san, bytenr, allowed, fail):
             moved.add(i)
             at = 101 + 25 * i + 9
         else:
-            child = san.get(children[i])
-            first = item_keys(child)[0][0] if child is not None and item_keys(child)[0] else None
+            child_keys = item_keys(san[children[i]])[0] if children[i] in san else []
+            first = child_keys[0] if child_keys else None
             if first != y:
                 fail("shape: block %d pointer %d: moved key is not its child's first key" % (bytenr, i))
             at = 101 + 33 * i + 9
