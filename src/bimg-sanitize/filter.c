@@ -163,8 +163,7 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 			break;
 		}
 	}
-	/* stream_read() returned the END record. */
-	damaged = get_le64(rec.payload, END_DAMAGED);
+	damaged = stream_reader_damaged(&reader);
 	stream_reader_free(&reader);
 	return damaged;
 }
