@@ -1,6 +1,6 @@
 /*
  * bimg-fixchunks: write the filesystem a record stream describes onto a
- * target, each block at its physical place (metadump.md section 4).
+ * target, each block at its physical place (docs/restore.md).
  *
  * The pieces, in the order a restore uses them:
  *   target.c      open the target, write-combined pwrites, final size
@@ -309,8 +309,8 @@ void multi_free(struct multi_restore *m);
 /* ---- superblock.c ---- */
 
 /*
- * Turn the stream's superblock into the restored one (metadump.md 4.7, or
- * 4.10 for -o), checksummed in the filesystem's own algorithm.
+ * Turn the stream's superblock into the restored one (docs/restore.md: the
+ * superblock, and -o), checksummed in the filesystem's own algorithm.
  */
 void superblock_prepare(uint8_t *sb, const struct fs_info *fs, const struct options *opt);
 /* For a multi-device source on one target: devices, sizes and the system chunks of the layout. */

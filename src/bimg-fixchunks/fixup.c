@@ -1,8 +1,8 @@
 /*
  * The trees that describe devices, rewritten for a multi-device source
- * restored onto one target (metadump.md 4.8 and the fix-up transaction of
- * 4.9, done without a transaction: every block keeps its address and
- * generation, only items change).
+ * restored onto one target (docs/restore.md, multi-device source).  The
+ * reference runs a transaction for this; here every block keeps its
+ * address and generation, only items change.
  *
  *   chunk tree leaves  CHUNK_ITEMs shrink to the layout's one or two
  *                      stripes; DEV_ITEMs of the other devices go; the kept

@@ -1,7 +1,8 @@
 /*
- * One target for a multi-device source (metadump.md 4.5, done right):
- * every chunk becomes SINGLE, or DUP with two copies, with its full
- * logical length, on the device whose superblock was dumped.
+ * One target for a multi-device source (docs/restore.md; the reference
+ * lets copies overlap, and aborts on some layouts): every chunk becomes
+ * SINGLE, or DUP with two copies, with its full logical length, on the
+ * device whose superblock was dumped.
  *
  * A copy keeps its original physical offset when
  *   - no copy with a lower offset already took part of that range (the

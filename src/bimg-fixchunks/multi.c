@@ -1,10 +1,11 @@
 /*
  * -m: restore a multi-device source onto as many targets, each device as
- * it was (metadump.md 4.11, done right): the chunk tree is not touched,
- * every copy or stripe of a piece goes to its own device at its own
- * physical offset, RAID5/6 parity is recomputed for the full stripes that
- * received bytes (everything else on the targets is zeros, whose parity is
- * zeros), and each target gets the superblock with its own dev_item.
+ * it was (docs/restore.md, -m; the reference's -m always fails): the
+ * chunk tree is not touched, every copy or stripe of a piece goes to its
+ * own device at its own physical offset, RAID5/6 parity is recomputed for
+ * the full stripes that received bytes (everything else on the targets is
+ * zeros, whose parity is zeros), and each target gets the superblock with
+ * its own dev_item.
  *
  * Targets are matched to devids in order: when every devid of the chunks
  * is at most the number of targets, target i is devid i (T1 = devid 1);

@@ -311,7 +311,7 @@ static void on_data(struct restore_state *st, const struct record *rec)
 	place_or_hold(st, ITEM_DATA, logical, bytes, len);
 }
 
-/* What the reference's final open of the target would need (metadump.md 4.9). */
+/* What opening the target as a filesystem needs first: the roots of the chunk tree and the root tree. */
 static void check_complete(struct restore_state *st)
 {
 	if (!st->wrote_chunk_root)

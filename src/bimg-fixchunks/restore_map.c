@@ -1,5 +1,5 @@
 /*
- * Where each logical address goes on the single target (metadump.md 4.4):
+ * Where each logical address goes on the single target (docs/restore.md):
  * a chunk is placed whole at its first stripe's physical offset, and a
  * DUP chunk's second copy at its second stripe's.  The map starts with the
  * superblock's system chunks and grows with every chunk tree leaf that

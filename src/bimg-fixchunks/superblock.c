@@ -8,7 +8,7 @@
 
 /*
  * -o: the single system chunk of the old restore, mapping every logical
- * address to the same physical one (metadump.md 4.10).
+ * address to the same physical one (docs/restore.md, -o).
  */
 static void write_identity_chunk_array(uint8_t *sb)
 {
@@ -132,7 +132,7 @@ void superblock_apply_layout(uint8_t *sb, const struct single_layout *l)
 	put_le64(sb, SB_TOTAL_BYTES, l->device_size);
 	put_le64(sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES, l->device_size);
 	put_le64(sb, SB_DEV_ITEM + DEV_ITEM_BYTES_USED, l->bytes_used);
-	/* A v1 cache describes the old places of the chunk that held a mirror (metadump.md 4.5). */
+	/* A v1 cache describes the old places of the chunk that held a mirror: it must not be trusted. */
 	if (l->moved_super_chunk)
 		put_le64(sb, SB_CACHE_GENERATION, 0);
 }

@@ -1,5 +1,5 @@
 /*
- * Sanitizing one tree block in place (metadump.md 3.1, without the
+ * Sanitizing one tree block in place (docs/sanitize.md, without the
  * reference's bugs): every name of DIR_ITEM, DIR_INDEX, INODE_REF,
  * INODE_EXTREF, ROOT_REF and ROOT_BACKREF records goes through the name
  * map; every XATTR_ITEM value is zeroed; inline file extents are zeroed

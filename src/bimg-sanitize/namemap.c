@@ -300,7 +300,7 @@ static void make_placed(struct name_map *m, const uint8_t *name, size_t n, const
 		return;
 	}
 	if (n < 4) {
-		/* Allowed to stay (P15 covers names of 4 bytes and more), and the only name that fits. */
+		/* The only name that fits; a 1..3-byte name may stay (docs/sanitize.md, what stays readable). */
 		memcpy(out, name, n);
 		m->stats.kept_tight++;
 		return;

@@ -1,6 +1,6 @@
 /*
  * Default mode: every tree block recorded in the extent tree, in ascending
- * logical order (metadump.md 2.3); with -d every data extent too, between
+ * logical order (docs/dump.md, Order); with -d every data extent too, between
  * them in the same order.  The extent tree holds each data extent exactly
  * once however many files (reflinks, snapshots) refer to it, whatever its
  * kind (regular, preallocated, compressed: the bytes as stored), so

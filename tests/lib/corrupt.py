@@ -37,7 +37,7 @@
   corrupt.py physical      SRC LOGICAL      print the physical address of every copy of LOGICAL
   corrupt.py info          SRC              print root, chunk_root, fs tree root and its level
 
-Written from ondisk.md alone (no shared code with the C programs); handles the
+Written from the btrfs on-disk format alone (no shared code with the C programs); handles the
 single and DUP profiles of the test corpus.  Prints the logical address it
 changed (for the tests' messages).
 """

@@ -2,7 +2,7 @@
 """sanitize-check.py [--odometer] [--leak-min N] PLAIN.img SANITIZED.img MODE : check a sanitized btrfs-image against the plain one.
 
 Both images must come from the same source (bimg-scan | [bimg-sanitize] | bimg-pack);
-MODE is -s or -ss.  Checks (acceptance P15, P16, P17, P19 and the consistency rules):
+MODE is -s or -ss.  Checks (docs/sanitize.md):
   leak      no source name of >= 4 bytes appears anywhere in the sanitized image's
             inflated payloads; no xattr value or inline extent byte is non-zero
   shape     same items in the same order, same keys and sizes; bytes differ only in
@@ -18,7 +18,7 @@ MODE is -s or -ss.  Checks (acceptance P15, P16, P17, P19 and the consistency ru
             INODE_EXTREF key matches its (new) name, and no key of a replaced name of 1..4
             bytes is left as it was (that key is the old name's hash, and gives it back)
 Prints one line per failure and a summary; exit 1 on failure.  Written from the image
-format and ondisk.md, sharing no code with the C programs.
+format (docs/image-format.md) and the btrfs on-disk format, sharing no code with the C programs.
 """
 import struct
 import sys
