@@ -101,23 +101,7 @@ static void ensure_layout(struct restore_state *st)
 		multi_begin(st->multi, &st->map.chunks);
 	else
 		layout_decide(&st->layout, &st->map.chunks, st->sb);
-	st->map.frozen = 1;
 	st->layout_done = 1;
-}
-
-/* Start of the first chunk above logical, or UINT64_MAX. */
-static uint64_t next_chunk_start(const struct chunk_map *map, uint64_t logical)
-{
-	size_t lo = 0, hi = map->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (map->chunks[mid].logical <= logical)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < map->count ? map->chunks[lo].logical : UINT64_MAX;
 }
 
 static void write_piece(struct restore_state *st, uint64_t logical, uint64_t physical, const uint8_t *bytes,
@@ -172,8 +156,8 @@ static int place_pieces(struct restore_state *st, const struct chunk_map *map, e
 		size_t piece;
 
 		if (!c) {
-			uint64_t next = next_chunk_start(map, logical);
-			piece = next - logical < len ? (size_t)(next - logical) : len;
+			const struct chunk *next = chunk_map_after(map, logical);
+			piece = next && next->logical - logical < len ? (size_t)(next->logical - logical) : len;
 			write_unmapped(st, logical, bytes, piece);
 			mapped = 0;
 		} else {
