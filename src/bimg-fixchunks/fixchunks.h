@@ -301,7 +301,8 @@ int fixup_block_groups(uint8_t *block, uint32_t nodesize, unsigned csum_type, co
 /*
  * -m: each stripe of each chunk goes to its own target at its own
  * physical offset; RAID5/6 parity is recomputed at the end for every full
- * stripe written to (one bit per full stripe of each RAID5/6 chunk).
+ * stripe written to (16 bytes remembered per piece written into a RAID5/6
+ * chunk, never anything per byte of a chunk's length).
  */
 struct multi_restore;
 struct multi_restore *multi_new(struct target *targets, size_t count, const uint8_t *sb);

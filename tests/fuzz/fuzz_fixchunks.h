@@ -18,14 +18,23 @@
  *                      closed if it is still that file
  * Nothing is written outside memory and the unlinked spill files.
  *
+ * Mutations would hardly ever get past the stream's crc32c framing, so the
+ * harness frames the input again before the restore reads it: the stream
+ * header's and every record's crc32c, sequence numbers and the END counts
+ * are recomputed, and so are the checksums of the SUPERBLOCK and of every
+ * TREE_BLOCK (in the filesystem's algorithm) unless option bit 4 is set.
+ * The saved inputs are valid streams, which this leaves as they are.
+ *
  * Options come from FS_INFO's generation (the stream's bytes 112..119):
  * bit 0 --ignore-bad-blocks, bit 1 -o (one target only), bit 2 --new-fsid,
- * bit 3 --force.  With -m there are as many targets as FS_INFO's
- * num_devices (bytes 104..111), 1 to 8.
+ * bit 3 --force, bit 4 keep block checksums as they are.  With -m there are
+ * as many targets as FS_INFO's num_devices (bytes 104..111), 1 to 8.
  */
 #ifndef BIMG_FUZZ_FIXCHUNKS_H
 #define BIMG_FUZZ_FIXCHUNKS_H
 
+#include "crc32c.h"
+#include "csum.h"
 #include "fixchunks.h"
 #include "fuzz_common.h"
 #include "le.h"
@@ -54,7 +63,8 @@ int __real_temp_file_open(const char *what);
 
 static void **live;         /* open addressing; NULL empty, TOMBSTONE removed */
 static size_t live_capacity; /* a power of two */
-static size_t live_used;     /* slots not NULL */
+static size_t live_used;     /* slots not NULL (tombstones included) */
+static size_t live_count;    /* blocks remembered */
 static void *const TOMBSTONE = (void *)&live;
 
 static size_t live_slot(const void *p)
@@ -67,35 +77,41 @@ static size_t live_slot(const void *p)
 	return (size_t)x & (live_capacity - 1);
 }
 
-static void live_add(void *p);
-
-static void live_rehash(void)
-{
-	void **old = live;
-	size_t old_capacity = live_capacity, i;
-
-	live_capacity = live_capacity ? live_capacity * 2 : 1024;
-	live = calloc(live_capacity, sizeof(*live));
-	if (!live)
-		abort();
-	live_used = 0;
-	for (i = 0; i < old_capacity; i++)
-		if (old[i] && old[i] != TOMBSTONE)
-			live_add(old[i]);
-	__real_free(old);
-}
-
-static void live_add(void *p)
+static void live_put(void *p)
 {
 	size_t i;
 
-	if (2 * (live_used + 1) > live_capacity)
-		live_rehash();
 	for (i = live_slot(p); live[i] && live[i] != TOMBSTONE; i = (i + 1) & (live_capacity - 1))
 		;
 	if (!live[i])
 		live_used++;
 	live[i] = p;
+	live_count++;
+}
+
+/* A table for the blocks remembered now, without tombstones, at most a quarter full. */
+static void live_rehash(void)
+{
+	void **old = live;
+	size_t old_capacity = live_capacity, i;
+
+	for (live_capacity = 1024; live_capacity < 4 * (live_count + 1);)
+		live_capacity *= 2;
+	live = calloc(live_capacity, sizeof(*live));
+	if (!live)
+		abort();
+	live_used = live_count = 0;
+	for (i = 0; i < old_capacity; i++)
+		if (old[i] && old[i] != TOMBSTONE)
+			live_put(old[i]);
+	__real_free(old);
+}
+
+static void live_add(void *p)
+{
+	if (2 * (live_used + 1) > live_capacity)
+		live_rehash();
+	live_put(p);
 }
 
 static int live_remove(void *p)
@@ -107,6 +123,7 @@ static int live_remove(void *p)
 	for (i = live_slot(p); live[i]; i = (i + 1) & (live_capacity - 1)) {
 		if (live[i] == p) {
 			live[i] = TOMBSTONE;
+			live_count--;
 			return 1;
 		}
 	}
@@ -126,7 +143,7 @@ static void live_forget(int free_them)
 			__real_free(live[i]);
 	if (live)
 		memset(live, 0, live_capacity * sizeof(*live));
-	live_used = 0;
+	live_used = live_count = 0;
 }
 
 void *__wrap_xmalloc(size_t size)
@@ -261,6 +278,76 @@ void guard_release(void)
 {
 }
 
+/* ---- framing ---- */
+
+struct reframe {
+	uint64_t seq, tree_blocks, data_bytes;
+	uint32_t nodesize;
+	unsigned csum_type;
+	int fix_checksums;
+};
+
+/* One record's payload: what the stream reader and the restore check before anything else. */
+static void reframe_payload(struct reframe *f, uint16_t type, uint8_t *p, uint32_t len)
+{
+	switch (type) {
+	case REC_FS_INFO:
+		if (len >= FS_INFO_SIZE) {
+			f->nodesize = get_le32(p, FS_INFO_NODESIZE);
+			f->csum_type = get_le16(p, FS_INFO_CSUM_TYPE);
+		}
+		break;
+	case REC_SUPERBLOCK:
+		if (f->fix_checksums && len == BTRFS_SUPER_SIZE && csum_size(get_le16(p, SB_CSUM_TYPE)))
+			csum_block_set(get_le16(p, SB_CSUM_TYPE), p, len);
+		break;
+	case REC_TREE_BLOCK:
+		f->tree_blocks++;
+		if (f->fix_checksums && f->nodesize && len == BLOCK_PREFIX_SIZE + f->nodesize && csum_size(f->csum_type))
+			csum_block_set(f->csum_type, p + BLOCK_PREFIX_SIZE, f->nodesize);
+		break;
+	case REC_DATA:
+		if (len > BLOCK_PREFIX_SIZE)
+			f->data_bytes += len - BLOCK_PREFIX_SIZE;
+		break;
+	case REC_END:
+		if (len == 40) {
+			put_le64(p, 0, f->seq);
+			put_le64(p, 8, f->tree_blocks);
+			put_le64(p, 16, f->data_bytes);
+		}
+		break;
+	}
+}
+
+/* Recompute the framing of the stream in buf, in place, as far as whole records go. */
+static void reframe(uint8_t *buf, size_t size, int fix_checksums)
+{
+	struct reframe f = { 0, 0, 0, 0, 0, fix_checksums };
+	size_t pos = STREAM_HEADER_SIZE;
+
+	if (size < STREAM_HEADER_SIZE || memcmp(buf, STREAM_MAGIC, 8) != 0)
+		return;
+	put_le32(buf, 28, crc32c(buf, 28));
+	while (size - pos >= RECORD_HEADER_SIZE) {
+		uint8_t *h = buf + pos;
+		uint32_t len = get_le32(h, 4), crc;
+		uint16_t type = get_le16(h, 0);
+
+		if (len > size - pos - RECORD_HEADER_SIZE)
+			break;
+		put_le64(h, 8, f.seq);
+		reframe_payload(&f, type, h + RECORD_HEADER_SIZE, len);
+		put_le32(h, 16, 0);
+		crc = crc32c_raw(0xFFFFFFFFu, h, RECORD_HEADER_SIZE + (size_t)len) ^ 0xFFFFFFFFu;
+		put_le32(h, 16, crc);
+		f.seq++;
+		pos += RECORD_HEADER_SIZE + (size_t)len;
+		if (type == REC_END)
+			break;
+	}
+}
+
 /* ---- one run ---- */
 
 static struct target fuzz_targets[FUZZ_MAX_TARGETS];
@@ -276,6 +363,7 @@ static void fuzz_fixchunks_run(const uint8_t *data, size_t size, int multi)
 	static struct options opt;
 	static size_t count, i;
 	static int in, rejected;
+	uint8_t *framed;
 	uint64_t bits = fuzz_field(data, size, FUZZ_FS_INFO_GENERATION);
 	uint64_t devices = fuzz_field(data, size, FUZZ_FS_INFO_NUM_DEVICES);
 
@@ -290,9 +378,15 @@ static void fuzz_fixchunks_run(const uint8_t *data, size_t size, int multi)
 	opt.force = !!(bits & 8);
 	count = multi ? (devices >= 1 && devices <= FUZZ_MAX_TARGETS ? devices : 1) : 1;
 
-	in = memfd_create("fuzz-stream", 0);
-	if (in < 0 || (size && write(in, data, size) != (ssize_t)size) || lseek(in, 0, SEEK_SET) != 0)
+	framed = malloc(size ? size : 1);
+	if (!framed)
 		abort();
+	memcpy(framed, data, size);
+	reframe(framed, size, !(bits & 16));
+	in = memfd_create("fuzz-stream", 0);
+	if (in < 0 || (size && write(in, framed, size) != (ssize_t)size) || lseek(in, 0, SEEK_SET) != 0)
+		abort();
+	free(framed);
 	for (i = 0; i < count; i++) {
 		memset(&fuzz_targets[i], 0, sizeof(fuzz_targets[i]));
 		snprintf(fuzz_target_names[i], sizeof(fuzz_target_names[i]), "target%zu", i + 1);
