@@ -33,7 +33,7 @@ FUZZ_OPTS_image_index =
 # of silently shrinking what is fuzzed.
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
-FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,leaf.c namemap.c collide.c placement.c rng.c)
+FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c leaf.c namemap.c collide.c placement.c rng.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
 # Extra link flags (see the harness for why).
 FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
