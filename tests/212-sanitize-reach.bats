@@ -7,6 +7,7 @@
 # loses the entry and everything below it, and shows here.  -s images (which do not mount:
 # their keys no longer match their names) are held to the same rule by the checker.
 
+bats_require_minimum_version 1.5.0
 load lib/common
 
 CHECK="$ROOT/tests/lib/sanitize-check.py"
@@ -154,4 +155,18 @@ same_listing() {
 	done
 	echo "$n cases compared; the source does not mount here: ${unmountable[*]:-none}"
 	[ "$n" -ge 6 ]
+}
+
+@test "more distinct 1-byte names than names to replace them with (NUL and / among them): the dump fails, never two names share one" {
+	local mode t=$BATS_TEST_TMPDIR
+	python3 "$ROOT/tests/lib/mkstream-short.py" all-bytes >"$t/all.strm"
+	for mode in -s -ss; do
+		run --separate-stderr bash -c "bimg-sanitize $mode --seed 1 <'$t/all.strm' >'$t/out.strm'"
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "bimg-sanitize: more distinct 1-byte names than there are names to replace them with" ]
+		# The next stage sees the failure, not a truncated stream, and leaves no image.
+		run bimg-pack -o "$t/x.img" <"$t/out.strm"
+		[ "$status" -eq 1 ]
+		[ ! -e "$t/x.img" ]
+	done
 }
