@@ -36,7 +36,7 @@ FUZZ_OPTS_fixchunks_multi = -max_len=1048576
 # of silently shrinking what is fuzzed.
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
-FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,leaf.c namemap.c collide.c placement.c rng.c)
+FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c leaf.c namemap.c collide.c placement.c rng.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
 # target.c and guard.c are replaced by the harness (targets in memory).
 FUZZ_SRC_fixchunks = $(addprefix src/bimg-fixchunks/,restore.c restore_map.c holdback.c verify.c layout.c \
