@@ -4,9 +4,10 @@
 # made them): block-group-tree with each checksum type and on two devices,
 # simple quotas, raid-stripe-tree, zoned (emulated on a file), and
 # extent-tree-v2.  For each fixture:
-#   dump     our -c0 image (wrapper and stages) equals btrfs-image 6.19's,
-#            committed beside it (non-crc32c: equal outside each block's
-#            checksum, which is ours in the filesystem's own algorithm)
+#   dump     our -c0, -w and -c9 (zlib) images (wrapper and stages) equal
+#            btrfs-image 6.19's, committed beside it (non-crc32c: equal
+#            outside each block's checksum, ours in the filesystem's own
+#            algorithm)
 #   restore  our image and upstream's restore to the same target, which is
 #            upstream's own restore where it has one
 #   check    btrfs check 6.2 is clean, unless 6.2 cannot read the feature
@@ -86,26 +87,47 @@ wrapper_dump() { # OPTIONS... -- OUT
 }
 
 dump_equals_upstream() { # NAME
-	local up
+	local up upw
 	up=$(upstream_c0 "$1")
 	devices_like_upstream "$1" "$up"
 	wrapper_dump -c0 -- "$T/ours.c0"
 	bimg-scan "${DEVS[@]}" >"$T/stream"
 	bimg-pack -c0 -o "$T/stages.c0" <"$T/stream"
 	cmp "$T/ours.c0" "$T/stages.c0"
+	upw="$T/$1.619.w.c0.img"
+	xz -dc "$IMAGES/$1.619.w.c0.img.xz" >"$upw"
+	devices_like_upstream "$1" "$upw"
+	bimg-scan -w "${DEVS[@]}" >"$T/walk"
 	if is_crc32c "$1"; then
 		cmp "$T/ours.c0" "$up"
+		bimg-pack -c0 -o "$T/ours.w" <"$T/walk"
+		cmp "$T/ours.w" "$upw"
+		devices_like_upstream "$1" "$up"
 		BIMG_DEFLATE=zlib wrapper_dump -c9 -- "$T/ours.c9"
 		cmp "$T/ours.c9" "$IMAGES/$1.619.c9.img"
 	else
 		# Upstream writes CRC-32C into every block of a non-crc32c filesystem.
 		$STREAMCMP compare "$T/stream" "$up" --mask-csum
 		$STREAMCMP verify "$T/stream"
+		$STREAMCMP compare "$T/walk" "$upw" --mask-csum
 	fi
 }
 
-# Our -c9 image and upstream's, restored with the wrapper and the stages:
-# one target.  Leaves it in $T/r.ours.
+# Our -c9 image of fixture NAME restored with the wrapper, made once per
+# file for the tests that only read it; prints its path.
+restored() { # NAME
+	local dir=$BATS_FILE_TMPDIR/$1
+	if [[ ! -e $dir/r.ours ]]; then
+		mkdir -p "$dir"
+		mapfile -t DEVS < <(fixture "$1")
+		wrapper_dump -c9 -- "$dir/ours.img" >&2 || return 1
+		btrfs-image.sh -r "$dir/ours.img" "$dir/r.ours" >&2 || return 1
+	fi
+	echo "$dir/r.ours"
+}
+
+# Our image and upstream's, restored with the wrapper and the stages: one
+# target, left in $T/r.ours.
 restore_both() { # NAME
 	devices_like_upstream "$1" "$(upstream_c0 "$1")"
 	wrapper_dump -c9 -- "$T/ours.img"
@@ -129,8 +151,9 @@ restore_equals_upstream() { # NAME
 
 # btrfs check 6.2 of our restore; skipped only when 6.2 does not know the feature.
 check_restored() { # NAME
-	restore_both "$1"
-	run btrfs check "$T/r.ours"
+	local r
+	r=$(restored "$1")
+	run btrfs check "$r"
 	if [[ $status -ne 0 && $output == *"unsupported option features"* ]]; then
 		skip "btrfs-progs 6.2 cannot read $1: $(grep -m1 unsupported <<<"$output")"
 	fi
@@ -186,14 +209,14 @@ mount_restored() { # NAME
 	loop_cleanup
 	[[ $n -ge 17 ]] || { echo "only $n entries in the source"; return 1; }
 
-	restore_both "$1"
-	mount_files "$T/mnt" "$T/r.ours"
+	mount_files "$T/mnt" "$(restored "$1")"
 	fx_tree "$T/mnt" >"$T/ours.tree"
 	[[ $(count_entries "$T/mnt") -eq $n ]]
 	loop_cleanup
 	diff "$T/src.tree" "$T/ours.tree"
 
 	# -d: the file contents come back too.
+	mapfile -t DEVS < <(fixture "$1")
 	wrapper_dump -d -c1 -- "$T/data.img"
 	btrfs-image.sh -r "$T/data.img" "$T/r.data"
 	mount_files "$T/mnt" "$T/r.data"
@@ -202,34 +225,39 @@ mount_restored() { # NAME
 	diff "$T/src.manifest" "$T/data.manifest"
 }
 
-@test "bgt-crc32c: our dump equals btrfs-image 6.19's" { dump_equals_upstream bgt-crc32c; }
+@test "bgt-crc32c: our dumps equal btrfs-image 6.19's" { dump_equals_upstream bgt-crc32c; }
 @test "bgt-crc32c: our restore of ours and of 6.19's image equals 6.19's restore" { restore_equals_upstream bgt-crc32c; }
 @test "bgt-crc32c: btrfs check 6.2 of the restore is clean" { check_restored bgt-crc32c; }
 @test "bgt-crc32c: the restore mounts with the source's tree (and -d its contents)" { mount_restored bgt-crc32c; }
 
-@test "bgt-xxhash: our dump equals btrfs-image 6.19's outside the checksums, which verify" { dump_equals_upstream bgt-xxhash; }
+@test "bgt-xxhash: our dumps equal btrfs-image 6.19's outside the checksums, which verify" { dump_equals_upstream bgt-xxhash; }
 @test "bgt-xxhash: our restore of ours and of 6.19's image are one target (6.19 cannot restore it)" { restore_equals_upstream bgt-xxhash; }
 @test "bgt-xxhash: btrfs check 6.2 of the restore is clean" { check_restored bgt-xxhash; }
 @test "bgt-xxhash: the restore mounts with the source's tree (and -d its contents)" { mount_restored bgt-xxhash; }
 
-@test "bgt-sha256: our dump equals btrfs-image 6.19's outside the checksums, which verify" { dump_equals_upstream bgt-sha256; }
+@test "bgt-sha256: our dumps equal btrfs-image 6.19's outside the checksums, which verify" { dump_equals_upstream bgt-sha256; }
 @test "bgt-sha256: our restore of ours and of 6.19's image are one target (6.19 cannot restore it)" { restore_equals_upstream bgt-sha256; }
 @test "bgt-sha256: btrfs check 6.2 of the restore is clean" { check_restored bgt-sha256; }
 @test "bgt-sha256: the restore mounts with the source's tree (and -d its contents)" { mount_restored bgt-sha256; }
 
-@test "bgt-blake2: our dump equals btrfs-image 6.19's outside the checksums, which verify" { dump_equals_upstream bgt-blake2; }
+@test "bgt-blake2: our dumps equal btrfs-image 6.19's outside the checksums, which verify" { dump_equals_upstream bgt-blake2; }
 @test "bgt-blake2: our restore of ours and of 6.19's image are one target (6.19 cannot restore it)" { restore_equals_upstream bgt-blake2; }
 @test "bgt-blake2: btrfs check 6.2 of the restore is clean" { check_restored bgt-blake2; }
 @test "bgt-blake2: the restore mounts with the source's tree (and -d its contents)" { mount_restored bgt-blake2; }
 
-@test "bgt-raid1: our dump of both devices equals btrfs-image 6.19's" { dump_equals_upstream bgt-raid1; }
+@test "bgt-raid1: our dumps of both devices equal btrfs-image 6.19's" { dump_equals_upstream bgt-raid1; }
 @test "bgt-raid1: btrfs check 6.2 of the one-device restore is clean" { check_restored bgt-raid1; }
 @test "bgt-raid1: the one-device restore mounts with the source's tree (and -d its contents)" { mount_restored bgt-raid1; }
 
-@test "bgt-raid1: the block group tree of our restore has 6.19's block group flags, all single" {
+@test "bgt-raid1: our dump and 6.19's restore to one target" {
 	restore_both bgt-raid1
+}
+
+@test "bgt-raid1: the block group tree of our restore has 6.19's block group flags, all single" {
+	local r
+	r=$(restored bgt-raid1)
 	tar -xJf "$IMAGES/bgt-raid1.619.restored.img.tar.xz" -C "$T"
-	run -0 btrfs inspect-internal dump-tree -t 11 "$T/r.ours"
+	run -0 btrfs inspect-internal dump-tree -t 11 "$r"
 	grep -o 'key ([0-9]* BLOCK_GROUP_ITEM [0-9]*)\|flags [A-Z|0-9]*' <<<"$output" >"$T/ours.bg"
 	run -0 btrfs inspect-internal dump-tree -t 11 "$T/bgt-raid1.619.restored.img"
 	grep -o 'key ([0-9]* BLOCK_GROUP_ITEM [0-9]*)\|flags [A-Z|0-9]*' <<<"$output" >"$T/up.bg"
@@ -238,22 +266,22 @@ mount_restored() { # NAME
 	diff "$T/up.bg" "$T/ours.bg"
 }
 
-@test "squota: our dump equals btrfs-image 6.19's" { dump_equals_upstream squota; }
+@test "squota: our dumps equal btrfs-image 6.19's" { dump_equals_upstream squota; }
 @test "squota: our restore of ours and of 6.19's image equals 6.19's restore" { restore_equals_upstream squota; }
 @test "squota: btrfs check 6.2 of the restore is clean" { check_restored squota; }
 @test "squota: the restore mounts with the source's tree (and -d its contents)" { mount_restored squota; }
 
-@test "zoned: our dump equals btrfs-image 6.19's" { dump_equals_upstream zoned; }
+@test "zoned: our dumps equal btrfs-image 6.19's" { dump_equals_upstream zoned; }
 @test "zoned: our restore of ours and of 6.19's image equals 6.19's restore" { restore_equals_upstream zoned; }
 @test "zoned: btrfs check 6.2 of the restore is clean" { check_restored zoned; }
 @test "zoned: the restore mounts with the source's tree (and -d its contents)" { mount_restored zoned; }
 
-@test "rst: our dump equals btrfs-image 6.19's" { dump_equals_upstream rst; }
+@test "rst: our dumps equal btrfs-image 6.19's" { dump_equals_upstream rst; }
 @test "rst: our restore of ours and of 6.19's image equals 6.19's restore" { restore_equals_upstream rst; }
 @test "rst: btrfs check 6.2 of the restore is clean" { check_restored rst; }
 @test "rst: the restore mounts with the source's tree (and -d its contents)" { mount_restored rst; }
 
-@test "etv2: our dump equals btrfs-image 6.19's" { dump_equals_upstream etv2; }
+@test "etv2: our dumps equal btrfs-image 6.19's" { dump_equals_upstream etv2; }
 @test "etv2: our restore of ours and of 6.19's image equals 6.19's restore" { restore_equals_upstream etv2; }
 @test "etv2: btrfs check 6.2 of the restore is clean" { check_restored etv2; }
 @test "etv2: the restore mounts with the source's tree (and -d its contents)" { mount_restored etv2; }
@@ -277,7 +305,7 @@ mount_restored() { # NAME
 	diff "$T/src.blocks" "$T/extent.blocks"
 }
 
-@test "live btrfs-progs 6.19 (BTRFS_PROGS_619): its dumps are the committed ones, -w equal ours, its check is clean" {
+@test "live btrfs-progs 6.19 (BTRFS_PROGS_619): its dumps are the committed ones; its check is clean on our restores" {
 	local P=${BTRFS_PROGS_619:-} n src
 	[[ -n $P ]] || skip "set BTRFS_PROGS_619 to the bin directory of a btrfs-progs 6.19 build to compare live"
 	[[ -x $P/btrfs-image && -x $P/btrfs ]] || skip "$P has no btrfs-image and btrfs"
@@ -287,13 +315,7 @@ mount_restored() { # NAME
 		"$P/btrfs-image" -c0 "$src" "$T/$n.live.c0" 2>/dev/null
 		cmp "$T/$n.live.c0" "$(upstream_c0 "$n")" || { echo "$n: 6.19 now dumps differently"; return 1; }
 		"$P/btrfs-image" -w -c0 "$src" "$T/$n.live.w" 2>/dev/null
-		btrfs-image.sh -w -c0 "$src" "$T/$n.ours.w"
-		if is_crc32c "$n"; then
-			cmp "$T/$n.ours.w" "$T/$n.live.w" || { echo "$n: -w differs"; return 1; }
-		else
-			bimg-scan -w "$src" >"$T/$n.w.stream"
-			$STREAMCMP compare "$T/$n.w.stream" "$T/$n.live.w" --mask-csum || { echo "$n: -w differs"; return 1; }
-		fi
+		xz -dc "$IMAGES/$n.619.w.c0.img.xz" | cmp "$T/$n.live.w" - || { echo "$n: 6.19 now dumps -w differently"; return 1; }
 		btrfs-image.sh -c9 "$src" "$T/$n.ours.img"
 		btrfs-image.sh -r "$T/$n.ours.img" "$T/$n.r"
 		"$P/btrfs" check "$T/$n.r" >/dev/null 2>&1 || { echo "$n: btrfs check 6.19 fails on our restore"; return 1; }

@@ -104,7 +104,7 @@ mkfs_rootdir() { # IMG MKFS-OPTIONS...
 	"$P/mkfs.btrfs" -q "$@" --rootdir "$work/rootdir" --subvol rw:subvol "$img"
 }
 
-# Upstream's dumps (-c0 and -c9) and its restore of the -c9 dump; the log of
+# Upstream's dumps (-c0, -c9, -w -c0) and its restore of the -c9 dump; the log of
 # what upstream printed goes beside them.
 upstream_files() { # NAME
 	local n=$1 log=$work/$1.619.log status
@@ -112,6 +112,7 @@ upstream_files() { # NAME
 	attach $(members "$n")
 	"$P/btrfs-image" -c0 "${loopdevs[0]}" "$work/$n.619.c0.img" 2>>"$log"
 	"$P/btrfs-image" -c9 -t1 "${loopdevs[0]}" "$work/$n.619.c9.img" 2>>"$log"
+	"$P/btrfs-image" -w -c0 "${loopdevs[0]}" "$work/$n.619.w.c0.img" 2>>"$log"
 	detach
 	status=0
 	"$P/btrfs-image" -r -t1 "$work/$n.619.c9.img" "$work/$n.619.restored.img" 2>>"$log" || status=$?
@@ -131,6 +132,7 @@ pack() { # NAME
 			$([[ $f == "$n.img" && -e $n.dev2.img ]] && echo "$n.dev2.img")) | xz -9e >"$out/$f.tar.xz"
 	done
 	xz -9e <"$work/$n.619.c0.img" >"$out/$n.619.c0.img.xz"
+	xz -9e <"$work/$n.619.w.c0.img" >"$out/$n.619.w.c0.img.xz"
 	cp "$work/$n.619.c9.img" "$out/$n.619.c9.img"
 	cp "$work/$n.619.log" "$out/$n.619.log"
 }
