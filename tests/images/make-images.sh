@@ -71,10 +71,10 @@ make_tree() { # DIR
 	touch -h -d '2024-01-01 00:00:00 UTC' "$d" "$d"/* "$d"/dir/* "$d"/dir/sub/*
 }
 
-# The images of fixture NAME, first device first.
+# Sets MEMBERS: the images of fixture NAME, first device first.
 members() { # NAME
-	echo "$work/$1.img"
-	[[ ! -e $work/$1.dev2.img ]] || echo "$work/$1.dev2.img"
+	MEMBERS=("$work/$1.img")
+	[[ ! -e $work/$1.dev2.img ]] || MEMBERS+=("$work/$1.dev2.img")
 }
 
 # Fill IMG (and the other devices) through the kernel: the tree, a
@@ -109,14 +109,17 @@ mkfs_rootdir() { # IMG MKFS-OPTIONS...
 upstream_files() { # NAME
 	local n=$1 log=$work/$1.619.log status
 	: >"$log"
-	attach $(members "$n")
-	"$P/btrfs-image" -c0 "${loopdevs[0]}" "$work/$n.619.c0.img" 2>>"$log"
-	"$P/btrfs-image" -c9 -t1 "${loopdevs[0]}" "$work/$n.619.c9.img" 2>>"$log"
-	"$P/btrfs-image" -w -c0 "${loopdevs[0]}" "$work/$n.619.w.c0.img" 2>>"$log"
-	detach
+	members "$n"
+	attach "${MEMBERS[@]}"
 	status=0
-	"$P/btrfs-image" -r -t1 "$work/$n.619.c9.img" "$work/$n.619.restored.img" 2>>"$log" || status=$?
-	echo "btrfs-image -r exit status: $status" >>"$log"
+	{
+		"$P/btrfs-image" -c0 "${loopdevs[0]}" "$work/$n.619.c0.img"
+		"$P/btrfs-image" -c9 -t1 "${loopdevs[0]}" "$work/$n.619.c9.img"
+		"$P/btrfs-image" -w -c0 "${loopdevs[0]}" "$work/$n.619.w.c0.img"
+		detach
+		"$P/btrfs-image" -r -t1 "$work/$n.619.c9.img" "$work/$n.619.restored.img" || status=$?
+		echo "btrfs-image -r exit status: $status"
+	} 2>>"$log" >>"$log"
 	# A failed restore leaves nothing worth keeping.
 	[[ $status -eq 0 ]] || rm -f "$work/$n.619.restored.img"
 	sed -i "s|$work/||g" "$log"
@@ -126,11 +129,13 @@ upstream_files() { # NAME
 pack() { # NAME
 	local n=$1 f
 	# A multi-device filesystem's second image goes into the first's tar.
-	for f in "$n.img" "$n.619.restored.img"; do
-		[[ -e $work/$f ]] || continue
-		(cd "$work" && tar --sparse --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - "$f" \
-			$([[ $f == "$n.img" && -e $n.dev2.img ]] && echo "$n.dev2.img")) | xz -9e >"$out/$f.tar.xz"
-	done
+	members "$n"
+	(cd "$work" && tar --sparse --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - "${MEMBERS[@]##*/}") |
+		xz -9e >"$out/$n.img.tar.xz"
+	if [[ -e $work/$n.619.restored.img ]]; then
+		(cd "$work" && tar --sparse --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - "$n.619.restored.img") |
+			xz -9e >"$out/$n.619.restored.img.tar.xz"
+	fi
 	xz -9e <"$work/$n.619.c0.img" >"$out/$n.619.c0.img.xz"
 	xz -9e <"$work/$n.619.w.c0.img" >"$out/$n.619.w.c0.img.xz"
 	cp "$work/$n.619.c9.img" "$out/$n.619.c9.img"
@@ -187,7 +192,8 @@ make_one() { # NAME
 		exit 1
 		;;
 	esac
-	attach $(members "$n")
+	members "$n"
+	attach "${MEMBERS[@]}"
 	"$P/btrfs" check "${loopdevs[0]}" >/dev/null 2>&1 || { echo "make-images: btrfs check of $n failed" >&2; exit 1; }
 	detach
 	upstream_files "$n"
