@@ -93,10 +93,10 @@ void superblock_write(struct target *t, const uint8_t *sb)
 void superblock_apply_layout(uint8_t *sb, const struct single_layout *l)
 {
 	uint8_t array[BTRFS_SYSTEM_CHUNK_ARRAY_SIZE] = { 0 };
-	size_t used = 0, k;
+	const struct chunk *c;
+	size_t used = 0;
 
-	for (k = 0; k < l->placed.count; k++) {
-		const struct chunk *c = &l->placed.chunks[k];
+	for (c = chunk_map_first(&l->placed); c; c = chunk_map_next(&l->placed, c)) {
 		uint8_t *p = array + used, *item = p + KEY_SIZE;
 		int j;
 

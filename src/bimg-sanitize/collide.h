@@ -38,6 +38,9 @@ uint32_t name_hash(const uint8_t *name, size_t n);
 /* n random printable bytes (0x21..0x7E, never '/'). */
 void random_printable(struct rng *r, uint8_t *out, size_t n);
 
+/* Printable name number index of n bytes (first byte fastest; PRINTABLE_COUNT^n of them). */
+void nth_printable_name(uint64_t index, uint8_t *out, size_t n);
+
 /* Is a candidate unusable (the original, or already given to another name)? */
 typedef int (*collide_taken_fn)(void *ctx, const uint8_t *candidate, size_t n);
 
