@@ -35,8 +35,7 @@ FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
 FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c leaf.c namemap.c collide.c placement.c rng.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
-# Extra link flags (see the harness for why).
-FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
+# Extra link flags per harness (FUZZ_LDFLAGS_<name>), none at present.
 FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack
 
 # (pattern rules would substitute a stem for the %s, hence the variables)
