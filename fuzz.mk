@@ -43,7 +43,6 @@ FUZZ_SRC_fixchunks = $(addprefix src/bimg-fixchunks/,restore.c restore_map.c hol
 	fixup.c multi.c superblock.c newfsid.c)
 FUZZ_SRC_fixchunks_multi = $(FUZZ_SRC_fixchunks)
 # Extra link flags (see the harness for why).
-FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
 FUZZ_LDFLAGS_fixchunks = -Wl,--wrap=xmalloc,--wrap=xcalloc,--wrap=xrealloc,--wrap=xstrdup,--wrap=free \
 	-Wl,--wrap=temp_file_open
 FUZZ_LDFLAGS_fixchunks_multi = $(FUZZ_LDFLAGS_fixchunks)

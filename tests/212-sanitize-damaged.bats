@@ -182,3 +182,32 @@ short_item() {
 		[[ $stderr != *zeroed* ]] || { echo "$c: $stderr"; return 1; }
 	done
 }
+
+@test "fail closed, -ss: the node pointer key to a wiped leaf does not keep its first short name's hash" {
+	local out
+	python3 "$ROOT/tests/lib/mkstream-short.py" damaged-second >"$T/in.strm"
+	run --separate-stderr sanitize -ss -v
+	[ "$status" -eq 0 ]
+	echo "$stderr"
+	[[ $stderr == *"flagged DAMAGED (1 flagged damaged upstream"* ]]
+	# The node (the stream's last block) over the leaves: its second pointer's key offset was the
+	# hash of the wiped leaf's first name, and moved as high as it may go (nothing follows the leaf).
+	out=$(python3 - "$T/in.strm" "$T/san.strm" <<'EOF2'
+import struct, sys
+def blocks(path):
+    d, pos, out = open(path, "rb").read(), 32, []
+    while pos + 24 <= len(d):
+        typ, _, n = struct.unpack_from("<HHI", d, pos)
+        if typ == 4:
+            out.append(d[pos + 24 + 16:pos + 24 + n])
+        pos += 24 + n
+    return out
+before = [b for b in blocks(sys.argv[1]) if b[100] == 1][0]
+after = [b for b in blocks(sys.argv[2]) if b[100] == 1][0]
+print("%#x %#x" % (struct.unpack_from("<Q", before, 101 + 33 + 9)[0], struct.unpack_from("<Q", after, 101 + 33 + 9)[0]))
+EOF2
+	)
+	echo "pointer key offset before, after: $out"
+	[ "${out#* }" = 0xffffffff ]
+	[ "${out% *}" != 0xffffffff ]
+}

@@ -115,11 +115,18 @@ static void put_block(struct filter *f, struct stream_writer *out, uint64_t logi
 	stream_write_tree_block(out, logical, flags, f->block, f->info.nodesize);
 }
 
-/* -ss: must the block wait for the short names?  Blocks that will be wiped never do. */
+/*
+ * -ss: must the block wait for the short names?  Blocks that will be wiped
+ * never do, but the placement learns of them (their pointer keys move).
+ */
 static int must_wait(struct filter *f, uint64_t logical, uint64_t flags)
 {
-	if (!f->bs.placement || block_untrusted(&f->bs, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED)))
+	if (!f->bs.placement)
 		return 0;
+	if (block_untrusted(&f->bs, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED))) {
+		placement_wiped(f->bs.placement, logical);
+		return 0;
+	}
 	return placement_scan(f->bs.placement, logical, f->block, f->info.nodesize);
 }
 

@@ -19,6 +19,11 @@ struct entry {
 	size_t len;
 };
 
+struct arena_chunk {
+	struct arena_chunk *older;
+	uint8_t bytes[];
+};
+
 /* Open addressing, linear probing; slot value is entry index + 1, 0 = empty. */
 struct table {
 	uint32_t *slots;
@@ -36,7 +41,7 @@ struct name_map {
 	struct entry *entries;
 	size_t count, capacity;
 	struct table forward, reverse;
-	uint8_t *arena;
+	struct arena_chunk *arena; /* the newest chunk; entries point into every chunk */
 	size_t arena_used, arena_size;
 	struct name_stats stats;
 	uint8_t scratch[65536];
@@ -110,13 +115,17 @@ static void grow(struct name_map *m)
 static uint8_t *arena_alloc(struct name_map *m, size_t n)
 {
 	if (m->arena_size - m->arena_used < n) {
-		/* Old chunks stay allocated (entries point into them) and are freed at exit. */
+		/* Older chunks stay (entries point into them) until name_map_free. */
+		struct arena_chunk *chunk;
+
 		m->arena_size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		m->arena = xmalloc(m->arena_size);
+		chunk = xmalloc(sizeof(*chunk) + m->arena_size);
+		chunk->older = m->arena;
+		m->arena = chunk;
 		m->arena_used = 0;
 	}
 	m->arena_used += n;
-	return m->arena + m->arena_used - n;
+	return m->arena->bytes + m->arena_used - n;
 }
 
 struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed)
@@ -142,7 +151,12 @@ void name_map_use_odometer(struct name_map *m)
 
 void name_map_free(struct name_map *m)
 {
-	/* Arena chunks are not tracked individually; the process exits right after. */
+	while (m->arena) {
+		struct arena_chunk *older = m->arena->older;
+
+		free(m->arena);
+		m->arena = older;
+	}
 	table_free(&m->forward);
 	table_free(&m->reverse);
 	free(m->entries);

@@ -89,6 +89,7 @@ struct placement {
 	VECTOR(struct bound) bounds;
 	VECTOR(struct uplink) uplinks;
 	VECTOR(struct rewrite) rewrites;
+	VECTOR(uint64_t) wiped; /* blocks bimg-sanitize zeroed (block.h): their pointer keys must not stay */
 	uint32_t *slots; /* open addressing over names: index + 1, 0 = empty */
 	size_t mask;
 	uint64_t pointers_moved;
@@ -202,6 +203,7 @@ void placement_free(struct placement *p)
 	free(p->bounds.items);
 	free(p->uplinks.items);
 	free(p->rewrites.items);
+	free(p->wiped.items);
 	free(p->slots);
 	free(p);
 }
@@ -439,6 +441,11 @@ int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32
 	return scan_node(p, logical, block, nodesize);
 }
 
+void placement_wiped(struct placement *p, uint64_t logical)
+{
+	VECTOR_PUSH(p->wiped, logical);
+}
+
 /* --- assignment ----------------------------------------------------------- */
 
 /*
@@ -578,6 +585,51 @@ static void fix_unmovable_first_items(struct placement *p)
 	}
 }
 
+static int by_value(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A wiped block's pointer key is its old first key, and a DIR_ITEM or
+ * INODE_EXTREF key of a name of 1..4 bytes gives the name back.  Nothing
+ * below the pointer is left to agree with it, so it moves as high as it may
+ * go (just below the key after the block): it then says nothing of the
+ * old hash.  Moving up keeps every key of the blocks before it below it.
+ */
+static void hide_wiped_keys(struct placement *p)
+{
+	if (p->wiped.count > 1)
+		qsort(p->wiped.items, p->wiped.count, sizeof(*p->wiped.items), by_value);
+	for (size_t w = 0; w < p->wiped.count; w++) {
+		uint64_t block = p->wiped.items[w];
+		size_t first = LOWER_BOUND(p->pointers, child, block);
+
+		if (w > 0 && block == p->wiped.items[w - 1])
+			continue;
+		for (size_t i = first; i < p->pointers.count && p->pointers.items[i].child == block; i++) {
+			struct btrfs_key old_key = p->pointers.items[i].key, new_key = old_key, next;
+			size_t j;
+			uint32_t hi;
+
+			/* Pointers with the same key move together, once. */
+			for (j = first; j < i && key_compare(&p->pointers.items[j].key, &old_key) != 0; j++)
+				;
+			if (j < i)
+				continue;
+			next = key_after(p, block, 0, &p->walk_budget);
+			if (p->walk_budget < 0)
+				return;
+			if (!upper_bound(&old_key, &next, &hi) || hi <= old_key.offset)
+				continue;
+			new_key.offset = hi;
+			move_pointers(p, block, &old_key, &new_key, 0, &p->walk_budget);
+		}
+	}
+}
+
 int placement_first_fixed(const struct placement *p, uint64_t logical)
 {
 	size_t j = LOWER_BOUND(p->first_items, leaf, logical);
@@ -623,6 +675,7 @@ void placement_assign(struct placement *p, struct name_map *map)
 		new_key.offset = h;
 		move_pointers(p, first->leaf, &first->key, &new_key, 0, &budget);
 	}
+	hide_wiped_keys(p);
 	SORT_BY_ADDRESS(p->rewrites);
 }
 

@@ -83,30 +83,6 @@ static void walk_names(const uint8_t *block, uint8_t type, uint32_t off, uint32_
 	}
 }
 
-/*
- * namemap.c keeps its arena chunks until the program exits (name_map_free
- * does not free them), which would be a 1 MiB leak per input here.  The
- * harness frees them itself: xmalloc is wrapped (-Wl,--wrap=xmalloc, see
- * fuzz.mk) and what it returns during a sanitize call is recorded; namemap.c
- * uses xmalloc for arena chunks only.
- */
-void *__real_xmalloc(size_t size);
-void *__wrap_xmalloc(size_t size);
-static void *arena_chunks[64];
-static int arena_count, collecting_arena;
-
-void *__wrap_xmalloc(size_t size)
-{
-	void *p = __real_xmalloc(size);
-
-	if (collecting_arena) {
-		if (arena_count == (int)(sizeof(arena_chunks) / sizeof(arena_chunks[0])))
-			__builtin_trap(); /* far more names than one block can hold */
-		arena_chunks[arena_count++] = p;
-	}
-	return p;
-}
-
 /* Copy into `before` the key offsets that may move (short-name DIR_ITEM and INODE_EXTREF keys). */
 static void allow_moved_keys(uint8_t *before, const uint8_t *after)
 {
@@ -206,20 +182,16 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 	before = malloc(nodesize);
 	if (!(options & 0x20))
 		csum_block_set(bs.csum_type, block, nodesize);
-	collecting_arena = 1;
 	/* A hostile block may hold more distinct 1-byte names than there are replacements: die(). */
 	FUZZ_TRY {
 		sanitize_checked(block, nodesize, (options >> 6) & 1);
 	}
 	msg_set_die_jump(NULL);
-	collecting_arena = 0;
 	if (bs.placement)
 		placement_free(bs.placement);
 	free(before);
 	name_map_free(bs.map);
 	name_map_free(bs.xattr_map);
-	while (arena_count > 0)
-		free(arena_chunks[--arena_count]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
