@@ -113,8 +113,7 @@ int main(int argc, char **argv)
 
 	targets = xcalloc(count, sizeof(*targets));
 	guard_init(count);
-	for (i = 0; i < count; i++)
-		target_open(&targets[i], argv[optind + (int)i]);
+	targets_open(targets, argv + optind, count, &opt);
 	restore(STDIN_FILENO, "standard input", targets, count, &opt);
 	for (i = 0; i < count; i++)
 		target_close(&targets[i]);
