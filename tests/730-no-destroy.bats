@@ -34,9 +34,9 @@ small_image() {
 	cp s s.copy
 }
 
-# The filesystem of a case as a private copy src.img (sparse), and a copy to compare with.
+# The node4k filesystem as a private copy src.img (sparse), and a copy to compare with.
 source_copy() {
-	cp --sparse=always "$(corpus_img "${1:-node4k}")" src.img
+	cp --sparse=always "$(corpus_img node4k)" src.img
 	cp --sparse=always src.img src.copy
 }
 
@@ -85,6 +85,7 @@ attach_loop() { # FILE -> LOOPDEV
 
 @test "wrapper: restoring standard input onto the file it is is refused" {
 	small_image
+	# shellcheck disable=SC2094 # reading and writing one file is the point
 	run "$WRAPPER" -r - x.img <x.img
 	refused "^ERROR: refusing to restore to x\.img: it is the image \(standard input\)$"
 	cmp x.img x.copy
@@ -185,6 +186,18 @@ attach_loop() { # FILE -> LOOPDEV
 	cmp src.img src.copy
 }
 
+@test "bimg-pack onto a mounted block device is refused" {
+	small_image
+	need_loop_mount
+	cp --sparse=always "$(corpus_img node4k)" fs.img
+	loop_mount_ro_replay fs.img mnt # a writable device, mounted
+	run bimg-pack -o "$LOOPDEV" <s
+	refused "^bimg-pack: refusing to write the image to $LOOPDEV: the device is in use \(mounted or part of a filesystem\)$"
+	ls mnt >/dev/null
+	loop_cleanup
+	cmp fs.img "$(corpus_img node4k)"
+}
+
 # ---- bimg-scan, bimg-unpack, bimg-sanitize: standard output onto an input ----
 
 @test "bimg-scan writing its stream onto a source is refused" {
@@ -251,6 +264,7 @@ attach_loop() { # FILE -> LOOPDEV
 
 @test "bimg-fixchunks onto the file or device standard input reads is refused" {
 	small_image
+	# shellcheck disable=SC2094 # reading and writing one file is the point
 	run bimg-fixchunks x.img <x.img
 	refused "^bimg-fixchunks: x\.img: refusing to restore: the target is the stream being read$"
 	cmp x.img x.copy

@@ -67,7 +67,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	chmod 640 "$SHARED/img"
 	run as_nobody "$BIN/bimg-pack" -o "$SHARED/img" <"$SHARED/s"
 	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
-	[[ $output == "bimg-pack: warning: $SHARED/img: cannot keep the owner (uid 0, gid 0): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 600" ]] ||
+	[[ $output == "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 0): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 600" ]] ||
 		{ echo "$output"; return 1; }
 	[[ $(mode_owner "$SHARED/img") == "600 65534 65534" ]]
 	cmp "$SHARED/img" expected.img
@@ -76,7 +76,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	chown 0:65534 "$SHARED/img"
 	chmod 640 "$SHARED/img"
 	run as_nobody "$BIN/bimg-pack" -o "$SHARED/img" <"$SHARED/s"
-	[[ $status -eq 0 && $output == "bimg-pack: warning: $SHARED/img: cannot keep the owner (uid 0, gid 65534): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 640" ]] ||
+	[[ $status -eq 0 && $output == "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 65534): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 640" ]] ||
 		{ echo "$output"; return 1; }
 	[[ $(mode_owner "$SHARED/img") == "640 65534 65534" ]]
 }

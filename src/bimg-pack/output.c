@@ -177,8 +177,7 @@ static void set_access(const struct stat *old)
 			mode &= ~(mode_t)070;
 		if (fstat(out.fd, &now) < 0)
 			die("%s: stat:", out.name);
-		errno = err;
-		warn("%s: cannot keep the owner (uid %u, gid %u): %s; the image belongs to uid %u, gid %u, mode %o",
+		warn("%s: cannot keep the owner and group (uid %u, gid %u): %s; the image belongs to uid %u, gid %u, mode %o",
 		     out.name, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(err), (unsigned)now.st_uid,
 		     (unsigned)now.st_gid, (unsigned)mode);
 	}
@@ -285,7 +284,8 @@ static void name_temp(void)
 /*
  * Publish the image: its bytes reach the disk, then its name does (the
  * rename), then the directory entry does.  Signals wait while the name is
- * given, and are ignored once it is: the image is complete.
+ * given, and are ignored once it is: the image is complete.  The worker
+ * threads are gone by now, so blocking them here blocks them everywhere.
  */
 static void commit_file(void)
 {

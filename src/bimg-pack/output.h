@@ -18,10 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "btrfs.h"
+
 /* path NULL or "-": standard output. */
 void output_open(const char *path);
 /* The stream's FS_INFO: die if the output holds a filesystem with this fsid (the one being dumped). */
-void output_check_source(const uint8_t fsid[16]);
+void output_check_source(const uint8_t fsid[BTRFS_UUID_SIZE]);
 void output_write(const void *buf, size_t len);
 /* Bytes written so far (the file offset of the next write). */
 uint64_t output_offset(void);

@@ -18,8 +18,8 @@ static void on_signal(int sig)
 	(void)sig;
 	if (cleanup_fn)
 		cleanup_fn();
-	if (write(STDERR_FILENO, progname, strlen(progname)) >= 0)
-		(void)!write(STDERR_FILENO, tail, sizeof(tail) - 1);
+	if (write(STDERR_FILENO, progname, strlen(progname)) < 0 || write(STDERR_FILENO, tail, sizeof(tail) - 1) < 0)
+		_exit(1);
 	_exit(1);
 }
 

@@ -17,6 +17,7 @@
 
 /* cleanup runs inside the signal handler: async-signal-safe calls only (unlink, pwrite, fdatasync). */
 void interrupt_catch(void (*cleanup)(void));
+/* Blocks them in the calling thread: use it where no other thread runs. */
 void interrupt_block(sigset_t *old);
 void interrupt_unblock(const sigset_t *old);
 /* The work is complete: the caught signals are ignored from now on, a pending one is dropped. */
