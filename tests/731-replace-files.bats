@@ -104,13 +104,21 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	btrfs check t
 }
 
-@test "the image is fsynced before its rename, and its directory after" {
+@test "the image is fsynced before its rename, and its directory after (also under a temporary name)" {
 	command -v strace >/dev/null || skip "strace is missing"
-	# LeakSanitizer (make sanitize) cannot run under ptrace: only it is turned off.
-	ASAN_OPTIONS=detect_leaks=0 strace -f -o trace -e trace=openat,fsync,fdatasync,rename,renameat,renameat2,linkat \
-		bimg-pack -o out.img <s || skip "strace cannot trace here"
-	cmp out.img expected.img
-	# The last rename or link onto out.img: the image's fd was synced before it, the directory after it.
+	for named in "" 1; do
+		rm -f out.img trace
+		# LeakSanitizer (make sanitize) cannot run under ptrace: only it is turned off.
+		BIMG_PACK_NAMED_TEMP=$named ASAN_OPTIONS=detect_leaks=0 strace -f -o trace \
+			-e trace=openat,fsync,fdatasync,rename,renameat,renameat2,linkat bimg-pack -o out.img <s ||
+			skip "strace cannot trace here"
+		cmp out.img expected.img
+		synced_around_rename trace || return 1
+	done
+}
+
+# The rename onto out.img in an strace log: the image's fd was synced before it, the directory after it.
+synced_around_rename() {
 	awk '
 		/openat\(/ && /= [0-9]+$/ { fd = $NF; isdir[fd] = /O_DIRECTORY/; synced[fd] = 0 }
 		/f(data)?sync\(/ { match($0, /sync\([0-9]+/); fd = substr($0, RSTART + 5, RLENGTH - 5); synced[fd] = 1
@@ -118,7 +126,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 		/rename(at2?)?\(.*out\.img"/ { renamed = 1; for (fd in synced) if (synced[fd] && !isdir[fd]) filesync = 1 }
 		END { if (!filesync) print "no fsync of the image before the rename"
 		      if (!dirsync) print "no fsync of the directory after the rename"
-		      exit !(filesync && dirsync) }' trace || { cat trace; return 1; }
+		      exit !(filesync && dirsync) }' "$1" || { cat "$1"; return 1; }
 }
 
 # Start bimg-pack -o DIR/x.img on a stream that stalls after HEAD bytes (then sends the rest
@@ -127,7 +135,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 start_stalled_pack() { # DIR HEAD [REST_DELAY]
 	rm -f fifo
 	mkfifo fifo
-	env --default-signal=INT,TERM,HUP,QUIT "$BIN/bimg-pack" -c1 -o "$1/x.img" <fifo 2>err &
+	env --default-signal=INT,TERM,HUP,QUIT BIMG_PACK_NAMED_TEMP="${NAMED:-}" "$BIN/bimg-pack" -c1 -o "$1/x.img" <fifo 2>err &
 	PACK=$!
 	if [[ -n ${3:-} ]]; then
 		(head -c "$2" big.s; sleep "$3"; tail -c +$(($2 + 1)) big.s) >fifo &
@@ -156,16 +164,33 @@ big_stream() {
 @test "SIGINT, SIGTERM, SIGHUP while bimg-pack writes: 'interrupted', exit 1, no temporary file, the old image kept" {
 	env --version 2>/dev/null | grep -q coreutils || skip "env --default-signal (coreutils) is missing"
 	big_stream
-	for sig in INT TERM HUP; do
-		rm -rf out
-		mkdir out
-		cp x.img out/x.img
-		start_stalled_pack out $(($(stat -c %s big.s) / 2))
-		stop_pack "$sig"
-		[[ $STATUS -eq 1 && $(cat err) == "bimg-pack: interrupted" ]] || { echo "SIG$sig: status $STATUS: $(cat err)"; return 1; }
-		[[ $(ls -A out) == x.img ]] || { echo "SIG$sig:" out/.*; return 1; }
-		cmp out/x.img x.img
+	# Nameless (O_TMPFILE), then named as where the filesystem has no O_TMPFILE: the handler removes it.
+	for NAMED in "" 1; do
+		for sig in INT TERM HUP; do
+			rm -rf out
+			mkdir out
+			cp x.img out/x.img
+			start_stalled_pack out $(($(stat -c %s big.s) / 2))
+			if [[ -n $NAMED ]]; then
+				sleep 1
+				compgen -G 'out/.x.img.*' >/dev/null || { echo "no named temporary file"; return 1; }
+			fi
+			stop_pack "$sig"
+			[[ $STATUS -eq 1 && $(cat err) == "bimg-pack: interrupted" ]] ||
+				{ echo "NAMED=$NAMED SIG$sig: status $STATUS: $(cat err)"; return 1; }
+			[[ $(ls -A out) == x.img ]] || { echo "NAMED=$NAMED SIG$sig:" out/.*; return 1; }
+			cmp out/x.img x.img
+		done
 	done
+}
+
+@test "a failed bimg-pack leaves no temporary file under its name either" {
+	mkdir out
+	cp x.img out/x.img
+	run bash -c "head -c 20000 s | BIMG_PACK_NAMED_TEMP=1 '$BIN/bimg-pack' -o out/x.img"
+	[[ $status -eq 1 && $output == *truncated* ]] || { echo "$output"; return 1; }
+	[[ $(ls -A out) == x.img ]]
+	cmp out/x.img x.img
 }
 
 @test "SIGKILL and SIGQUIT leave no temporary file either: the image has no name until it is complete" {
@@ -209,16 +234,19 @@ gdb_run() {
 }
 
 @test "a signal at bimg-pack's rename: the image is completed and put in place, exit 0" {
-	mkdir out
-	cp x.img out/x.img
 	GDB_IN=s
 	GDB_EX=(-ex 'break rename' -ex 'break renameat' -ex 'break renameat2' -ex run -ex 'queue-signal SIGINT'
 		-ex delete -ex continue)
-	gdb_run "$BIN/bimg-pack" -o out/x.img
-	[[ $output =~ Breakpoint\ [0-9],\ [_A-Za-z]*rename(at2?)?\ \( ]] || { echo "$output"; return 1; }
-	[[ $EXIT == *"exited normally"* ]] || { echo "$output"; return 1; }
-	cmp out/x.img expected.img
-	[[ $(ls -A out) == x.img ]]
+	for named in "" 1; do
+		rm -rf out
+		mkdir out
+		cp x.img out/x.img
+		BIMG_PACK_NAMED_TEMP=$named gdb_run "$BIN/bimg-pack" -o out/x.img
+		[[ $output =~ Breakpoint\ [0-9],\ [_A-Za-z]*rename(at2?)?\ \( ]] || { echo "$output"; return 1; }
+		[[ $EXIT == *"exited normally"* ]] || { echo "$output"; return 1; }
+		cmp out/x.img expected.img
+		[[ $(ls -A out) == x.img ]]
+	done
 }
 
 @test "a signal once bimg-fixchunks released its targets does not report failure (the restore is complete)" {
