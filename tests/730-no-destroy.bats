@@ -11,10 +11,10 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
 	WRAPPER=$ROOT/btrfs-image.sh
-	command -v btrfs-image >/dev/null || skip "the reference btrfs-image is missing"
 }
 
 teardown() {
+	[[ -n ${PARTITIONED:-} ]] && partx -d "$PARTITIONED" 2>/dev/null
 	loop_cleanup
 }
 
@@ -28,7 +28,7 @@ refused() {
 
 # A small image (the node4k case) as x.img, a copy to compare with, its stream as s.
 small_image() {
-	btrfs-image -c1 "$(corpus_img node4k)" x.img
+	bimg-scan "$(corpus_img node4k)" | bimg-pack -c1 -o x.img
 	cp x.img x.copy
 	bimg-unpack x.img >s
 	cp s s.copy
@@ -76,7 +76,7 @@ attach_loop() { # FILE -> LOOPDEV
 		cmp x.img x.copy
 	done
 	# An image larger than the pipes between the stages (it used to be cut short).
-	btrfs-image -c0 "$(corpus_img subvol-snap)" big.img
+	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
 	cp big.img big.copy
 	run "$WRAPPER" -r big.img ./big.img
 	refused "^ERROR: refusing to restore to \./big\.img: it is the image big\.img$"
@@ -317,25 +317,45 @@ attach_loop() { # FILE -> LOOPDEV
 	btrfs check "$LOOPDEV"
 }
 
-@test "a partition of a loop device over the image is the same file (when this kernel makes partitions)" {
+# A node for the block device whose sysfs directory is DIR, at PATH: /dev may be static (no udev).
+block_node() { # DIR PATH
+	local majmin
+	majmin=$(cat "$1/dev")
+	mknod "$2" b "${majmin%%:*}" "${majmin##*:}"
+}
+
+@test "a partition of a loop device over the image is the same storage as the loop device and the file" {
 	need_loop_mount
+	command -v partx >/dev/null || skip "partx is missing"
 	small_image
 	# One MBR partition from sector 2048, the image copied into it.
 	truncate -s 8M disk
 	python3 -c '
-import struct, sys
+import struct
 with open("disk", "r+b") as f:
     entry = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, 8192)
     f.seek(446); f.write(entry); f.seek(510); f.write(b"\x55\xaa")'
-	LOOPDEV=$(losetup --find --show --partscan disk)
-	LOOP_DEVS+=("$LOOPDEV")
-	udevadm settle 2>/dev/null || true
-	[[ -b ${LOOPDEV}p1 ]] || skip "no partition devices for loop devices here"
-	dd if=x.img of="${LOOPDEV}p1" bs=64k status=none
+	attach_loop disk
+	PARTITIONED=$LOOPDEV
+	partx -a "$LOOPDEV" 2>/dev/null || true
+	sys=/sys/class/block/${LOOPDEV#/dev/}/${LOOPDEV#/dev/}p1
+	[[ -e $sys/dev ]] || skip "the kernel made no partition for $LOOPDEV"
+	block_node "$sys" part
+	dd if=x.img of=part bs=64k status=none
 	cp disk disk.copy
-	run bimg-fixchunks "${LOOPDEV}p1" <"$LOOPDEV"
-	refused "refusing to restore: the target is the stream being read$"
-	run bash -c "'$BIN/bimg-unpack' '${LOOPDEV}p1' 1<>'$LOOPDEV'"
-	refused "^bimg-unpack: refusing to write the stream to standard output: it is the image being read"
+	run bimg-fixchunks part <"$LOOPDEV"
+	refused "^bimg-fixchunks: part: refusing to restore: the target is the stream being read$"
+	run bimg-fixchunks "$LOOPDEV" <part
+	refused "^bimg-fixchunks: $LOOPDEV: refusing to restore: the target is the stream being read$"
+	run bash -c "'$BIN/bimg-unpack' part 1<>'$LOOPDEV'"
+	refused "^bimg-unpack: refusing to write the stream to standard output: it is the image being read \(part\)$"
+	run bash -c "'$BIN/bimg-unpack' part 1<>disk"
+	refused "^bimg-unpack: refusing to write the stream to standard output: it is the image being read \(part\)$"
+	run "$ROOT/btrfs-image.sh" -r part disk
+	refused "^ERROR: refusing to restore to disk: it is the image part$"
+	run "$ROOT/btrfs-image.sh" -r part "$LOOPDEV"
+	refused "^ERROR: refusing to restore to $LOOPDEV: it is the image part$"
+	partx -d "$LOOPDEV" 2>/dev/null || true
+	PARTITIONED=
 	cmp disk disk.copy
 }

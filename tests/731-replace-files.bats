@@ -11,8 +11,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	cd "$T" || return 1
 	WRAPPER=$ROOT/btrfs-image.sh
-	command -v btrfs-image >/dev/null || skip "the reference btrfs-image is missing"
-	btrfs-image -c1 "$(corpus_img node4k)" x.img
+	bimg-scan "$(corpus_img node4k)" | bimg-pack -c1 -o x.img
 	bimg-unpack x.img >s
 	bimg-pack -o expected.img <s
 }
@@ -157,7 +156,7 @@ stop_pack() { # SIGNAL -> STATUS
 }
 
 big_stream() {
-	btrfs-image -c0 "$(corpus_img subvol-snap)" big.img
+	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
 	bimg-unpack big.img >big.s
 }
 
