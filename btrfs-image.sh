@@ -331,23 +331,130 @@ fi
 ((usage_error)) && usage_exit
 
 # The reference opens the target before anything else.  We only check that
-# it could be created: bimg-pack writes a temporary file and renames it, so
-# a failed dump leaves nothing behind, and bimg-fixchunks opens its target.
+# it could be created, creating nothing: bimg-pack writes a temporary file
+# and renames it, so a failed dump leaves nothing behind, and
+# bimg-fixchunks opens its target.
 if ((!create)) || [[ $target != - ]]; then
 	if [[ -e $target ]]; then
 		creatable=1
 		[[ -d $target || ! -w $target ]] && creatable=0
-	elif (: >"$target") 2>/dev/null; then
-		rm -f -- "$target"
-		creatable=1
 	else
+		target_dir=$(dirname -- "$target")
 		creatable=0
+		[[ -d $target_dir && -w $target_dir ]] && creatable=1
 	fi
 	if ((!creatable)); then
 		error "unable to create target file $target"
 		exit 1
 	fi
 fi
+
+# ---- nothing we read is destroyed ----
+#
+# No mode writes to what it reads: a dump onto one of its source devices,
+# a restore onto its image, or onto one target twice, is refused before
+# any stage runs.  Names prove nothing (./x, links, /dev/fd/N, a loop
+# device over the file), so each name is turned into what it leads to:
+# "file:MAJ:MIN:INO" for a regular file, "block:MAJ:MIN" for a block
+# device followed by what lsblk lists under it (the disk of a partition,
+# the members of a device-mapper or md device) and the file behind each
+# loop device among them.  A FIFO, a terminal, a missing name: nothing.
+
+storage_of() { # PATH -> REPLY: the words above, space-separated
+	local kind real dev name type back ino words=()
+	REPLY=
+	kind=$(stat -L -c %F -- "$1" 2>/dev/null) || return 0
+	case $kind in
+	'regular file' | 'regular empty file')
+		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$1")
+		return 0
+		;;
+	'block special file') ;;
+	*) return 0 ;;
+	esac
+	words=("block:$(stat -L -c '%Hr:%Lr' -- "$1")")
+	real=$(readlink -f -- "$1")
+	while read -r dev name type; do
+		words+=("block:$dev")
+		[[ $type == loop ]] || continue
+		back=$(losetup --list --noheadings -O BACK-MAJ:MIN,BACK-INO -- "$name" 2>/dev/null) || continue
+		read -r dev ino <<<"$back" && [[ -n $ino ]] && words+=("file:$dev:$ino")
+	done < <(lsblk --inverse --noheadings --raw --paths -o MAJ:MIN,NAME,TYPE -- "$real" 2>/dev/null)
+	REPLY=${words[*]}
+}
+
+storage_overlaps() { # WORDS-A WORDS-B: is either one the other or built on it, or both on one file?
+	local w first_a=${1%% *} first_b=${2%% *}
+	[[ -n $1 && -n $2 ]] || return 1
+	[[ " $2 " == *" $first_a "* || " $1 " == *" $first_b "* ]] && return 0
+	for w in $1; do
+		[[ $w == file:* && " $2 " == *" $w "* ]] && return 0
+	done
+	return 1
+}
+
+# Dump: TARGET against every source device.  Restore: every target against
+# the image and against the targets before it.  Exits 1 with one line.
+refuse_same_files() { # dump DEVICE... | restore IMAGE TARGET...
+	local mode=$1 out out_name image image_name t i j
+	shift
+	if [[ $mode == dump ]]; then
+		if [[ $target == - ]]; then
+			storage_of "/proc/$$/fd/1"
+			out_name="standard output"
+		else
+			refuse_dangling_link dump "$target"
+			storage_of "$target"
+			out_name=$target
+		fi
+		out=$REPLY
+		for t in "$@"; do
+			storage_of "$t"
+			if storage_overlaps "$out" "$REPLY"; then
+				error "refusing to dump to $out_name: it is the source device $t"
+				exit 1
+			fi
+		done
+		return 0
+	fi
+	if [[ $1 == - ]]; then
+		storage_of "/proc/$$/fd/0"
+		image_name="(standard input)"
+	else
+		storage_of "$1"
+		image_name=$1
+	fi
+	image=$REPLY
+	shift
+	local -a names=("$@") ids=() canonical=()
+	for ((i = 0; i < ${#names[@]}; i++)); do
+		t=${names[i]}
+		refuse_dangling_link restore "$t"
+		storage_of "$t"
+		ids[i]=$REPLY
+		canonical[i]=
+		[[ -e $t ]] || canonical[i]=$(realpath -m -- "$t")
+		if storage_overlaps "${ids[i]}" "$image"; then
+			error "refusing to restore to $t: it is the image $image_name"
+			exit 1
+		fi
+		for ((j = 0; j < i; j++)); do
+			if storage_overlaps "${ids[i]}" "${ids[j]}" ||
+				[[ -n ${canonical[i]} && ${canonical[i]} == "${canonical[j]}" ]]; then
+				error "refusing to restore to $t: it is also target ${names[j]}"
+				exit 1
+			fi
+		done
+	done
+}
+
+# A symlink to nothing would make us create a file the command line does not name.
+refuse_dangling_link() { # dump|restore PATH
+	if [[ -L $2 && ! -e $2 ]]; then
+		error "refusing to $1 to $2: it is a symlink to a missing file"
+		exit 1
+	fi
+}
 
 # A file name that a stage could take for an option or for stdin/stdout.
 as_path() { if [[ $1 == -* ]]; then REPLY=./$1; else REPLY=$1; fi; }
@@ -366,6 +473,7 @@ if ((!create)); then
 	fix_args=()
 	((old_restore)) && fix_args+=(-o)
 	[[ -n $new_fsid ]] && fix_args+=("$new_fsid")
+	refuse_same_files restore "$source_arg" "${positional[@]:1:$((multi ? dev_cnt : 1))}"
 	targets=()
 	for t in "${positional[@]:1:$((multi ? dev_cnt : 1))}"; do as_path "$t" && targets+=("$REPLY"); done
 	((multi)) && fix_args+=(-m)
@@ -402,6 +510,7 @@ if [[ -b $source_arg ]] && command -v blkid >/dev/null; then
 	fi
 fi
 for member in "${extra_devices[@]}"; do add_device "$member"; done
+refuse_same_files dump "${devices[@]}"
 
 scan_args=()
 ((walk)) && scan_args+=(-w)

@@ -67,14 +67,18 @@ struct target {
 };
 
 /*
- * Open (creating if missing) the target for writing.  A mounted device,
- * a file behind a mounted loop device, or the file standard input reads
- * from, is refused.  The old primary
+ * Open the targets (a regular file is created if missing) for writing.
+ * Refused before anything is opened: a target that is the file or device
+ * standard input reads, that is also another target (by any name), or
+ * that is a symlink to a missing file.  Refused when opened: a mounted
+ * device, a file behind a mounted loop device, and without --force a
+ * target holding a btrfs-image file or a record stream (what restores
+ * read: perhaps the one being read through a pipe).  The old primary
  * superblock is read and, unless it is a real filesystem (a valid
  * superblock without the metadump flags: perhaps the image's own source),
  * the target is claimed at once.
  */
-void target_open(struct target *t, const char *path);
+void targets_open(struct target *targets, char **paths, size_t count, const struct options *opt);
 /*
  * Why the target looks like the filesystem the image was made from (its
  * superblock has the image's fsid and device uuid and a generation at

@@ -9,8 +9,9 @@
  * multi-device source becomes a single-device filesystem on TARGET, or,
  * with -m, is restored device by device onto TARGET1 (devid 1), ...
  *
- * A target that is mounted, or that holds the very filesystem the image
- * was made from, is refused.  Whatever stops a restore (a bad stream, a
+ * A target that is mounted, that is standard input or another target (by
+ * any name), that holds an image or a stream (what restores read), or
+ * that holds the very filesystem the image was made from, is refused.  Whatever stops a restore (a bad stream, a
  * full target, SIGINT or SIGTERM) leaves the target without a valid
  * primary superblock, and exit status 1.
  */
@@ -48,7 +49,8 @@ __attribute__((noreturn)) static void usage(FILE *out, int status)
 		"                        its original (as btrfstune -u does)\n"
 		"      --force           overwrite a target that holds the filesystem the\n"
 		"                        image was made from (same fsid and device uuid,\n"
-		"                        generation not older)\n"
+		"                        generation not older), a btrfs-image file or a\n"
+		"                        record stream\n"
 		"  -h, --help            show this help\n"
 		"      --version         show the version\n");
 	exit(status);
@@ -113,8 +115,7 @@ int main(int argc, char **argv)
 
 	targets = xcalloc(count, sizeof(*targets));
 	guard_init(count);
-	for (i = 0; i < count; i++)
-		target_open(&targets[i], argv[optind + (int)i]);
+	targets_open(targets, argv + optind, count, &opt);
 	restore(STDIN_FILENO, "standard input", targets, count, &opt);
 	for (i = 0; i < count; i++)
 		target_close(&targets[i]);

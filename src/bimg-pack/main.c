@@ -127,6 +127,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 			if (packer)
 				die("record %llu: a second FS_INFO", (unsigned long long)rec.seq);
 			record_fs_info(&rec, &fs);
+			output_check_source(fs.fsid);
 			packer = packer_create(fs.content & CONTENT_DATA ? 1 : 0, level, codec, threads);
 			break;
 		case REC_SUPERBLOCK:

@@ -19,6 +19,7 @@
 #include "filter.h"
 #include "msg.h"
 #include "rng.h"
+#include "samefile.h"
 #include "xio.h"
 
 static void usage(FILE *out)
@@ -119,6 +120,8 @@ int main(int argc, char **argv)
 	if (!seeded)
 		opt.seed = rng_random_seed();
 
+	if (stdout_overlaps(NULL))
+		die("refusing to write the stream to standard output: it is the stream being read (standard input)");
 	stdio_setup_pipes();
 	csum_init();
 	sanitize_stream(STDIN_FILENO, STDOUT_FILENO, &opt);

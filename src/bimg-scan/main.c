@@ -13,6 +13,7 @@
 #include "scan.h"
 #include "csum.h"
 #include "msg.h"
+#include "samefile.h"
 #include "xio.h"
 
 #include <getopt.h>
@@ -45,6 +46,16 @@ static void usage(FILE *to)
 		"\n"
 		"Exit status: 0 done; 1 failure; 2 (--rescue) done, but blocks were damaged.\n",
 		progname);
+}
+
+/* Checked before the first byte of the stream (an ERROR record included) goes out. */
+static void refuse_stdout_onto_sources(char **paths, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (stdout_overlaps(paths[i]))
+			die("refusing to write the stream to standard output: it is the source device %s", paths[i]);
 }
 
 int main(int argc, char **argv)
@@ -115,6 +126,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	refuse_stdout_onto_sources(argv + optind, (size_t)(argc - optind));
 	stdio_setup_pipes();
 	csum_init();
 

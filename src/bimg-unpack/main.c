@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "ordered_pool.h"
 #include "progress.h"
+#include "samefile.h"
 #include "sink.h"
 #include "unpack.h"
 #include "xio.h"
@@ -115,6 +116,9 @@ int main(int argc, char **argv)
 	stdio_setup_pipes();
 	csum_init();
 
+	if (stdout_overlaps(path))
+		die("refusing to write the stream to standard output: it is the image being read (%s)",
+		    path && strcmp(path, "-") != 0 ? path : "standard input");
 	/* The stream starts first, so that even "cannot open IMAGE" reaches downstream as an ERROR record. */
 	sink_init(&sink, mode);
 	input_open(&in, path);
