@@ -153,8 +153,10 @@ void sink_finish(struct record_sink *s)
 		info_print(s);
 		break;
 	}
-	if (s->mode != SINK_STREAM)
-		report_finish();
+	if (s->mode != SINK_STREAM) {
+		(void)fflush(s->out); /* a failure sets the error indicator */
+		report_check(s->out);
+	}
 	free(s->owners);
 	s->owners = NULL;
 	s->nowners = s->owners_cap = 0;
