@@ -13,7 +13,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES = stream super_chunks tree_block image_index
+FUZZ_HARNESSES = stream super_chunks tree_block image_index fixchunks fixchunks_multi
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra -std=gnu11 \
 	-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread -Isrc/common -DBIMG_VERSION='"$(VERSION)"'
@@ -27,17 +27,27 @@ FUZZ_OPTS_stream = -max_len=262144
 FUZZ_OPTS_super_chunks =
 FUZZ_OPTS_tree_block =
 FUZZ_OPTS_image_index =
+# Whole small filesystems (a corpus image's stream is about 0.5 MiB).
+FUZZ_OPTS_fixchunks = -max_len=1048576
+FUZZ_OPTS_fixchunks_multi = -max_len=1048576
 
 # Program sources a harness exercises besides src/common (never a main.c):
 # named explicitly, so a renamed file breaks the fuzz build loudly instead
 # of silently shrinking what is fuzzed.
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
-FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,leaf.c namemap.c collide.c placement.c rng.c)
+FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c leaf.c namemap.c collide.c placement.c rng.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
+# target.c and guard.c are replaced by the harness (targets in memory).
+FUZZ_SRC_fixchunks = $(addprefix src/bimg-fixchunks/,restore.c restore_map.c holdback.c verify.c layout.c \
+	fixup.c multi.c superblock.c newfsid.c)
+FUZZ_SRC_fixchunks_multi = $(FUZZ_SRC_fixchunks)
 # Extra link flags (see the harness for why).
 FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
-FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack
+FUZZ_LDFLAGS_fixchunks = -Wl,--wrap=xmalloc,--wrap=xcalloc,--wrap=xrealloc,--wrap=xstrdup,--wrap=free \
+	-Wl,--wrap=temp_file_open
+FUZZ_LDFLAGS_fixchunks_multi = $(FUZZ_LDFLAGS_fixchunks)
+FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack -Isrc/bimg-fixchunks
 
 # (pattern rules would substitute a stem for the %s, hence the variables)
 $(foreach h,$(FUZZ_HARNESSES),$(eval FUZZ_OBJ_$(h) = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC_$(h)))))
@@ -51,7 +61,7 @@ build/fuzz/obj/%.o: src/%.c $(wildcard src/common/*.h) fuzz.mk
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
 
 .SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_COMMON_OBJ) $$(FUZZ_OBJ_$$*) fuzz.mk
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_COMMON_OBJ) $$(FUZZ_OBJ_$$*) fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON_OBJ) \
 		$(FUZZ_OBJ_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS)
@@ -71,7 +81,7 @@ fuzz-seeds: build/fuzz/seedgen
 
 # One harness at a time, niced: the fuzzer shares the machine with builds.
 define fuzz_run
-	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/regress/$(1)
+	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/seeds/$(1) tests/fuzz/regress/$(1)
 	@echo "fuzz: $(1) for $(FUZZ_SECONDS) s"
 	@nice -n 19 build/fuzz/fuzz_$(1) $(FUZZ_RUN_OPTS) $(FUZZ_OPTS_$(1)) -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=build/fuzz/artifacts/$(1)/ \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# bimg-sanitize: names replaced consistently, nothing leaks, shape kept (P15, P16, P19),
-# -ss keeps name hashes (P17), and the collision solver (tests/unit/collide-test.c).
+# bimg-sanitize: names replaced consistently, nothing leaks, shape kept, printable replacements,
+# -ss keeps name hashes, and the collision solver (tests/unit/collide-test.c).
 
 load lib/common
 
@@ -94,7 +94,7 @@ restore() {
 }
 
 # ss_mount CASE [ARGS...]: a -ss image restores clean with no hash mismatch, mounts read-only,
-# lists as many entries as the source, and a lookup by a sanitized path works (P17).
+# lists as many entries as the source, and a lookup by a sanitized path works.
 ss_mount() {
 	local case=$1 img src_count new_count path
 	shift
@@ -161,7 +161,7 @@ ss_mount() {
 	[ "$status" -eq 1 ]
 }
 
-@test "-ss --odometer: every replacement btrfs-image -ss made correctly is ours too (P18)" {
+@test "-ss --odometer: every replacement btrfs-image -ss made correctly is ours too" {
 	local img t=$BATS_TEST_TMPDIR
 	img=$(corpus_img names)
 	btrfs-image -c0 "$img" "$t/ref.img"

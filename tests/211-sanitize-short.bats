@@ -56,7 +56,7 @@ teardown() {
 	[ "$(grep -c '^leaf' <<<"$output")" -gt 100 ]
 }
 
-@test "short names: every name of 4 bytes replaced, keys moved with them, leaves in order (P15-P17)" {
+@test "short names: every name of 4 bytes replaced, keys moved with them, leaves in order" {
 	cat "$BATS_FILE_TMPDIR/san.err"
 	run python3 "$CHECK" --leak-min 5 "$BATS_FILE_TMPDIR/plain.img" "$BATS_FILE_TMPDIR/san.img" -ss
 	echo "$output"

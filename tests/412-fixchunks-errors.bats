@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # bimg-fixchunks on bad input and in its other modes: damaged tree blocks,
-# misclassified blocks, interrupted streams (P21), protected targets, -o,
+# misclassified blocks, interrupted streams, protected targets, -o,
 # and the command line.
 
 load lib/common
@@ -103,7 +103,7 @@ teardown() {
 @test "-o: every item at its logical address; same bytes as the reference's -o (which then fails)" {
 	fx_stream "$IMG" >"$S"
 	run btrfs-image -r -o -t 1 "$IMG" "$BATS_TEST_TMPDIR/ref"
-	[[ $status -eq 1 ]] # the reference rejects its own fake chunk (metadump.md 4.10)
+	[[ $status -eq 1 ]] # the reference rejects its own fake chunk (docs/restore.md, -o)
 	fx_restore "$S" "$T" -o
 	fx_cmp "$BATS_TEST_TMPDIR/ref" "$T"
 	run btrfs inspect-internal dump-super -f "$T"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# P12 and P14 for our own images of xxhash, sha256 and blake2 filesystems
+# Restores that pass btrfs check and mount, for our own images of xxhash, sha256 and blake2 filesystems
 # (the reference can dump them but never restore them): dump and restore
 # with the wrapper, then btrfs check, a read-only mount, and the source's
 # directory tree (names, types, sizes, modes, link counts).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # btrfs-image.sh against the reference btrfs-image: the command line
-# (metadump.md section 5), and whole dumps and restores through the
+# (each option check of btrfs-image 6.2), and whole dumps and restores through the
 # pipeline.
 
 load lib/common
@@ -60,13 +60,13 @@ scan_supports_data() {
 	[[ -x $BIN/bimg-scan ]] && "$BIN/bimg-scan" --help 2>&1 | grep -Eq '(^|[^[:alnum:]-])-d([^[:alnum:]-]|$)'
 }
 
-# The reference's multi-threaded restore races (acceptance.md: compare
-# against its -t 1 restore, which is deterministic).
+# The reference's multi-threaded restore races (docs/compat.md): compare
+# against its -t 1 restore, which is deterministic.
 ref_restore() { "$REF" -r -t 1 "$@"; }
 # Restored targets are mostly holes: compare only where either has data.
 cmp_target() { python3 "$ROOT/tests/lib/sparsecmp.py" "$1" "$2"; }
 
-# ---- command line: every row of metadump.md section 5 ----
+# ---- command line: every check btrfs-image 6.2 makes, in its order ----
 
 @test "-t above 32 / -c above 9: same message, no usage" {
 	same_as_reference 'ERROR: number of threads out of range: 33 > 32' -- -t 33 a b
@@ -228,7 +228,7 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 	[[ ! -e extra1 && ! -e extra2 ]]
 }
 
-@test "-c9 -t2 dump: the reference restores it to the same bytes as its own image (P13)" {
+@test "-c9 -t2 dump: the reference restores it to the same bytes as its own image" {
 	need_dump
 	local case img n=0
 	for case in $(corpus_cases single-crc32c); do

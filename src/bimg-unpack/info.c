@@ -90,8 +90,8 @@ void info_print(struct record_sink *s)
 	fprintf(out, "%-16s%" PRIu64 "\n", "tree blocks:", s->tree_blocks);
 	fprintf(out, "%-16s%" PRIu64 " bytes in %" PRIu64 " extents\n", "data:", s->data_bytes, s->data_extents);
 	fprintf(out, "trees:\n");
-	for (i = 0; i < s->nowners; i++) {
-		uint64_t id = s->owners[i].owner;
+	for (i = 0; i < s->owners.count; i++) {
+		uint64_t id = s->owners.items[i].owner;
 		const char *name = tree_name(id);
 		char idtext[24];
 
@@ -101,7 +101,7 @@ void info_print(struct record_sink *s)
 			snprintf(idtext, sizeof(idtext), "%" PRIu64, id);
 		if (strcmp(name, idtext) == 0)
 			name = id >= 256 && id <= (uint64_t)-256 ? "subvolume" : "";
-		fprintf(out, "  %-22s %-18s %" PRIu64 " blocks\n", idtext, name, s->owners[i].blocks);
+		fprintf(out, "  %-22s %-18s %" PRIu64 " blocks\n", idtext, name, s->owners.items[i].blocks);
 	}
 	if (s->other_owner_blocks)
 		fprintf(out, "  %-22s %-18s %" PRIu64 " blocks\n", "(more)", "", s->other_owner_blocks);

@@ -21,7 +21,8 @@ if [ -z "$corpus" ] || [ ! -f "$corpus/MANIFEST.tsv" ]; then
 fi
 
 rm -rf "$seeds"
-mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index"
+mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index" "$seeds/fixchunks" \
+	"$seeds/fixchunks_multi"
 
 if [ -f "$corpus/MANIFEST.tsv" ]; then
 	for img in "$corpus"/*.img; do
@@ -45,6 +46,14 @@ if [ -f "$corpus/MANIFEST.tsv" ]; then
 else
 	echo "make-seeds: no corpus at $corpus; seeding from regression inputs only" >&2
 fi
+
+# bimg-fixchunks reads record streams too.
+for h in fixchunks fixchunks_multi; do
+	mkdir -p "$seeds/$h"
+	for f in "$seeds"/stream/*; do
+		[ -f "$f" ] && cp "$f" "$seeds/$h/"
+	done
+done
 
 for dir in "$regress"/*/; do
 	[ -d "$dir" ] || continue

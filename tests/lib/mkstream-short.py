@@ -10,6 +10,8 @@ filesystem does:
   fan       5000 nodes, all pointing at the same leaf at index 0 and as their last pointer
   unsorted  a leaf whose keys are out of order around a short name
   valid     one node over two leaves, consistent: the short names must move
+  all-bytes four leaves of DIR_INDEX items whose names are every 1-byte value, NUL and '/'
+            included: more distinct 1-byte names than there are replacements
 
 Checksums are crc32c (csum type 0); bimg-sanitize recomputes those of blocks it changes.
 """
@@ -108,6 +110,10 @@ def variant(name):
         items = [(256, DIR_ITEM, h(b"abcd"), dir_item(b"abcd")), (256, DIR_ITEM, 5, dir_item(b"long-name")),
                  (256, DIR_ITEM, h(b"wxyz"), dir_item(b"wxyz")), (256, DIR_ITEM, 1, dir_item(b"ab"))]
         return start + [tb(leaf(A, items))]
+    if name == "all-bytes":
+        return start + [tb(leaf(A + k * NODESIZE, [(256, DIR_INDEX, 2 + i, dir_item(bytes([i])))
+                                                    for i in range(64 * k, 64 * k + 64)]))
+                        for k in range(4)]
     raise SystemExit("mkstream-short.py: unknown variant %s" % name)
 
 
