@@ -40,7 +40,7 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	[[ $output == "bimg-scan (bimg) "* ]]
 	run bimg-scan
 	[ "$status" -eq 1 ]
-	[[ $output == *Usage* ]]
+	[[ $output == "bimg-scan: no device given: try 'bimg-scan --help'" ]]
 	run bimg-scan -x "$(corpus_img default)"
 	[ "$status" -eq 1 ]
 }

@@ -26,10 +26,9 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-__attribute__((noreturn)) static void usage(FILE *out, int status)
+static void usage(void)
 {
-	fprintf(out,
-		"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
+	printf("usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
 		"       bimg-fixchunks -m [OPTIONS] TARGET1 TARGET2 ... < STREAM\n"
 		"\n"
 		"Restore the filesystem described by the record stream on standard input\n"
@@ -53,7 +52,6 @@ __attribute__((noreturn)) static void usage(FILE *out, int status)
 		"                        record stream\n"
 		"  -h, --help            show this help\n"
 		"      --version         show the version\n");
-	exit(status);
 }
 
 int main(int argc, char **argv)
@@ -77,7 +75,8 @@ int main(int argc, char **argv)
 	msg_init(argv[0]);
 	stdio_setup_pipes();
 	csum_init();
-	while ((c = getopt_long(argc, argv, "omh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":omh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			opt.old_restore = 1;
@@ -99,17 +98,22 @@ int main(int argc, char **argv)
 			opt.force = 1;
 			break;
 		case 'h':
-			usage(stdout, 0);
+			usage();
+			return report_finish();
 		case OPT_VERSION:
 			printf("bimg-fixchunks (bimg) %s\n", BIMG_VERSION);
-			return 0;
+			return report_finish();
 		default:
-			usage(stderr, 1);
+			bad_option(c, argv);
 		}
 	}
 	count = (size_t)(argc - optind);
-	if (opt.multi_device ? count < 1 || opt.old_restore : count != 1)
-		usage(stderr, 1);
+	if (opt.multi_device && opt.old_restore)
+		usage_error("-m and -o exclude each other");
+	if (count == 0)
+		usage_error("no target given");
+	if (count > 1 && !opt.multi_device)
+		usage_error("%zu targets given: one without -m", count);
 	if (isatty(STDIN_FILENO))
 		die("standard input is a terminal: expected a record stream (bimg-unpack IMAGE | bimg-fixchunks TARGET)");
 

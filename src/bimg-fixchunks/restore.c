@@ -256,7 +256,8 @@ static void place_or_hold(struct restore_state *st, enum item_kind kind, uint64_
 static void bad_tree_block(struct restore_state *st, uint64_t logical, const char *why)
 {
 	if (!st->opt->ignore_bad_blocks)
-		die("tree block %" PRIu64 ": %s", logical, why);
+		die("tree block %" PRIu64 ": %s (--ignore-bad-blocks restores damaged blocks as they are)", logical,
+		    why);
 	st->counts.damaged++;
 }
 

@@ -26,9 +26,9 @@
 
 #define MAX_THREADS 32
 
-static void usage(FILE *out)
+static void usage(void)
 {
-	fprintf(out, "Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]\n"
+	printf("Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]\n"
 		     "Read a bimg record stream on standard input and write a btrfs-image file\n"
 		     "(byte-identical to btrfs-image's for the same blocks at -c0, or with --deflate=zlib).\n"
 		     "\n"
@@ -48,11 +48,8 @@ static unsigned parse_number(const char *arg, const char *opt, unsigned max)
 	char *end;
 	unsigned long n = strtoul(arg, &end, 10);
 
-	if (!*arg || *end || arg[0] == '-' || n > max) {
-		fprintf(stderr, "%s: %s: '%s' is not a number in 0..%u\n", progname, opt, arg, max);
-		usage(stderr);
-		exit(1);
-	}
+	if (!*arg || *end || arg[0] == '-' || n > max)
+		usage_error("%s: '%s' is not a number in 0..%u", opt, arg, max);
 	return (unsigned)n;
 }
 
@@ -97,11 +94,8 @@ static enum deflate_codec parse_codec(const char *name, const char *where)
 {
 	int codec = deflate_codec_parse(name);
 
-	if (codec < 0) {
-		fprintf(stderr, "%s: %s: '%s' is not a deflate codec (libdeflate or zlib)\n", progname, where, name);
-		usage(stderr);
-		exit(1);
-	}
+	if (codec < 0)
+		usage_error("%s: '%s' is not a deflate codec (libdeflate or zlib)", where, name);
 	return (enum deflate_codec)codec;
 }
 
@@ -193,7 +187,8 @@ int main(int argc, char **argv)
 	int c;
 
 	msg_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:t:o:", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:t:o:", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			level = parse_number(optarg, "-c", 9);
@@ -209,21 +204,17 @@ int main(int argc, char **argv)
 			env_codec = NULL;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			usage();
+			return report_finish();
 		case 'V':
 			printf("bimg-pack (bimg) %s\n", BIMG_VERSION);
-			return 0;
+			return report_finish();
 		default:
-			usage(stderr);
-			return 1;
+			bad_option(c, argv);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'\n", progname, argv[optind]);
-		usage(stderr);
-		return 1;
-	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (env_codec && *env_codec)
 		codec = parse_codec(env_codec, "BIMG_DEFLATE");
 	if (!threads)

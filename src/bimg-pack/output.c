@@ -242,7 +242,7 @@ void output_write(const void *buf, size_t len)
 {
 	if (write_full(out.fd, buf, len) < 0) {
 		if (out.fd == STDOUT_FILENO && errno == EPIPE)
-			die("writing the image: standard output was closed");
+			die_downstream_closed("writing the image to standard output");
 		die("writing the image to %s:", out.name);
 	}
 	out.offset += len;

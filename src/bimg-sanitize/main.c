@@ -22,9 +22,9 @@
 #include "samefile.h"
 #include "xio.h"
 
-static void usage(FILE *out)
+static void usage(void)
 {
-	fprintf(out, "Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
+	printf("Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
 		     "Replace file, directory and subvolume names in a bimg record stream (standard input\n"
 		     "to standard output), zero xattr values and clear the label.\n"
 		     "\n"
@@ -41,24 +41,16 @@ static void usage(FILE *out)
 		     "      --version show the version\n");
 }
 
-static void bad_usage(const char *what, const char *arg)
-{
-	if (what)
-		fprintf(stderr, "%s: %s%s%s\n", progname, what, arg ? ": " : "", arg ? arg : "");
-	usage(stderr);
-	exit(1);
-}
-
 static uint64_t parse_seed(const char *arg)
 {
 	char *end;
 	unsigned long long n;
 
 	if (!*arg || *arg == '-')
-		bad_usage("--seed: not a number", arg);
+		usage_error("--seed: '%s' is not a number", arg);
 	n = strtoull(arg, &end, 0);
 	if (*end)
-		bad_usage("--seed: not a number", arg);
+		usage_error("--seed: '%s' is not a number", arg);
 	return n;
 }
 
@@ -78,7 +70,8 @@ int main(int argc, char **argv)
 	int s_count = 0, seeded = 0, c;
 
 	msg_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "sv", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":sv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			s_count++;
@@ -97,25 +90,25 @@ int main(int argc, char **argv)
 			opt.odometer = 1;
 			break;
 		case OPT_HELP:
-			usage(stdout);
-			return 0;
+			usage();
+			return report_finish();
 		case OPT_VERSION:
 			printf("bimg-sanitize (bimg) %s\n", BIMG_VERSION);
-			return 0;
+			return report_finish();
 		default:
-			bad_usage(NULL, NULL);
+			bad_option(c, argv);
 		}
 	}
 	if (optind < argc)
-		bad_usage("unexpected argument", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (s_count == 0 || s_count > 2)
-		bad_usage("give -s (random names) or -ss (names with the same hash)", NULL);
+		usage_error("give -s (random names) or -ss (names with the same hash)");
 	if (opt.keep_short && s_count != 2)
-		bad_usage("--keep-short applies to -ss only", NULL);
+		usage_error("--keep-short applies to -ss only");
 	if (opt.odometer && s_count != 2)
-		bad_usage("--odometer applies to -ss only", NULL);
+		usage_error("--odometer applies to -ss only");
 	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO))
-		bad_usage("reads and writes a binary stream: use it in a pipe", NULL);
+		usage_error("reads and writes a binary stream: use it in a pipe");
 	opt.mode = s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;
 	if (!seeded)
 		opt.seed = rng_random_seed();

@@ -22,10 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *to)
+static void usage(void)
 {
-	fprintf(to,
-		"Usage: %s [-w | -d] [--rescue=copy|skip] [--progress | --no-progress] DEVICE...\n"
+	printf("Usage: %s [-w | -d] [--rescue=copy|skip] [--progress | --no-progress] DEVICE...\n"
 		"Read a btrfs filesystem read-only and write its metadata as a bimg record stream\n"
 		"to standard output (for bimg-sanitize or bimg-pack).\n"
 		"\n"
@@ -79,7 +78,8 @@ int main(int argc, char **argv)
 	int walk = 0, opt, status;
 
 	msg_init(argv[0]);
-	while ((opt = getopt_long(argc, argv, "wd", options, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":wd", options, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			walk = 1;
@@ -93,9 +93,7 @@ int main(int argc, char **argv)
 			} else if (strcmp(optarg, "skip") == 0) {
 				rescue = RESCUE_SKIP;
 			} else {
-				fprintf(stderr, "%s: --rescue: '%s' is neither copy nor skip\n", progname, optarg);
-				usage(stderr);
-				return 1;
+				usage_error("--rescue: '%s' is neither copy nor skip", optarg);
 			}
 			break;
 		case 'P':
@@ -105,27 +103,20 @@ int main(int argc, char **argv)
 			progress = PROGRESS_OFF;
 			break;
 		case 'H':
-			usage(stdout);
-			return 0;
+			usage();
+			return report_finish();
 		case 'V':
 			printf("%s (bimg) %s\n", progname, BIMG_VERSION);
-			return 0;
+			return report_finish();
 		default:
-			usage(stderr);
-			return 1;
+			bad_option(opt, argv);
 		}
 	}
-	if (walk && fs.dump_data) {
-		/* The walk finds no data extents: data comes from the extent tree. */
-		fprintf(stderr, "%s: -d conflicts with -w option\n", progname);
-		usage(stderr);
-		return 1;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "%s: no device given\n", progname);
-		usage(stderr);
-		return 1;
-	}
+	/* The walk finds no data extents: data comes from the extent tree. */
+	if (walk && fs.dump_data)
+		usage_error("-d conflicts with -w option");
+	if (optind >= argc)
+		usage_error("no device given");
 	refuse_stdout_onto_sources(argv + optind, (size_t)(argc - optind));
 	stdio_setup_pipes();
 	csum_init();

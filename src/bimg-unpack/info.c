@@ -1,5 +1,6 @@
 #include "info.h"
 #include "csum.h"
+#include "msg.h"
 #include "sink.h"
 
 #include <inttypes.h>
@@ -44,6 +45,7 @@ void info_print(struct record_sink *s)
 {
 	FILE *out = s->out;
 	const struct image_stats *img = &s->image;
+	char label[TEXT_ESCAPED_SIZE(BTRFS_LABEL_SIZE)];
 	size_t i;
 
 	if (img->is_image) {
@@ -67,7 +69,9 @@ void info_print(struct record_sink *s)
 		print_uuid(out, "fsid:", s->super.fsid);
 		if (memcmp(s->super.fsid, s->super.header_fsid, 16) != 0)
 			print_uuid(out, "metadata uuid:", s->super.header_fsid);
-		fprintf(out, "%-16s%s\n", "label:", s->super.label);
+		/* the label is the image's: it must not drive the terminal */
+		text_escape(label, sizeof(label), s->super.label, strlen(s->super.label));
+		fprintf(out, "%-16s%s\n", "label:", label);
 		fprintf(out, "%-16s%" PRIu64 "\n", "generation:", s->super.generation);
 		fprintf(out, "%-16s%u\n", "nodesize:", s->super.nodesize);
 		fprintf(out, "%-16s%u\n", "sectorsize:", s->super.sectorsize);

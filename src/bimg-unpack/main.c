@@ -26,9 +26,9 @@
 
 #define MAX_THREADS 32
 
-static void usage(FILE *out)
+static void usage(void)
 {
-	fprintf(out, "Usage: bimg-unpack [-t N] [--progress | --no-progress] [--info | --list] [IMAGE|-]\n"
+	printf("Usage: bimg-unpack [-t N] [--progress | --no-progress] [--info | --list] [IMAGE|-]\n"
 		     "Read a btrfs-image file (format 0 or 1) and write the bimg record stream to\n"
 		     "standard output.  IMAGE defaults to standard input.\n"
 		     "\n"
@@ -47,11 +47,8 @@ static unsigned parse_threads(const char *arg)
 	char *end;
 	unsigned long n = strtoul(arg, &end, 10);
 
-	if (!*arg || *end || arg[0] == '-' || n > MAX_THREADS) {
-		fprintf(stderr, "%s: -t: '%s' is not a thread count (0..%d)\n", progname, arg, MAX_THREADS);
-		usage(stderr);
-		exit(1);
-	}
+	if (!*arg || *end || arg[0] == '-' || n > MAX_THREADS)
+		usage_error("-t: '%s' is not a thread count (0..%d)", arg, MAX_THREADS);
 	return n ? (unsigned)n : online_cpus(MAX_THREADS);
 }
 
@@ -73,18 +70,16 @@ int main(int argc, char **argv)
 	int c;
 
 	msg_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "t:", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:", options, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			threads = parse_threads(optarg);
 			break;
 		case 'I':
 		case 'L':
-			if (mode != SINK_STREAM) {
-				fprintf(stderr, "%s: --info and --list exclude each other\n", progname);
-				usage(stderr);
-				return 1;
-			}
+			if (mode != SINK_STREAM)
+				usage_error("--info and --list exclude each other");
 			mode = c == 'I' ? SINK_INFO : SINK_LIST;
 			break;
 		case 'P':
@@ -94,21 +89,17 @@ int main(int argc, char **argv)
 			progress_mode = PROGRESS_OFF;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			usage();
+			return report_finish();
 		case 'V':
 			printf("bimg-unpack (bimg) %s\n", BIMG_VERSION);
-			return 0;
+			return report_finish();
 		default:
-			usage(stderr);
-			return 1;
+			bad_option(c, argv);
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "%s: too many arguments\n", progname);
-		usage(stderr);
-		return 1;
-	}
+	if (argc - optind > 1)
+		usage_error("one input at most, got %d", argc - optind);
 	if (optind < argc)
 		path = argv[optind];
 	if (!threads)

@@ -31,8 +31,7 @@ static void list_line(struct record_sink *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(s->out, fmt, ap);
 	va_end(ap);
-	if (ferror(s->out))
-		die("writing the listing:");
+	report_check(s->out);
 }
 
 void sink_fs_info(struct record_sink *s, const struct fs_info *fs)
@@ -152,8 +151,10 @@ void sink_finish(struct record_sink *s)
 		info_print(s);
 		break;
 	}
-	if (s->mode != SINK_STREAM && fflush(s->out) != 0)
-		die("writing to standard output:");
+	if (s->mode != SINK_STREAM) {
+		(void)fflush(s->out); /* a failure sets the error indicator */
+		report_check(s->out);
+	}
 	VEC_FREE(s->owners);
 	hashmap_free(&s->owner_index);
 }

@@ -59,7 +59,7 @@ static void writer_raw(struct stream_writer *w, const void *p, size_t len)
 {
 	if (write_full(w->fd, p, len) < 0) {
 		if (errno == EPIPE)
-			die("writing stream: downstream closed the pipe");
+			die_downstream_closed("writing stream");
 		die("writing stream:");
 	}
 }
