@@ -15,6 +15,7 @@
  * full target, SIGINT or SIGTERM) leaves the target without a valid
  * primary superblock, and exit status 1.
  */
+#include "cli.h"
 #include "csum.h"
 #include "fixchunks.h"
 #include "msg.h"
@@ -26,56 +27,52 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-static void usage(void)
-{
-	printf("usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
-		"       bimg-fixchunks -m [OPTIONS] TARGET1 TARGET2 ... < STREAM\n"
-		"\n"
-		"Restore the filesystem described by the record stream on standard input\n"
-		"to TARGET (a regular file, created if missing and truncated, or a block\n"
-		"device that is not mounted).  A multi-device source becomes a\n"
-		"single-device filesystem (every chunk SINGLE or DUP).\n"
-		"\n"
-		"  -m, --multi-device    restore each source device onto its own target,\n"
-		"                        TARGET1 = devid 1, ... (as many as the source had)\n"
-		"  -o, --old-restore     write every item at its logical address with a\n"
-		"                        single identity system chunk (btrfs-image -r -o)\n"
-		"      --ignore-bad-blocks\n"
-		"                        write tree blocks that fail their checks as they\n"
-		"                        are, and report how many there were\n"
-		"      --new-fsid[=UUID] give the restored filesystem a new fsid (random\n"
-		"                        without UUID), so that it can be mounted next to\n"
-		"                        its original (as btrfstune -u does)\n"
-		"      --force           overwrite a target that holds the filesystem the\n"
-		"                        image was made from (same fsid and device uuid,\n"
-		"                        generation not older), a btrfs-image file or a\n"
-		"                        record stream\n"
-		"  -h, --help            show this help\n"
-		"      --version         show the version\n");
-}
+static const char usage_text[] =
+	"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
+	"       bimg-fixchunks -m [OPTIONS] TARGET1 TARGET2 ... < STREAM\n"
+	"\n"
+	"Restore the filesystem described by the record stream on standard input\n"
+	"to TARGET (a regular file, created if missing and truncated, or a block\n"
+	"device that is not mounted).  A multi-device source becomes a\n"
+	"single-device filesystem (every chunk SINGLE or DUP).\n"
+	"\n"
+	"  -m, --multi-device    restore each source device onto its own target,\n"
+	"                        TARGET1 = devid 1, ... (as many as the source had)\n"
+	"  -o, --old-restore     write every item at its logical address with a\n"
+	"                        single identity system chunk (btrfs-image -r -o)\n"
+	"      --ignore-bad-blocks\n"
+	"                        write tree blocks that fail their checks as they\n"
+	"                        are, and report how many there were\n"
+	"      --new-fsid[=UUID] give the restored filesystem a new fsid (random\n"
+	"                        without UUID), so that it can be mounted next to\n"
+	"                        its original (as btrfstune -u does)\n"
+	"      --force           overwrite a target that holds the filesystem the\n"
+	"                        image was made from (same fsid and device uuid,\n"
+	"                        generation not older), a btrfs-image file or a\n"
+	"                        record stream\n"
+	"  -h, --help            show this help\n"
+	"      --version         show the version\n";
 
 int main(int argc, char **argv)
 {
-	enum { OPT_IGNORE_BAD = 256, OPT_VERSION, OPT_NEW_FSID, OPT_FORCE };
+	enum { OPT_IGNORE_BAD = 256, OPT_NEW_FSID, OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "old-restore", no_argument, NULL, 'o' },
 		{ "multi-device", no_argument, NULL, 'm' },
 		{ "ignore-bad-blocks", no_argument, NULL, OPT_IGNORE_BAD },
 		{ "new-fsid", optional_argument, NULL, OPT_NEW_FSID },
 		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
+		CLI_COMMON_OPTIONS,
+		CLI_END_OPTIONS,
 	};
 	struct options opt = { 0 };
 	struct target *targets;
 	size_t count, i;
 	int c;
 
-	msg_init(argv[0]);
+	cli_init(argv[0]);
 	stdio_setup_pipes();
 	csum_init();
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":omh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -98,13 +95,10 @@ int main(int argc, char **argv)
 			opt.force = 1;
 			break;
 		case 'h':
-			usage();
-			return report_finish();
-		case OPT_VERSION:
-			printf("bimg-fixchunks (bimg) %s\n", BIMG_VERSION);
-			return report_finish();
+			cli_common_option(CLI_HELP, argv, usage_text, NULL);
+			break;
 		default:
-			bad_option(c, argv);
+			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
 	count = (size_t)(argc - optind);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "csum.h"
 #include "filter.h"
 #include "msg.h"
@@ -22,55 +23,38 @@
 #include "samefile.h"
 #include "xio.h"
 
-static void usage(void)
-{
-	printf("Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
-		     "Replace file, directory and subvolume names in a bimg record stream (standard input\n"
-		     "to standard output), zero xattr values and clear the label.\n"
-		     "\n"
-		     "  -s            random printable names of the same length\n"
-		     "  -ss           printable names of the same length and name hash (btrfs check\n"
-		     "                and mount keep working; names of 1..4 bytes move their keys)\n"
-		     "      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
-		     "      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
-		     "                no temporary file; those names are then NOT sanitized)\n"
-		     "      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
-		     "                and more (a deterministic search: spaces and a 4-byte tail)\n"
-		     "  -v, --verbose print counts when done\n"
-		     "      --help    show this help\n"
-		     "      --version show the version\n");
-}
-
-static uint64_t parse_seed(const char *arg)
-{
-	char *end;
-	unsigned long long n;
-
-	if (!*arg || *arg == '-')
-		usage_error("--seed: '%s' is not a number", arg);
-	n = strtoull(arg, &end, 0);
-	if (*end)
-		usage_error("--seed: '%s' is not a number", arg);
-	return n;
-}
+static const char usage_text[] =
+	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
+	"Replace file, directory and subvolume names in a bimg record stream (standard input\n"
+	"to standard output), zero xattr values and clear the label.\n"
+	"\n"
+	"  -s            random printable names of the same length\n"
+	"  -ss           printable names of the same length and name hash (btrfs check\n"
+	"                and mount keep working; names of 1..4 bytes move their keys)\n"
+	"      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
+	"      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
+	"                no temporary file; those names are then NOT sanitized)\n"
+	"      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
+	"                and more (a deterministic search: spaces and a 4-byte tail)\n"
+	"  -v, --verbose print counts when done\n"
+	"      --help    show this help\n"
+	"      --version show the version\n";
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER, OPT_HELP, OPT_VERSION };
+	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER };
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "keep-short", no_argument, NULL, OPT_KEEP_SHORT },
 		{ "odometer", no_argument, NULL, OPT_ODOMETER },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
+		CLI_COMMON_OPTIONS,
+		CLI_END_OPTIONS,
 	};
 	struct sanitize_options opt = { 0 };
 	int s_count = 0, seeded = 0, c;
 
-	msg_init(argv[0]);
-	opterr = 0;
+	cli_init(argv[0]);
 	while ((c = getopt_long(argc, argv, ":sv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -80,7 +64,7 @@ int main(int argc, char **argv)
 			opt.verbose = 1;
 			break;
 		case OPT_SEED:
-			opt.seed = parse_seed(optarg);
+			opt.seed = cli_c_number(optarg, "--seed");
 			seeded = 1;
 			break;
 		case OPT_KEEP_SHORT:
@@ -89,18 +73,11 @@ int main(int argc, char **argv)
 		case OPT_ODOMETER:
 			opt.odometer = 1;
 			break;
-		case OPT_HELP:
-			usage();
-			return report_finish();
-		case OPT_VERSION:
-			printf("bimg-sanitize (bimg) %s\n", BIMG_VERSION);
-			return report_finish();
 		default:
-			bad_option(c, argv);
+			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+	cli_no_operands(argc, argv);
 	if (s_count == 0 || s_count > 2)
 		usage_error("give -s (random names) or -ss (names with the same hash)");
 	if (opt.keep_short && s_count != 2)
