@@ -53,7 +53,18 @@ static const char usage_text[] =
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n";
 
-int main(int argc, char **argv)
+/* --new-fsid[=UUID]: the given one, or a random one. */
+static void parse_new_fsid(const char *arg, struct options *opt)
+{
+	opt->new_fsid = 1;
+	if (!arg)
+		uuid_generate(opt->new_fsid_value);
+	else if (uuid_parse(arg, opt->new_fsid_value) < 0 || uuid_is_null(opt->new_fsid_value))
+		die("--new-fsid: '%s' is not a UUID (like 0b3a7b9e-4f7c-4d7e-9a5d-2f6c1e0d8a41)", arg);
+}
+
+/* The options into opt; returns how many targets follow them. */
+static size_t parse_command_line(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_IGNORE_BAD = 256, OPT_NEW_FSID, OPT_FORCE };
 	static const struct option longopts[] = {
@@ -65,49 +76,53 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
 	};
-	struct options opt = { 0 };
-	struct target *targets;
-	size_t count, i;
+	size_t count;
 	int c;
 
-	cli_init(argv[0]);
-	stdio_setup_pipes();
-	csum_init();
 	while ((c = getopt_long(argc, argv, ":omh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			opt.old_restore = 1;
+			opt->old_restore = 1;
 			break;
 		case 'm':
-			opt.multi_device = 1;
+			opt->multi_device = 1;
 			break;
 		case OPT_IGNORE_BAD:
-			opt.ignore_bad_blocks = 1;
+			opt->ignore_bad_blocks = 1;
 			break;
 		case OPT_NEW_FSID:
-			opt.new_fsid = 1;
-			if (!optarg)
-				uuid_generate(opt.new_fsid_value);
-			else if (uuid_parse(optarg, opt.new_fsid_value) < 0 || uuid_is_null(opt.new_fsid_value))
-				die("--new-fsid: '%s' is not a UUID (like 0b3a7b9e-4f7c-4d7e-9a5d-2f6c1e0d8a41)", optarg);
+			parse_new_fsid(optarg, opt);
 			break;
 		case OPT_FORCE:
-			opt.force = 1;
+			opt->force = 1;
 			break;
 		case 'h':
-			cli_common_option(CLI_HELP, argv, usage_text, NULL);
-			break;
+			c = CLI_HELP;
+			/* fall through */
 		default:
 			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
 	count = (size_t)(argc - optind);
-	if (opt.multi_device && opt.old_restore)
+	if (opt->multi_device && opt->old_restore)
 		usage_error("-m and -o exclude each other");
 	if (count == 0)
 		usage_error("no target given");
-	if (count > 1 && !opt.multi_device)
+	if (count > 1 && !opt->multi_device)
 		usage_error("%zu targets given: one without -m", count);
+	return count;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct target *targets;
+	size_t count, i;
+
+	cli_init(argv[0]);
+	stdio_setup_pipes();
+	csum_init();
+	count = parse_command_line(argc, argv, &opt);
 	if (isatty(STDIN_FILENO))
 		die("standard input is a terminal: expected a record stream (bimg-unpack IMAGE | bimg-fixchunks TARGET)");
 

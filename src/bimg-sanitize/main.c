@@ -40,7 +40,19 @@ static const char usage_text[] =
 	"      --help    show this help\n"
 	"      --version show the version\n";
 
-int main(int argc, char **argv)
+/* -s once or twice, and what only -ss takes. */
+static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
+{
+	if (s_count == 0 || s_count > 2)
+		usage_error("give -s (random names) or -ss (names with the same hash)");
+	if (opt->keep_short && s_count != 2)
+		usage_error("--keep-short applies to -ss only");
+	if (opt->odometer && s_count != 2)
+		usage_error("--odometer applies to -ss only");
+	return s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;
+}
+
+static void parse_command_line(int argc, char **argv, struct sanitize_options *opt)
 {
 	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER };
 	static const struct option longopts[] = {
@@ -51,45 +63,44 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
 	};
-	struct sanitize_options opt = { 0 };
 	int s_count = 0, seeded = 0, c;
 
-	cli_init(argv[0]);
 	while ((c = getopt_long(argc, argv, ":sv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			s_count++;
 			break;
 		case 'v':
-			opt.verbose = 1;
+			opt->verbose = 1;
 			break;
 		case OPT_SEED:
-			opt.seed = cli_c_number(optarg, "--seed");
+			opt->seed = cli_c_number(optarg, "--seed");
 			seeded = 1;
 			break;
 		case OPT_KEEP_SHORT:
-			opt.keep_short = 1;
+			opt->keep_short = 1;
 			break;
 		case OPT_ODOMETER:
-			opt.odometer = 1;
+			opt->odometer = 1;
 			break;
 		default:
 			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
 	cli_no_operands(argc, argv);
-	if (s_count == 0 || s_count > 2)
-		usage_error("give -s (random names) or -ss (names with the same hash)");
-	if (opt.keep_short && s_count != 2)
-		usage_error("--keep-short applies to -ss only");
-	if (opt.odometer && s_count != 2)
-		usage_error("--odometer applies to -ss only");
+	opt->mode = name_mode(s_count, opt);
 	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO))
 		usage_error("reads and writes a binary stream: use it in a pipe");
-	opt.mode = s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;
 	if (!seeded)
-		opt.seed = rng_random_seed();
+		opt->seed = rng_random_seed();
+}
 
+int main(int argc, char **argv)
+{
+	struct sanitize_options opt = { 0 };
+
+	cli_init(argv[0]);
+	parse_command_line(argc, argv, &opt);
 	if (stdout_overlaps(NULL))
 		die("refusing to write the stream to standard output: it is the stream being read (standard input)");
 	stdio_setup_pipes();
