@@ -155,6 +155,20 @@ static void build_chunk_item(struct leaf_entry *e, const uint8_t *old, uint32_t 
 	e->size = CHUNK_ITEM_HEADER + (uint32_t)c->num_stripes * STRIPE_SIZE;
 }
 
+/* Item slot of leaf as an entry pointing into the leaf; returns the data's offset. */
+static uint32_t read_leaf_entry(struct leaf_entry *e, const uint8_t *leaf, uint32_t nodesize, uint32_t slot,
+				const char *tree)
+{
+	uint32_t off, size;
+
+	if (leaf_item(leaf, nodesize, slot, &e->key, &off, &size) < 0)
+		die("multi-device restore: %s leaf %llu: item out of bounds", tree,
+		    (unsigned long long)tree_block_bytenr(leaf));
+	e->data = leaf + off;
+	e->size = size;
+	return off;
+}
+
 static void rewrite_chunk_leaf(struct tree_fixup *f, uint8_t *leaf, const struct single_layout *l, uint8_t *scratch)
 {
 	uint32_t nritems = tree_block_nritems(leaf), slot;
@@ -163,13 +177,8 @@ static void rewrite_chunk_leaf(struct tree_fixup *f, uint8_t *leaf, const struct
 
 	for (slot = 0; slot < nritems; slot++) {
 		struct leaf_entry *e = &entries[n];
-		uint32_t off, size;
+		uint32_t off = read_leaf_entry(e, leaf, f->nodesize, slot, "chunk tree"), size = e->size;
 
-		if (leaf_item(leaf, f->nodesize, slot, &e->key, &off, &size) < 0)
-			die("multi-device restore: chunk tree leaf %llu: item out of bounds",
-			    (unsigned long long)tree_block_bytenr(leaf));
-		e->data = leaf + off;
-		e->size = size;
 		if (e->key.type == BTRFS_DEV_ITEM_KEY && e->key.objectid == BTRFS_DEV_ITEMS_OBJECTID) {
 			if (e->key.offset != l->devid)
 				continue;
@@ -237,13 +246,8 @@ static void refill_dev_leaves(struct tree_fixup *f, uint8_t **leaves, size_t nle
 		memcpy(old, leaves[i], f->nodesize);
 		for (slot = 0; slot < nritems; slot++) {
 			struct leaf_entry *e = &entries[n];
-			uint32_t off, size;
 
-			if (leaf_item(old, f->nodesize, slot, &e->key, &off, &size) < 0)
-				die("multi-device restore: device tree leaf %llu: item out of bounds",
-				    (unsigned long long)tree_block_bytenr(old));
-			e->data = old + off;
-			e->size = size;
+			read_leaf_entry(e, old, f->nodesize, slot, "device tree");
 			if (dev_item_kept(&e->key, l))
 				n++;
 		}
