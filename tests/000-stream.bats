@@ -204,22 +204,6 @@ stage_on_stream() {
 	fails_with 'record 0: FS_INFO of 4097 bytes \(expected 64\.\.4096\)'
 }
 
-# One line per record of a stream: type flags length sha1(payload); first the header's
-# major minor compat incompat.
-stream_lines() {
-	python3 - "$1" <<'PY'
-import hashlib, struct, sys
-data = open(sys.argv[1], "rb").read()
-print("header", *struct.unpack_from("<HHII", data, 8))
-pos = 32
-while pos < len(data):
-    rtype, flags, length = struct.unpack_from("<HHI", data, pos)
-    payload = data[pos + 24:pos + 24 + length]
-    print(rtype, flags, length, hashlib.sha1(payload).hexdigest())
-    pos += 24 + length
-PY
-}
-
 @test "bimg-sanitize keeps a longer FS_INFO's extra bytes, unknown OPTIONAL records and END's damaged count" {
 	local mode
 	[[ -x $BIN/bimg-sanitize ]] || skip "bin/bimg-sanitize is not built"

@@ -16,22 +16,6 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 }
 
-# One line per record: type flags length sha1(payload); first the header's
-# major minor compat incompat.
-stream_lines() {
-	python3 - "$1" <<'PY'
-import hashlib, struct, sys
-data = open(sys.argv[1], "rb").read()
-print("header", *struct.unpack_from("<HHII", data, 8))
-pos = 32
-while pos < len(data):
-    rtype, flags, length = struct.unpack_from("<HHI", data, pos)
-    payload = data[pos + 24:pos + 24 + length]
-    print(rtype, flags, length, hashlib.sha1(payload).hexdigest())
-    pos += 24 + length
-PY
-}
-
 # scan_pass_pack CASE [SCAN OPTIONS]: the stream and the image, with and without passfilter.
 scan_pass_pack() {
 	local img=$1

@@ -9,9 +9,7 @@
 bats_require_minimum_version 1.5.0
 load lib/common
 
-CORRUPT="python3 $ROOT/tests/lib/corrupt.py"
 CHECK="$ROOT/tests/lib/sanitize-check.py"
-STREAMCMP="python3 $ROOT/tests/lib/streamcmp.py"
 
 setup_file() {
 	make -C "$ROOT" -s bin/bimg-scan bin/bimg-sanitize bin/bimg-pack bin/bimg-unpack bin/bimg-fixchunks >/dev/null

@@ -7,10 +7,6 @@
 load lib/common
 load lib/fixchunks
 
-setup() {
-	fx_setup
-}
-
 # Restore every single-device crc32c case at compression LEVEL through
 # CONVERTER ("img2stream" or "unpack") and compare with the reference.
 identical_for_level() {
@@ -115,6 +111,3 @@ identical_for_level() {
 	btrfs inspect-internal dump-super -s 1 "$BATS_TEST_TMPDIR/b" | grep -q 'bytenr.*67108864'
 }
 
-teardown() {
-	loop_cleanup
-}

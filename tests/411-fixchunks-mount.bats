@@ -6,14 +6,6 @@
 load lib/common
 load lib/fixchunks
 
-setup() {
-	fx_setup
-}
-
-teardown() {
-	loop_cleanup
-}
-
 # Restore the reference's image of CASE, then btrfs check and mount it.
 restore_checks_and_mounts() {
 	local img

@@ -7,14 +7,6 @@
 load lib/common
 load lib/fixchunks
 
-setup() {
-	fx_setup
-}
-
-teardown() {
-	loop_cleanup
-}
-
 roundtrip() {
 	local src T=$BATS_TEST_TMPDIR
 	src=$(CORPUS=$FULL_CORPUS corpus_img "$1")

@@ -21,7 +21,6 @@ load lib/common
 load lib/fixchunks
 
 IMAGES="$ROOT/tests/images"
-STREAMCMP="python3 $ROOT/tests/lib/streamcmp.py"
 MANIFEST="python3 $ROOT/tests/lib/tree-manifest.py"
 SINGLE="bgt-crc32c bgt-xxhash bgt-sha256 bgt-blake2 squota zoned rst etv2"
 
