@@ -2,6 +2,7 @@
 #include "info.h"
 #include "msg.h"
 #include "tree.h"
+#include "verify.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -20,6 +21,25 @@ void sink_init(struct record_sink *s, enum sink_mode mode)
 		stream_writer_init(&s->writer, STDOUT_FILENO);
 		stream_writer_forward_errors(&s->writer);
 	}
+}
+
+/* A failure while reading (a truncated image, say) still gets a verdict. */
+static struct verifier *abandoned_verifier;
+
+static void abandon_verify(const char *text)
+{
+	struct verifier *v = abandoned_verifier;
+
+	abandoned_verifier = NULL;
+	if (v)
+		verifier_abandon(v, text);
+}
+
+void sink_verify(struct record_sink *s, struct verifier *v)
+{
+	s->verify = v;
+	abandoned_verifier = v;
+	msg_on_die(abandon_verify);
 }
 
 static void list_line(struct record_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -41,7 +61,9 @@ void sink_fs_info(struct record_sink *s, const struct fs_info *fs)
 	s->fs = *fs;
 	s->have_fs = 1;
 	s->records++;
-	if (s->mode == SINK_STREAM) {
+	if (s->verify)
+		verifier_fs_info(s->verify, fs);
+	if (s->mode == SINK_STREAM && !s->forwarding) {
 		stream_write_fs_info(&s->writer, fs);
 	} else if (s->mode == SINK_LIST) {
 		uuid_format(fs->fsid, fsid);
@@ -57,7 +79,9 @@ void sink_superblock(struct record_sink *s, const uint8_t *sb)
 
 	s->have_super = why == NULL;
 	s->records++;
-	if (s->mode == SINK_STREAM)
+	if (s->verify)
+		verifier_superblock(s->verify, sb);
+	if (s->mode == SINK_STREAM && !s->forwarding)
 		stream_write(&s->writer, REC_SUPERBLOCK, 0, sb, BTRFS_SUPER_SIZE, NULL, 0);
 	else if (s->mode == SINK_LIST)
 		list_line(s, "SUPERBLOCK  %20llu %9u generation %llu\n", (unsigned long long)BTRFS_SUPER_OFFSET,
@@ -68,7 +92,9 @@ void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len)
 {
 	s->records++;
 	s->chunks++;
-	if (s->mode == SINK_STREAM)
+	if (s->verify)
+		verifier_chunk_record(s->verify, payload, len);
+	if (s->mode == SINK_STREAM && !s->forwarding)
 		stream_write(&s->writer, REC_CHUNK, 0, payload, len, NULL, 0);
 	else if (s->mode == SINK_LIST)
 		list_line(s, "CHUNK       %20llu %9zu\n",
@@ -108,9 +134,12 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 {
 	s->records++;
 	s->tree_blocks++;
+	if (s->verify)
+		verifier_tree_block(s->verify, logical, flags, block);
 	switch (s->mode) {
 	case SINK_STREAM:
-		stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
+		if (!s->forwarding)
+			stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
 		break;
 	case SINK_LIST:
 		list_line(s, "TREE_BLOCK  %20llu %9u owner %s level %u generation %llu%s\n",
@@ -120,6 +149,8 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 		break;
 	case SINK_INFO:
 		count_owner(s, tree_block_owner(block));
+		break;
+	case SINK_VERIFY:
 		break;
 	}
 }
@@ -131,15 +162,48 @@ void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const ui
 	s->data_bytes += len;
 	if (!(flags & DATA_FLAG_CONTINUES))
 		s->data_extents++;
-	if (s->mode == SINK_STREAM)
+	if (s->verify)
+		verifier_data(s->verify, logical, flags, len);
+	if (s->mode == SINK_STREAM && !s->forwarding)
 		stream_write_data(&s->writer, logical, flags, bytes, len);
 	else if (s->mode == SINK_LIST)
 		list_line(s, "DATA        %20llu %9zu%s\n", (unsigned long long)logical, len,
 			  flags & DATA_FLAG_CONTINUES ? " continues" : "");
 }
 
+void sink_forward(struct record_sink *s, const struct record *rec)
+{
+	if (s->forwarding)
+		stream_forward(&s->writer, rec);
+}
+
+void sink_end_record(struct record_sink *s, uint64_t damaged)
+{
+	s->writer.damaged = damaged;
+	if (s->verify)
+		verifier_end_record(s->verify, damaged);
+}
+
+/* The verdict decides how the program (and, passing a stream, the stream) ends. */
+static void finish_verify(struct record_sink *s)
+{
+	enum verify_verdict verdict;
+
+	abandoned_verifier = NULL; /* from here on the verdict is the verifier's own */
+	verdict = verifier_finish(s->verify);
+	verifier_free(s->verify);
+	s->verify = NULL;
+	if (verdict == VERIFY_SOUND)
+		return;
+	if (s->mode == SINK_STREAM && verdict == VERIFY_PROBLEMS)
+		die_silently("verify: the stream is not sound"); /* ERROR downstream: no image is made */
+	s->exit_status = verdict == VERIFY_RESCUED && s->mode == SINK_STREAM ? 2 : 1;
+}
+
 void sink_finish(struct record_sink *s)
 {
+	if (s->verify)
+		finish_verify(s);
 	switch (s->mode) {
 	case SINK_STREAM:
 		stream_write_end(&s->writer);
@@ -152,6 +216,8 @@ void sink_finish(struct record_sink *s)
 		break;
 	case SINK_INFO:
 		info_print(s);
+		break;
+	case SINK_VERIFY:
 		break;
 	}
 	if (s->mode != SINK_STREAM && fflush(s->out) != 0)

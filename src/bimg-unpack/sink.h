@@ -1,7 +1,9 @@
 /*
  * Where records go: the record stream on stdout (the normal job), a
- * one-line-per-record listing (--list), or a summary (--info).  Images
- * and record streams both feed a sink, so --list and --info read either.
+ * one-line-per-record listing (--list), a summary (--info), or a
+ * verifier's report (--verify).  Images and record streams both feed a
+ * sink, so --list, --info and --verify read either.  A verifier may also
+ * watch the stream go by (--verify --pass).
  */
 #ifndef UNPACK_SINK_H
 #define UNPACK_SINK_H
@@ -13,7 +15,9 @@
 #include "stream.h"
 #include "super.h"
 
-enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO };
+enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO, SINK_VERIFY };
+
+struct verifier;
 
 /* How many tree blocks each tree (owner) has; one entry per distinct owner. */
 struct owner_count {
@@ -53,15 +57,29 @@ struct record_sink {
 	size_t nowners, owners_cap;
 	uint64_t other_owner_blocks;
 	struct image_stats image;
+	struct verifier *verify; /* SINK_VERIFY, or SINK_STREAM with --pass */
+	int forwarding;		 /* SINK_STREAM from a stream: records go on as they came (sink_forward) */
+	int exit_status;	 /* what the program ends with once the sink is finished */
 };
 
 void sink_init(struct record_sink *s, enum sink_mode mode);
+/* Check what passes with v (the sink owns it from now on). */
+void sink_verify(struct record_sink *s, struct verifier *v);
 void sink_fs_info(struct record_sink *s, const struct fs_info *fs);
 void sink_superblock(struct record_sink *s, const uint8_t *sb);
 void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len);
 void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block);
 void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len);
-/* END for a stream; the summary for --info. */
+/* SINK_STREAM fed by a stream: pass the record read on, byte for byte, after its sink_* call. */
+void sink_forward(struct record_sink *s, const struct record *rec);
+/* A record stream's END was read: its damaged count goes on (and to the verifier). */
+void sink_end_record(struct record_sink *s, uint64_t damaged);
+/*
+ * END for a stream; the summary for --info; the verdict for --verify.  With
+ * a verifier, a stream that is not sound ends with ERROR instead of END
+ * (and the program exits 1) unless bimg-scan --rescue made it knowingly
+ * incomplete: then END goes on and exit_status is 2.
+ */
 void sink_finish(struct record_sink *s);
 
 #endif
