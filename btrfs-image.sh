@@ -4,12 +4,15 @@
 #
 #   dump:    bimg-scan [-w] DEVICE... | [bimg-sanitize -s|-ss] | bimg-pack -c N [-t N] -o TARGET
 #   restore: bimg-unpack [-t N] IMAGE | bimg-fixchunks [-o] TARGET
+#   --verify IMAGE:        bimg-unpack --verify IMAGE
+#   --verify (dump):       ... | bimg-unpack --verify --pass | bimg-pack ...
 #
 # The options are checked like the reference checks them: in the same
 # order, with the same conditions and the same messages, exit status 1.
 # Differences (see docs/compat.md): --help prints to stdout; --version and
 # --device exist; -m restores with bimg-fixchunks -m; -d (data, format 1)
-# works although Debian's build refuses it; --rescue is passed to bimg-scan.
+# works although Debian's build refuses it; --rescue is passed to bimg-scan;
+# --verify checks an image, or a dump as it is made.
 #
 # Each stage reports its own failure (one line) and passes an ERROR record
 # downstream, so the later stages exit 1 quietly: this script adds nothing.
@@ -27,6 +30,7 @@ usage() {
 	cat <<EOF
 usage: btrfs-image.sh [options] source target
        btrfs-image.sh -r [-t N] [-o] image target
+       btrfs-image.sh --verify [-t N] image
 
     Create or restore a filesystem image (metadata)
 
@@ -44,6 +48,8 @@ usage: btrfs-image.sh [options] source target
     --rescue=copy|skip        dump: copy tree blocks with no good copy as they are, or skip them,
                               and go on (exit status 2 if there were any; see bimg-scan(1))
     --odometer                with -ss: btrfs-image's own replacement names (deterministic)
+    --verify                  dump: check the image as it is made, fail if it would be incomplete;
+                              with only an image: check it (complete and sound?) and report
     --help                    print this help and exit
     --version                 print the version and exit
 
@@ -137,7 +143,7 @@ unsigned() { printf '%u' "$1"; }
 # ---- options, processed in command-line order like getopt_long ----
 
 create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
-compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer=''
+compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer='' verify=0
 
 short_option() { # LETTER [ARGUMENT]
 	case $1 in
@@ -175,7 +181,12 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	fi
 	case $name in
 	@(h|he|hel|help)) full=help ;;
-	@(v|ve|ver|vers|versi|versio|version)) full=version ;;
+	@(v|ve|ver))
+		printf "%s: option '%s' is ambiguous; possibilities: '--version' '--verify'\n" "$prog" "$1" >&2
+		usage_exit
+		;;
+	@(vers|versi|versio|version)) full=version ;;
+	@(veri|verif|verify)) full=verify ;;
 	@(d|de|dev|devi|devic|device)) full=device ;;
 	@(n|ne|new|new-|new-f|new-fs|new-fsi|new-fsid)) full=new-fsid ;;
 	@(r|re|res|resc|rescu|rescue)) full=rescue ;;
@@ -224,6 +235,9 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 		;;
 	odometer)
 		odometer=--odometer
+		;;
+	verify)
+		verify=1
 		;;
 	new-fsid)
 		# An optional argument, as getopt_long takes it: only after '='.
@@ -275,7 +289,39 @@ while ((i < ${#args[@]})); do
 	fi
 done
 
+# ---- --verify: check an image, or a dump's stream on its way to bimg-pack ----
+
+# --verify IMAGE (no target): bimg-unpack's report and verdict (exit 0 sound, 1 not).
+verify_image() {
+	local image=${positional[0]}
+	if ((!create || multi || old_restore || walk || sanitize || compress || dump_data)) ||
+		[[ ${#extra_devices[@]} -gt 0 || -n $rescue || -n $new_fsid || -n $odometer ]]; then
+		error "--verify with one argument checks an image: only -t goes with it"
+		usage_exit
+	fi
+	need_stage bimg-unpack
+	# a file named like an option is passed as a path ("-" is standard input)
+	[[ $image == -?* ]] && image=./$image
+	exec "$REPLY" --verify ${threads:+-t "$threads"} "$image"
+}
+
+# bimg-pack ARGS..., with --verify behind bimg-unpack --verify --pass: a stream that is not
+# sound reaches bimg-pack as an ERROR, so no image is made.  A --rescue stream (its verifier
+# exits 2) is reported and packed; bimg-scan's own status 2 then ends the dump.
+pack_stage() {
+	local s
+	if ((!verify)); then
+		"$pack" "$@"
+		return
+	fi
+	"$unpack" --verify --pass ${threads:+-t "$threads"} | "$pack" "$@"
+	s=("${PIPESTATUS[@]}")
+	((s[1] == 0 && (s[0] == 0 || s[0] == 2)))
+}
+
 # ---- the reference's checks, in its order ----
+
+((verify && ${#positional[@]} == 1)) && verify_image
 
 if ((${#positional[@]} < 2)); then
 	printf '%s: not enough arguments: %d but at least 2 expected\n' "$prog" "${#positional[@]}" >&2
@@ -325,6 +371,10 @@ else
 	fi
 	if [[ -n $rescue ]]; then
 		error "--rescue is a dump option (a damaged image restores with bimg-fixchunks --ignore-bad-blocks)"
+		usage_error=1
+	fi
+	if ((verify)); then
+		error "--verify checks a dump or an image (btrfs-image.sh --verify IMAGE); -r checks what it restores"
 		usage_error=1
 	fi
 fi
@@ -379,6 +429,10 @@ need_stage bimg-scan
 scan=$REPLY
 need_stage bimg-pack
 pack=$REPLY
+if ((verify)); then
+	need_stage bimg-unpack
+	unpack=$REPLY
+fi
 
 # Every member device: the reference finds the others by scanning block
 # devices for the same fsid; files can only be named with --device.
@@ -421,10 +475,10 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" $odometer | pack_stage "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 else
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
+	"$scan" "${scan_args[@]}" "${devices[@]}" | pack_stage "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 fi
 for status in "${statuses[@]:1}"; do ((status == 0)) || exit 1; done
