@@ -296,8 +296,10 @@ static void tally(struct address_tally *t, uint64_t where)
 /* Tree blocks and data inside chunks of their kind (the chunk tree's, else the system array's). */
 static void check_addresses(struct verifier *v)
 {
-	const struct vchunk *map = v->ntree_chunks ? v->tree_chunks : v->sys_chunks;
-	size_t n = v->ntree_chunks ? v->ntree_chunks : v->nsys_chunks, i;
+	/* Without the chunk tree only its own blocks can be placed: the rest says nothing more. */
+	int system_only = !v->ntree_chunks;
+	const struct vchunk *map = system_only ? v->sys_chunks : v->tree_chunks;
+	size_t n = system_only ? v->nsys_chunks : v->ntree_chunks, i;
 	struct address_tally unmapped = { 0 }, overlaps = { 0 }, on_data = { 0 }, data_unmapped = { 0 };
 	uint64_t nodesize = v->fs.nodesize;
 
@@ -308,30 +310,37 @@ static void check_addresses(struct verifier *v)
 
 		if (b->flags & VB_SUPERSEDED)
 			continue;
-		if (b->bytenr + nodesize < b->bytenr || !inside_chunks(map, n, b->bytenr, b->bytenr + nodesize, mask))
+		if ((!system_only || (b->flags & VB_SYSTEM)) &&
+		    (b->bytenr + nodesize < b->bytenr || !inside_chunks(map, n, b->bytenr, b->bytenr + nodesize, mask)))
 			tally(&unmapped, b->bytenr);
 		if (i + 1 < v->nblocks && v->blocks[i + 1].bytenr < b->bytenr + nodesize)
 			tally(&overlaps, b->bytenr);
 		if (data_overlaps(v, b->bytenr, b->bytenr + nodesize))
 			tally(&on_data, b->bytenr);
 	}
-	for (i = 0; i < v->ndata; i++)
-		if (!inside_chunks(map, n, v->data[i].start, v->data[i].end, BTRFS_BLOCK_GROUP_DATA))
-			tally(&data_unmapped, v->data[i].start);
+	for (i = 0; i < v->ndata; i++) {
+		const struct vrange *d = &v->data[i];
+		const struct vchunk *c = vchunk_find(map, n, d->end - 1);
+
+		/* with the system chunks alone, data is known to be misplaced only inside one of them */
+		if (system_only ? c && c->logical + c->length > d->start
+				: !inside_chunks(map, n, d->start, d->end, BTRFS_BLOCK_GROUP_DATA))
+			tally(&data_unmapped, d->start);
+	}
 	if (unmapped.count)
 		problem(v, PROBLEM_ADDRESS, NULL,
-			"%" PRIu64 " tree blocks lie outside every chunk of their kind, so a restore cannot place them "
-			"(the first: %" PRIu64 ")",
+			"tree blocks outside every chunk of their kind, which a restore cannot place: %" PRIu64
+			" (the first at %" PRIu64 ")",
 			unmapped.count, unmapped.first);
 	if (overlaps.count)
-		problem(v, PROBLEM_ADDRESS, NULL, "%" PRIu64 " tree blocks overlap the next one (the first: %" PRIu64 ")",
+		problem(v, PROBLEM_ADDRESS, NULL, "tree blocks overlapping the next one: %" PRIu64 " (the first at %" PRIu64 ")",
 			overlaps.count, overlaps.first);
 	if (on_data.count)
-		problem(v, PROBLEM_ADDRESS, NULL, "%" PRIu64 " tree blocks overlap data records (the first: %" PRIu64 ")",
+		problem(v, PROBLEM_ADDRESS, NULL, "tree blocks overlapping data records: %" PRIu64 " (the first at %" PRIu64 ")",
 			on_data.count, on_data.first);
 	if (data_unmapped.count)
 		problem(v, PROBLEM_ADDRESS, NULL,
-			"%" PRIu64 " runs of data records lie outside every data chunk (the first at %" PRIu64
+			"data records outside every data chunk: %" PRIu64 " runs (the first at %" PRIu64
 			"; a tree block whose header is damaged is stored as data)",
 			data_unmapped.count, data_unmapped.first);
 }

@@ -6,6 +6,11 @@
       (owner as a signed number: -6 is the log, -9 the data relocation tree).
   streamedit.py super STREAM
       root, chunk_root, log_root and generation of the SUPERBLOCK record.
+  streamedit.py items STREAM LOGICAL
+      One line per item (leaf) or pointer (node) of the block at LOGICAL:
+      slot objectid type offset, and for a pointer the child's address.
+  streamedit.py data STREAM
+      One line per data extent (DATA record not continuing another): logical length.
   streamedit.py edit IN OUT EDIT [EDIT...]
       Apply the edits in order and write a valid stream (sequence numbers,
       record CRCs and END counts redone; END's damaged count kept).  An EDIT
@@ -18,6 +23,7 @@
         dropitem:LOGICAL:SLOT     remove leaf item SLOT and its data, checksum recomputed
         take:LOGICAL:OTHER        the block at LOGICAL replaced by OTHER's block there
         dropchunk:START           remove the CHUNK record of the chunk at START
+        dropdata:LOGICAL          remove the DATA record at LOGICAL and the pieces continuing it
         dup:LOGICAL               store the block at LOGICAL twice
 
 Block checksums are CRC-32C (the crc32c corpus cases only).  Formats:
@@ -104,6 +110,15 @@ def apply(records, edit):
                 del records[i]
                 return
         fail(f"no CHUNK record for {start}")
+    if op == "dropdata":
+        logical = int(args[0])
+        for i, (rtype, _, payload) in enumerate(records):
+            if rtype == DATA and struct.unpack_from("<Q", payload, 0)[0] == logical:
+                del records[i]
+                while records[i][0] == DATA and struct.unpack_from("<Q", records[i][2], 8)[0] & 1:
+                    del records[i]
+                return
+        fail(f"no DATA record at {logical}")
     i = block_index(records, int(args[0]))
     block = records[i][2]
     body = memoryview(block)[16:]
@@ -151,6 +166,23 @@ def main():
                 logical, = struct.unpack_from("<Q", p, 0)
                 gen, owner, nritems, level = struct.unpack_from("<QQIB", p, 16 + 80)
                 print(logical, signed(owner), level, gen, nritems)
+    elif cmd == "items":
+        p = records[block_index(records, int(sys.argv[3]))][2]
+        nritems, level = struct.unpack_from("<IB", p, 16 + 96)
+        for slot in range(nritems):
+            objectid, ktype, offset, ptr = struct.unpack_from("<QBQQ", p, 16 + HDR + (33 if level else 25) * slot)
+            print(slot, signed(objectid), ktype, offset, *([ptr] if level else []))
+    elif cmd == "data":
+        extents = []
+        for rtype, _, p in records:
+            if rtype == DATA:
+                logical, flags = struct.unpack_from("<QQ", p, 0)
+                if flags & 1 and extents:
+                    extents[-1][1] += len(p) - 16
+                else:
+                    extents.append([logical, len(p) - 16])
+        for logical, length in extents:
+            print(logical, length)
     elif cmd == "super":
         sb = [p for t, _, p in records if t == SUPERBLOCK][0]
         gen, root, chunk_root, log_root = struct.unpack_from("<QQQQ", sb, 72)
