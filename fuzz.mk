@@ -13,7 +13,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES = stream super_chunks tree_block image_index
+FUZZ_HARNESSES = stream super_chunks tree_block image_index verify
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra -std=gnu11 \
 	-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread -Isrc/common -DBIMG_VERSION='"$(VERSION)"'
@@ -27,6 +27,8 @@ FUZZ_OPTS_stream = -max_len=262144
 FUZZ_OPTS_super_chunks =
 FUZZ_OPTS_tree_block =
 FUZZ_OPTS_image_index =
+# A few dozen blocks make every pointer graph; longer inputs only slow the mutations.
+FUZZ_OPTS_verify = -max_len=200000
 
 # Program sources a harness exercises besides src/common (never a main.c):
 # named explicitly, so a renamed file breaks the fuzz build loudly instead
@@ -34,7 +36,9 @@ FUZZ_OPTS_image_index =
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
 FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,leaf.c namemap.c collide.c placement.c rng.c)
-FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
+FUZZ_SRC_verify = $(addprefix src/bimg-unpack/,verify.c verify_block.c verify_walk.c verify_chunks.c verify_report.c info.c)
+# (the sinks feed a verifier under --verify)
+FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c) $(FUZZ_SRC_verify)
 # Extra link flags (see the harness for why).
 FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
 FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack
@@ -71,7 +75,7 @@ fuzz-seeds: build/fuzz/seedgen
 
 # One harness at a time, niced: the fuzzer shares the machine with builds.
 define fuzz_run
-	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/regress/$(1)
+	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/regress/$(1) tests/fuzz/seeds/$(1)
 	@echo "fuzz: $(1) for $(FUZZ_SECONDS) s"
 	@nice -n 19 build/fuzz/fuzz_$(1) $(FUZZ_RUN_OPTS) $(FUZZ_OPTS_$(1)) -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=build/fuzz/artifacts/$(1)/ \

@@ -75,7 +75,7 @@ void verify_sys_array(struct verifier *v)
 	why = chunk_array_walk(v->sb_raw + SB_SYS_CHUNK_ARRAY, v->sb.sys_chunk_array_size, keep_chunk, &t, &bad);
 	if (why)
 		problem(v, PROBLEM_SUPERBLOCK, NULL, "superblock: system chunk array at offset %zu: %s", bad, why);
-	qsort(v->sys_chunks, v->nsys_chunks, sizeof(*v->sys_chunks), vchunk_order);
+	sort_array(v->sys_chunks, v->nsys_chunks, sizeof(*v->sys_chunks), vchunk_order);
 }
 
 void verify_chunk_record(struct verifier *v, const uint8_t *payload, size_t len)
@@ -114,7 +114,7 @@ void verify_data_ranges(struct verifier *v)
 {
 	size_t i, kept = 0;
 
-	qsort(v->data, v->ndata, sizeof(*v->data), range_order);
+	sort_array(v->data, v->ndata, sizeof(*v->data), range_order);
 	for (i = 0; i < v->ndata; i++) {
 		if (kept && v->data[i].start <= v->data[kept - 1].end) {
 			if (v->data[i].end > v->data[kept - 1].end)
@@ -220,7 +220,7 @@ static void check_chunk_tree(struct verifier *v)
 {
 	size_t i;
 
-	qsort(v->tree_chunks, v->ntree_chunks, sizeof(*v->tree_chunks), vchunk_order);
+	sort_array(v->tree_chunks, v->ntree_chunks, sizeof(*v->tree_chunks), vchunk_order);
 	for (i = 0; i + 1 < v->ntree_chunks; i++)
 		if (v->tree_chunks[i].logical + v->tree_chunks[i].length > v->tree_chunks[i + 1].logical)
 			problem(v, PROBLEM_CHUNK, NULL, "chunk %" PRIu64 " overlaps chunk %" PRIu64,
@@ -228,7 +228,7 @@ static void check_chunk_tree(struct verifier *v)
 	compare_with_tree(v, v->sys_chunks, v->nsys_chunks, "superblock's system chunk array");
 	missing_from(v, v->sys_chunks, v->nsys_chunks, BTRFS_BLOCK_GROUP_SYSTEM, "superblock's system chunk array");
 	if (v->nrecord_chunks) {
-		qsort(v->record_chunks, v->nrecord_chunks, sizeof(*v->record_chunks), vchunk_order);
+		sort_array(v->record_chunks, v->nrecord_chunks, sizeof(*v->record_chunks), vchunk_order);
 		compare_with_tree(v, v->record_chunks, v->nrecord_chunks, "CHUNK records");
 		missing_from(v, v->record_chunks, v->nrecord_chunks, 0, "CHUNK records");
 	}
@@ -243,7 +243,7 @@ static void check_block_groups(struct verifier *v)
 	size_t i;
 
 	v->block_groups_checked = v->nblock_groups;
-	qsort(v->block_groups, v->nblock_groups, sizeof(*v->block_groups), vchunk_order);
+	sort_array(v->block_groups, v->nblock_groups, sizeof(*v->block_groups), vchunk_order);
 	for (i = 0; i < v->nblock_groups; i++) {
 		const struct vchunk *bg = &v->block_groups[i];
 		const struct vchunk *c = vchunk_find(v->tree_chunks, v->ntree_chunks, bg->logical);
@@ -356,7 +356,7 @@ void verify_chunks(struct verifier *v)
 			v->record_chunks = NULL;
 			v->nrecord_chunks = 0;
 		}
-		qsort(v->tree_chunks, v->ntree_chunks, sizeof(*v->tree_chunks), vchunk_order);
+		sort_array(v->tree_chunks, v->ntree_chunks, sizeof(*v->tree_chunks), vchunk_order);
 	} else {
 		check_chunk_tree(v);
 		check_block_groups(v);

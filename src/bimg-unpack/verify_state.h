@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "stream.h"
 #include "super.h"
@@ -182,6 +183,13 @@ struct verifier {
 	int abandoned;
 	char abandon_text[320];
 };
+
+/* qsort, but an empty array may be NULL (qsort's arguments must not be). */
+static inline void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 /* Problems kept (and shown) in full; the rest are counted. */
 #define VERIFY_MAX_PROBLEMS 50

@@ -89,7 +89,7 @@ static void sort_blocks(struct verifier *v)
 {
 	size_t i;
 
-	qsort(v->blocks, v->nblocks, sizeof(*v->blocks), block_order);
+	sort_array(v->blocks, v->nblocks, sizeof(*v->blocks), block_order);
 	for (i = 0; i + 1 < v->nblocks; i++) {
 		struct vblock *a = &v->blocks[i], *b = &v->blocks[i + 1];
 

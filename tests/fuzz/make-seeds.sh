@@ -21,7 +21,7 @@ if [ -z "$corpus" ] || [ ! -f "$corpus/MANIFEST.tsv" ]; then
 fi
 
 rm -rf "$seeds"
-mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index"
+mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index" "$seeds/verify"
 
 if [ -f "$corpus/MANIFEST.tsv" ]; then
 	for img in "$corpus"/*.img; do
