@@ -65,6 +65,9 @@ struct vblock {
 	uint8_t flags;
 };
 
+/* docs/design.md states these sizes: keep them. */
+_Static_assert(sizeof(struct vblock) == 56, "struct vblock is 56 bytes");
+
 enum link_kind {
 	LINK_CHILD,	  /* node pointer: a = child, b = generation, c/d/key_type = key */
 	LINK_ROOT,	  /* ROOT_ITEM: a = root block, b = generation, c = tree, d = key offset, level, dead */
@@ -80,6 +83,8 @@ struct vlink {
 	uint8_t level;	  /* LINK_ROOT */
 	uint8_t dead;	  /* LINK_ROOT: refs 0, the tree is being deleted */
 };
+
+_Static_assert(sizeof(struct vlink) == 40, "struct vlink is 40 bytes");
 
 struct vrange {
 	uint64_t start, end;

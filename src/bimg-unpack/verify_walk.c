@@ -198,23 +198,38 @@ static const char *mismatch(const struct walker *w, const struct expectation *e,
 	return buf;
 }
 
+/* A problem with the block a pointer leads to: what is wrong, where, and what its tree loses. */
+static void block_problem(struct walker *w, enum problem_kind kind, const struct expectation *e, const char *what)
+{
+	char path[200], lost[300];
+
+	path_text(e->path, path, sizeof(path));
+	range_text(e, lost, sizeof(lost));
+	if (kind == PROBLEM_MISSING)
+		problem(w->v, kind, e->path,
+			"missing tree block %" PRIu64 " (%s): expected at level %u, generation %" PRIu64
+			"; the tree loses %s",
+			e->bytenr, path, e->level, e->generation, lost);
+	else if (kind == PROBLEM_DAMAGED)
+		problem(w->v, kind, e->path, "damaged tree block %" PRIu64 " (%s): %s; the tree loses %s", e->bytenr,
+			path, what, lost);
+	else
+		problem(w->v, kind, e->path, "tree block %" PRIu64 " does not fit its pointer (%s): %s; the tree loses %s",
+			e->bytenr, path, what, lost);
+}
+
 /* Check the block a pointer leads to; its index if the walk goes on into it, else -1. */
 static long reach(struct walker *w, const struct expectation *e)
 {
 	struct verifier *v = w->v;
-	char why[256], path[200], lost[300];
 	long i = verify_find_block(v, e->bytenr);
+	char why[256];
 	struct vblock *b;
 
-	path_text(e->path, path, sizeof(path));
-	range_text(e, lost, sizeof(lost));
 	if (i < 0) {
 		w->stat->missing++;
 		v->missing++;
-		problem(v, PROBLEM_MISSING, e->path,
-			"missing tree block %" PRIu64 " (%s): expected at level %u, generation %" PRIu64
-			"; the tree loses %s",
-			e->bytenr, path, e->level, e->generation, lost);
+		block_problem(w, PROBLEM_MISSING, e, NULL);
 		return -1;
 	}
 	b = &v->blocks[i];
@@ -224,17 +239,18 @@ static long reach(struct walker *w, const struct expectation *e)
 		b->flags |= VB_REACHED;
 		w->stat->bad++;
 		v->bad++;
-		why[0] = 0;
-		if (b->level != e->level) /* a wrong level makes a leaf look like a broken node: say so first */
-			snprintf(why, sizeof(why), "level %u where %u was expected, and then: ", b->level, e->level);
-		problem(v, PROBLEM_DAMAGED, e->path, "damaged tree block %" PRIu64 " (%s): %s%s; the tree loses %s",
-			e->bytenr, path, why, block_fault_text[b->fault], lost);
+		/* a wrong level makes a leaf look like a broken node: say so first */
+		if (b->level != e->level)
+			snprintf(why, sizeof(why), "level %u where %u was expected, and then: %s", b->level, e->level,
+				 block_fault_text[b->fault]);
+		else
+			snprintf(why, sizeof(why), "%s", block_fault_text[b->fault]);
+		block_problem(w, PROBLEM_DAMAGED, e, why);
 		return -1;
 	}
 	if (mismatch(w, e, b, why, sizeof(why))) {
 		w->stat->bad++;
-		problem(v, PROBLEM_MISMATCH, e->path, "tree block %" PRIu64 " does not fit its pointer (%s): %s; the tree loses %s",
-			e->bytenr, path, why, lost);
+		block_problem(w, PROBLEM_MISMATCH, e, why);
 		if (!(b->flags & VB_REACHED))
 			v->bad++;
 		b->flags |= VB_REACHED;
