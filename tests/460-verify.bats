@@ -297,10 +297,10 @@ device_args() {
 	bimg-unpack "$T/cut.img" >/dev/null # the plain reader sees nothing wrong
 	not_sound "$T/cut.img" "missing tree block "
 	head -c $(($(stat -c %s "$T/i.img") / 2 + 100)) "$T/i.img" >"$T/half.img"
-	not_sound "$T/half.img" "verdict:        NOT SOUND: the input cannot be read to its end (" "cut short by the end of the image"
+	not_sound "$T/half.img" "verdict:        NOT SOUND: the check could not finish (" "cut short by the end of the image"
 	[[ $stderr == *"cut short by the end of the image"* ]]
 	$IMGEDIT "$T/i.img" "$T/eof.img" past-eof
-	not_sound "$T/eof.img" "the input cannot be read to its end"
+	not_sound "$T/eof.img" "the check could not finish"
 	# the same through a pipe, as JSON
 	run --separate-stderr bash -c "cat '$T/eof.img' | bimg-unpack --verify --json -"
 	[ "$status" -eq 1 ]

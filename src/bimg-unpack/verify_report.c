@@ -170,7 +170,7 @@ static const char *verdict_text(const struct verifier *v, enum verify_verdict ve
 				    "their parents expect",
 			 v->reached);
 	else if (v->abandoned)
-		snprintf(buf, size, "NOT SOUND: the input cannot be read to its end (%s)", v->abandon_text);
+		snprintf(buf, size, "NOT SOUND: the check could not finish (%s)", v->abandon_text);
 	else
 		snprintf(buf, size, "NOT SOUND: %" PRIu64 " problem%s%s", v->problems_total,
 			 v->problems_total == 1 ? "" : "s",
