@@ -5,7 +5,7 @@
 #   dump:    bimg-scan [-w] DEVICE... | [bimg-sanitize -s|-ss] | bimg-pack -c N [-t N] -o TARGET
 #   restore: bimg-unpack [-t N] IMAGE | bimg-fixchunks [-o] TARGET
 #   --verify IMAGE:        bimg-unpack --verify IMAGE
-#   --verify (dump):       ... | bimg-unpack --verify --pass | bimg-pack ...
+#   --verify (dump):       ... | bimg-pack --verify ...
 #
 # The options are checked like the reference checks them: in the same
 # order, with the same conditions and the same messages, exit status 1.
@@ -289,7 +289,7 @@ while ((i < ${#args[@]})); do
 	fi
 done
 
-# ---- --verify: check an image, or a dump's stream on its way to bimg-pack ----
+# ---- --verify: check an image (a dump passes --verify to bimg-pack) ----
 
 # --verify IMAGE (no target): bimg-unpack's report and verdict (exit 0 sound, 1 not).
 verify_image() {
@@ -303,20 +303,6 @@ verify_image() {
 	# a file named like an option is passed as a path ("-" is standard input)
 	[[ $image == -?* ]] && image=./$image
 	exec "$REPLY" --verify ${threads:+-t "$threads"} "$image"
-}
-
-# bimg-pack ARGS..., with --verify behind bimg-unpack --verify --pass: a stream that is not
-# sound reaches bimg-pack as an ERROR, so no image is made.  A --rescue stream (its verifier
-# exits 2) is reported and packed; bimg-scan's own status 2 then ends the dump.
-pack_stage() {
-	local s
-	if ((!verify)); then
-		"$pack" "$@"
-		return
-	fi
-	"$unpack" --verify --pass ${threads:+-t "$threads"} | "$pack" "$@"
-	s=("${PIPESTATUS[@]}")
-	((s[1] == 0 && (s[0] == 0 || s[0] == 2)))
 }
 
 # ---- the reference's checks, in its order ----
@@ -429,10 +415,6 @@ need_stage bimg-scan
 scan=$REPLY
 need_stage bimg-pack
 pack=$REPLY
-if ((verify)); then
-	need_stage bimg-unpack
-	unpack=$REPLY
-fi
 
 # Every member device: the reference finds the others by scanning block
 # devices for the same fsid; files can only be named with --device.
@@ -463,6 +445,8 @@ scan_args=()
 [[ -n $rescue ]] && scan_args+=("$rescue")
 pack_args=(-c "$compress")
 [[ -n $threads ]] && pack_args+=(-t "$threads")
+# an image that would be incomplete is not made; a --rescue one is made and reported on
+((verify)) && pack_args+=(--verify)
 if [[ $target == - ]]; then
 	pack_args+=(-o -)
 else
@@ -475,10 +459,10 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" $odometer | pack_stage "${pack_args[@]}"
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 else
-	"$scan" "${scan_args[@]}" "${devices[@]}" | pack_stage "${pack_args[@]}"
+	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 fi
 for status in "${statuses[@]:1}"; do ((status == 0)) || exit 1; done

@@ -323,7 +323,7 @@ device_args() {
 	# the wrapper: the image is made (exit 2), the report on stderr says what it lacks
 	run --separate-stderr btrfs-image.sh --verify --rescue=skip "$T/bad.img" "$T/r.img"
 	[ "$status" -eq 2 ]
-	[[ $stderr == *"bimg-unpack: verify: missing tree block $fs_root"* ]]
+	[[ $stderr == *"bimg-pack: verify: missing tree block $fs_root"* ]]
 	[ -f "$T/r.img" ]
 	not_sound "$T/r.img" "missing tree block $fs_root"
 }
@@ -337,7 +337,7 @@ device_args() {
 	run --separate-stderr btrfs-image.sh --verify -c9 "$T/cycle.img" "$T/v.img"
 	[ "$status" -eq 1 ]
 	[ ! -e "$T/v.img" ]
-	[[ $stderr == *"bimg-unpack: verify: tree block $block does not fit its pointer (tree 5 (FS_TREE), parent $block slot "*"level 1 where 0 was expected"* ]]
+	[[ $stderr == *"bimg-pack: verify: tree block $block does not fit its pointer (tree 5 (FS_TREE), parent $block slot "*"level 1 where 0 was expected"* ]]
 	[[ $(grep -c "NOT SOUND" <<<"$stderr") -eq 1 ]]
 	not_sound "$T/plain.img" "level 1 where 0 was expected"
 	# to standard output: the same verdict and exit status
@@ -372,22 +372,28 @@ device_args() {
 	[[ $output == *"--verify"* ]]
 }
 
-@test "bimg-unpack --verify --pass: the stream goes on byte for byte; not sound, it ends with ERROR" {
+@test "bimg-pack --verify: the image of a sound stream is the plain one; a stream that is not sound makes none" {
 	local leaf
 	scan_case default
-	bimg-unpack --verify --pass <"$T/default.stream" >"$T/out.stream" 2>"$T/err"
-	cmp "$T/default.stream" "$T/out.stream"
-	grep -q "bimg-unpack: verify: sound: 34 tree blocks" "$T/err"
-	# from an image: the stream an unpack writes
-	bimg-pack -o "$T/i.img" <"$T/default.stream"
-	bimg-unpack --verify --pass "$T/i.img" 2>/dev/null | cmp - <(bimg-unpack "$T/i.img")
+	bimg-pack -c9 -o "$T/plain.img" <"$T/default.stream"
+	bimg-pack -c9 --verify -o "$T/v.img" <"$T/default.stream" 2>"$T/err"
+	cmp "$T/plain.img" "$T/v.img"
+	grep -q "^bimg-pack: verify: sound: 34 tree blocks" "$T/err"
 	leaf=$($EDIT blocks "$T/default.stream" | awk '$2 == 5 && $3 == 0 { print $1; exit }')
 	$EDIT edit "$T/default.stream" "$T/e.stream" "drop:$leaf"
-	run --separate-stderr bash -c "bimg-unpack --verify --pass <'$T/e.stream' | bimg-pack -o '$T/e.img'; echo \"\${PIPESTATUS[*]}\""
-	[[ $output == "1 1" ]]
+	run --separate-stderr bimg-pack --verify -o "$T/e.img" <"$T/e.stream"
+	[ "$status" -eq 1 ]
 	[ ! -e "$T/e.img" ]
-	[[ $stderr == *"bimg-unpack: verify: missing tree block $leaf"* ]]
-	[[ $(grep -c '^bimg-pack' <<<"$stderr") -eq 0 ]]
+	[[ $stderr == *"bimg-pack: verify: missing tree block $leaf"* ]]
+	[[ ${stderr##*$'\n'} == "bimg-pack: verify: NOT SOUND: 1 problem" ]]
+	# to standard output: the same verdict, exit 1 (the bytes already written cannot be taken back)
+	run --separate-stderr bash -c "bimg-pack --verify <'$T/e.stream' >'$T/out'"
+	[ "$status" -eq 1 ]
+	# an upstream failure is reported upstream only: no verdict from bimg-pack
+	run --separate-stderr bash -c "head -c 100000 '$T/default.stream' | bimg-pack --verify -o '$T/h.img'"
+	[ "$status" -eq 1 ]
+	[[ $stderr != *"verify:"* ]]
+	[ ! -e "$T/h.img" ]
 }
 
 @test "--json: one object with the trees, the notes and the problems and their paths" {

@@ -7,9 +7,6 @@
  *   bimg-unpack --list [IMAGE|STREAM|-]   one line per record
  *   bimg-unpack --verify [--json] [IMAGE|STREAM|-]
  *                                         is it complete and sound? a report
- *   bimg-unpack --verify --pass [IMAGE|STREAM|-]
- *                                         the stream on stdout, checked as it
- *                                         goes; not sound: ERROR instead of END
  *
  * The image is read strictly sequentially (pipes work) and every index
  * block and item is validated before use; see docs/man/bimg-unpack.1.
@@ -34,7 +31,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: bimg-unpack [-t N] [--progress | --no-progress] [--info | --list] [IMAGE|-]\n"
-		     "       bimg-unpack --verify [--json | --pass] [-t N] [IMAGE|STREAM|-]\n"
+		     "       bimg-unpack --verify [--json] [-t N] [IMAGE|STREAM|-]\n"
 		     "Read a btrfs-image file (format 0 or 1) and write the bimg record stream to\n"
 		     "standard output.  IMAGE defaults to standard input.\n"
 		     "\n"
@@ -46,9 +43,6 @@ static void usage(FILE *out)
 		     "      --verify       check that every block the filesystem reaches is there and\n"
 		     "                     sound; print a report, exit 0 if sound, 1 if not\n"
 		     "      --json         with --verify: the report as JSON\n"
-		     "      --pass         with --verify: write the stream (also from a stream input),\n"
-		     "                     the report to stderr; a stream that is not sound ends with\n"
-		     "                     ERROR, so bimg-pack makes no image\n"
 		     "                     (--info, --list and --verify also read a record stream)\n"
 		     "      --help         show this help\n"
 		     "      --version      show the version\n");
@@ -74,11 +68,10 @@ int main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'L' },	     { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },	     { "progress", no_argument, NULL, 'P' },
 		{ "no-progress", no_argument, NULL, 'N' },   { "verify", no_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'J' },	     { "pass", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'J' },	     { NULL, 0, NULL, 0 },
 	};
 	enum sink_mode mode = SINK_STREAM;
-	int verify = 0, json = 0, pass = 0;
+	int json = 0;
 	enum progress_mode progress_mode = PROGRESS_AUTO;
 	struct progress progress;
 	unsigned threads = 0;
@@ -102,13 +95,9 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			mode = c == 'I' ? SINK_INFO : c == 'L' ? SINK_LIST : SINK_VERIFY;
-			verify = c == 'C';
 			break;
 		case 'J':
 			json = 1;
-			break;
-		case 'S':
-			pass = 1;
 			break;
 		case 'P':
 			progress_mode = PROGRESS_ON;
@@ -132,18 +121,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if ((json || pass) && !verify) {
-		fprintf(stderr, "%s: --%s goes with --verify\n", progname, json ? "json" : "pass");
+	if (json && mode != SINK_VERIFY) {
+		fprintf(stderr, "%s: --json goes with --verify\n", progname);
 		usage(stderr);
 		return 1;
 	}
-	if (json && pass) {
-		fprintf(stderr, "%s: --json and --pass exclude each other (--pass reports on stderr)\n", progname);
-		usage(stderr);
-		return 1;
-	}
-	if (pass)
-		mode = SINK_STREAM;
 	if (optind < argc)
 		path = argv[optind];
 	if (!threads)
@@ -154,13 +136,10 @@ int main(int argc, char **argv)
 	/* The stream starts first, so that even "cannot open IMAGE" reaches downstream as an ERROR record. */
 	sink_init(&sink, mode);
 	input_open(&in, path);
-	if (verify)
-		sink_verify(&sink, verifier_new(in.name, pass ? stderr : stdout,
-						pass ? VERIFY_REPORT_BRIEF
-						: json ? VERIFY_REPORT_JSON
-						       : VERIFY_REPORT_FULL));
+	if (mode == SINK_VERIFY)
+		sink_verify(&sink, verifier_new(in.name, stdout, json ? VERIFY_REPORT_JSON : VERIFY_REPORT_FULL));
 	if (in.npeek == 8 && memcmp(in.peek, STREAM_MAGIC, 8) == 0) {
-		if (mode == SINK_STREAM && !verify)
+		if (mode == SINK_STREAM)
 			die("%s: input is already a record stream (use --info or --list to inspect it)", in.name);
 		unpack_stream(&in, &sink);
 	} else {

@@ -63,7 +63,7 @@ void sink_fs_info(struct record_sink *s, const struct fs_info *fs)
 	s->records++;
 	if (s->verify)
 		verifier_fs_info(s->verify, fs);
-	if (s->mode == SINK_STREAM && !s->forwarding) {
+	if (s->mode == SINK_STREAM) {
 		stream_write_fs_info(&s->writer, fs);
 	} else if (s->mode == SINK_LIST) {
 		uuid_format(fs->fsid, fsid);
@@ -81,7 +81,7 @@ void sink_superblock(struct record_sink *s, const uint8_t *sb)
 	s->records++;
 	if (s->verify)
 		verifier_superblock(s->verify, sb);
-	if (s->mode == SINK_STREAM && !s->forwarding)
+	if (s->mode == SINK_STREAM)
 		stream_write(&s->writer, REC_SUPERBLOCK, 0, sb, BTRFS_SUPER_SIZE, NULL, 0);
 	else if (s->mode == SINK_LIST)
 		list_line(s, "SUPERBLOCK  %20llu %9u generation %llu\n", (unsigned long long)BTRFS_SUPER_OFFSET,
@@ -94,7 +94,7 @@ void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len)
 	s->chunks++;
 	if (s->verify)
 		verifier_chunk_record(s->verify, payload, len);
-	if (s->mode == SINK_STREAM && !s->forwarding)
+	if (s->mode == SINK_STREAM)
 		stream_write(&s->writer, REC_CHUNK, 0, payload, len, NULL, 0);
 	else if (s->mode == SINK_LIST)
 		list_line(s, "CHUNK       %20llu %9zu\n",
@@ -138,8 +138,7 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 		verifier_tree_block(s->verify, logical, flags, block);
 	switch (s->mode) {
 	case SINK_STREAM:
-		if (!s->forwarding)
-			stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
+		stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
 		break;
 	case SINK_LIST:
 		list_line(s, "TREE_BLOCK  %20llu %9u owner %s level %u generation %llu%s\n",
@@ -164,40 +163,26 @@ void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const ui
 		s->data_extents++;
 	if (s->verify)
 		verifier_data(s->verify, logical, flags, len);
-	if (s->mode == SINK_STREAM && !s->forwarding)
+	if (s->mode == SINK_STREAM)
 		stream_write_data(&s->writer, logical, flags, bytes, len);
 	else if (s->mode == SINK_LIST)
 		list_line(s, "DATA        %20llu %9zu%s\n", (unsigned long long)logical, len,
 			  flags & DATA_FLAG_CONTINUES ? " continues" : "");
 }
 
-void sink_forward(struct record_sink *s, const struct record *rec)
-{
-	if (s->forwarding)
-		stream_forward(&s->writer, rec);
-}
-
 void sink_end_record(struct record_sink *s, uint64_t damaged)
 {
-	s->writer.damaged = damaged;
 	if (s->verify)
 		verifier_end_record(s->verify, damaged);
 }
 
-/* The verdict decides how the program (and, passing a stream, the stream) ends. */
 static void finish_verify(struct record_sink *s)
 {
-	enum verify_verdict verdict;
-
 	abandoned_verifier = NULL; /* from here on the verdict is the verifier's own */
-	verdict = verifier_finish(s->verify);
+	if (verifier_finish(s->verify) != VERIFY_SOUND)
+		s->exit_status = 1;
 	verifier_free(s->verify);
 	s->verify = NULL;
-	if (verdict == VERIFY_SOUND)
-		return;
-	if (s->mode == SINK_STREAM && verdict == VERIFY_PROBLEMS)
-		die_silently("verify: the stream is not sound"); /* ERROR downstream: no image is made */
-	s->exit_status = verdict == VERIFY_RESCUED && s->mode == SINK_STREAM ? 2 : 1;
 }
 
 void sink_finish(struct record_sink *s)

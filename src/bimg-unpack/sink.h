@@ -2,8 +2,7 @@
  * Where records go: the record stream on stdout (the normal job), a
  * one-line-per-record listing (--list), a summary (--info), or a
  * verifier's report (--verify).  Images and record streams both feed a
- * sink, so --list, --info and --verify read either.  A verifier may also
- * watch the stream go by (--verify --pass).
+ * sink, so --list, --info and --verify read either.
  */
 #ifndef UNPACK_SINK_H
 #define UNPACK_SINK_H
@@ -57,8 +56,7 @@ struct record_sink {
 	size_t nowners, owners_cap;
 	uint64_t other_owner_blocks;
 	struct image_stats image;
-	struct verifier *verify; /* SINK_VERIFY, or SINK_STREAM with --pass */
-	int forwarding;		 /* SINK_STREAM from a stream: records go on as they came (sink_forward) */
+	struct verifier *verify; /* SINK_VERIFY */
 	int exit_status;	 /* what the program ends with once the sink is finished */
 };
 
@@ -70,16 +68,9 @@ void sink_superblock(struct record_sink *s, const uint8_t *sb);
 void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len);
 void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block);
 void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len);
-/* SINK_STREAM fed by a stream: pass the record read on, byte for byte, after its sink_* call. */
-void sink_forward(struct record_sink *s, const struct record *rec);
-/* A record stream's END was read: its damaged count goes on (and to the verifier). */
+/* A record stream's END was read: the verifier learns its damaged count. */
 void sink_end_record(struct record_sink *s, uint64_t damaged);
-/*
- * END for a stream; the summary for --info; the verdict for --verify.  With
- * a verifier, a stream that is not sound ends with ERROR instead of END
- * (and the program exits 1) unless bimg-scan --rescue made it knowingly
- * incomplete: then END goes on and exit_status is 2.
- */
+/* END for a stream; the summary for --info; the report for --verify (exit_status 1 if not sound). */
 void sink_finish(struct record_sink *s);
 
 #endif

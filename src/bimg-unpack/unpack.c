@@ -239,7 +239,6 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 	stream_reader_init_with(&reader, in->fd, in->name, in->peek, in->npeek);
 	if (sink->verify)
 		verifier_input_kind(sink->verify, -1);
-	sink->forwarding = sink->mode == SINK_STREAM;
 	while (stream_read(&reader, &rec)) {
 		switch (rec.type) {
 		case REC_FS_INFO: {
@@ -273,7 +272,6 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 			sink->other_records++;
 			break;
 		}
-		sink_forward(sink, &rec);
 	}
 	/* stream_read() returned the END record */
 	sink_end_record(sink, get_le64(rec.payload, END_DAMAGED));

@@ -186,30 +186,6 @@ void stream_writer_forward_errors(struct stream_writer *w)
 	msg_on_die(forward_error);
 }
 
-void stream_forward(struct stream_writer *w, const struct record *rec)
-{
-	size_t len = RECORD_HEADER_SIZE + (size_t)rec->len;
-
-	if (rec->type == REC_TREE_BLOCK)
-		w->tree_blocks++;
-	else if (rec->type == REC_DATA && rec->len > BLOCK_PREFIX_SIZE)
-		w->data_bytes += rec->len - BLOCK_PREFIX_SIZE;
-	if (rec->seq != w->seq || w->ended) {
-		/* numbered differently here: the header (and its CRC) must be new */
-		stream_write(w, rec->type, rec->flags, rec->payload, rec->len, NULL, 0);
-		return;
-	}
-	w->seq++;
-	if (w->used + len > w->capacity)
-		stream_flush(w);
-	if (len > w->capacity) {
-		writer_raw(w, rec->header, len);
-		return;
-	}
-	memcpy(w->buf + w->used, rec->header, len);
-	w->used += len;
-}
-
 void stream_write_fs_info(struct stream_writer *w, const struct fs_info *info)
 {
 	uint8_t p[FS_INFO_SIZE] = { 0 };
@@ -391,7 +367,6 @@ int stream_read(struct stream_reader *r, struct record *rec)
 	if (crc != get_le32(h, RH_CRC))
 		die("reading stream from %s: record %llu: crc32c mismatch (stored 0x%08x, computed 0x%08x)", r->name,
 		    n, get_le32(h, RH_CRC), crc);
-	rec->header = h;
 	rec->payload = h + RECORD_HEADER_SIZE;
 	r->start += RECORD_HEADER_SIZE + rec->len;
 	r->next_seq++;

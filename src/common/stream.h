@@ -93,7 +93,6 @@ struct record {
 	uint32_t len;
 	uint64_t seq;
 	const uint8_t *payload; /* valid until the next stream_read() */
-	const uint8_t *header;	/* the record's 24 header bytes as read, followed by the payload */
 };
 
 struct stream_writer {
@@ -123,13 +122,6 @@ void stream_flush(struct stream_writer *w);
  * that downstream stages stop quietly instead of reporting a truncation).
  */
 void stream_writer_forward_errors(struct stream_writer *w);
-
-/*
- * Pass on a record just read (by a reader whose stream this writer
- * continues record for record): its bytes go out as they came, with no
- * second CRC, and count in END like the typed writers' records.
- */
-void stream_forward(struct stream_writer *w, const struct record *rec);
 
 /* Convenience writers for the typed records. */
 void stream_write_fs_info(struct stream_writer *w, const struct fs_info *info);

@@ -1,6 +1,6 @@
 /*
  * What the verifier keeps between the records and the final walk; shared
- * by verify*.c only.
+ * by verify*.c only (the programs use verify.h).
  *
  *   verify.c        the records: FS_INFO, SUPERBLOCK, CHUNK, DATA, END; finish
  *   verify_block.c  one tree block: its own checks, its facts and links
@@ -13,8 +13,8 @@
  * checked file extent item, one struct vrange (16 bytes) per run of
  * adjacent data records.
  */
-#ifndef UNPACK_VERIFY_STATE_H
-#define UNPACK_VERIFY_STATE_H
+#ifndef BIMG_VERIFY_STATE_H
+#define BIMG_VERIFY_STATE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,6 @@
 #include "verify_state.h"
 #include "chunk.h"
 #include "crc32c.h"
-#include "info.h"
 #include "le.h"
 #include "msg.h"
 

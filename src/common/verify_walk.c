@@ -10,7 +10,6 @@
  * key range its tree loses with it.
  */
 #include "verify_state.h"
-#include "info.h"
 #include "msg.h"
 
 #include <inttypes.h>

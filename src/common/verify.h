@@ -1,5 +1,7 @@
 /*
  * --verify: is an image (or a record stream) complete and sound?
+ * bimg-unpack --verify checks an image or a stream; bimg-pack --verify the
+ * stream it packs.
  *
  * The records pass by once, in whatever order the image holds them.  Each
  * tree block is checked on its own as it passes (checksum, address, fsid,
@@ -10,8 +12,8 @@
  * can reach must be there and be what its parent expects.  See
  * docs/design.md for the memory this takes per block.
  */
-#ifndef UNPACK_VERIFY_H
-#define UNPACK_VERIFY_H
+#ifndef BIMG_VERIFY_H
+#define BIMG_VERIFY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +25,7 @@ struct verifier;
 
 enum verify_report {
 	VERIFY_REPORT_FULL,  /* what was checked, trees, notes, problems, verdict */
-	VERIFY_REPORT_BRIEF, /* notes, problems and the verdict only (next to a stream) */
+	VERIFY_REPORT_BRIEF, /* notes, problems and the verdict, one "program: verify:" line each */
 	VERIFY_REPORT_JSON,  /* the full report as one JSON object */
 };
 

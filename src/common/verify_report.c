@@ -6,7 +6,6 @@
  */
 #include "verify_state.h"
 #include "csum.h"
-#include "info.h"
 #include "msg.h"
 
 #include <inttypes.h>
