@@ -4,14 +4,17 @@
 #
 #   dump:    bimg-scan [-w] DEVICE... | [bimg-sanitize -s|-ss] | bimg-pack -c N [-t N] -o TARGET
 #   restore: bimg-unpack [-t N] IMAGE | bimg-fixchunks [-o] TARGET
+#   --verify IMAGE:        bimg-unpack --verify IMAGE
+#   --verify (dump):       ... | bimg-pack --verify ...
 #
 # The options are checked like the reference checks them: in the same
 # order, with the same conditions and the same messages, exit status 1.
 # Differences (see docs/compat.md): --help prints to stdout; --version and
 # --device exist; -m restores with bimg-fixchunks -m; -d (data, format 1)
 # works although Debian's build refuses it; --rescue is passed to bimg-scan,
-# --ignore-bad-blocks (restore) to bimg-fixchunks.  A usage error is one
-# line (the reference adds its usage).
+# --ignore-bad-blocks (restore) to bimg-fixchunks; --verify checks an image,
+# or a dump as it is made.  A usage error is one line (the reference adds its
+# usage).
 #
 # Each stage reports its own failure (one line) and passes an ERROR record
 # downstream, so the later stages exit 1 quietly; a stage whose reader (a
@@ -32,6 +35,7 @@ usage() {
 	cat <<EOF
 usage: btrfs-image.sh [options] source target
        btrfs-image.sh -r [-t N] [-o] image target
+       btrfs-image.sh --verify [-t N] image
 
     Create or restore a filesystem image (metadata)
 
@@ -52,6 +56,8 @@ usage: btrfs-image.sh [options] source target
                               and go on (exit status 2 if there were any; see bimg-scan(1))
     --ignore-bad-blocks       restore: write damaged tree blocks (a --rescue=copy image) as they are
     --odometer                with -ss: btrfs-image's own replacement names (deterministic)
+    --verify                  dump: check the image as it is made, fail if it would be incomplete;
+                              with only an image: check it (complete and sound?) and report
     --help                    print this help and exit
     --version                 print the version and exit
 
@@ -161,7 +167,7 @@ unsigned() { printf '%u' "$1"; }
 # ---- options, processed in command-line order like getopt_long ----
 
 create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
-compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer='' ignore_bad_blocks=''
+compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer='' ignore_bad_blocks='' verify=0
 
 short_option() { # LETTER [ARGUMENT]
 	case $1 in
@@ -199,7 +205,12 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	fi
 	case $name in
 	@(h|he|hel|help)) full=help ;;
-	@(v|ve|ver|vers|versi|versio|version)) full=version ;;
+	@(v|ve|ver))
+		printf "%s: option '%s' is ambiguous; possibilities: '--version' '--verify'\n" "$prog" "$1" >&2
+		usage_exit
+		;;
+	@(vers|versi|versio|version)) full=version ;;
+	@(veri|verif|verify)) full=verify ;;
 	@(d|de|dev|devi|devic|device)) full=device ;;
 	@(n|ne|new|new-|new-f|new-fs|new-fsi|new-fsid)) full=new-fsid ;;
 	@(r|re|res|resc|rescu|rescue)) full=rescue ;;
@@ -249,6 +260,8 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 		;;
 	ignore-bad-blocks)
 		ignore_bad_blocks=--ignore-bad-blocks
+	verify)
+		verify=1
 		;;
 	new-fsid)
 		# An optional argument, as getopt_long takes it: only after '='.
@@ -298,7 +311,25 @@ while ((i < ${#args[@]})); do
 	fi
 done
 
+# ---- --verify: check an image (a dump passes --verify to bimg-pack) ----
+
+# --verify IMAGE (no target): bimg-unpack's report and verdict (exit 0 sound, 1 not).
+verify_image() {
+	local image=${positional[0]}
+	if ((!create || multi || old_restore || walk || sanitize || compress || dump_data)) ||
+		[[ ${#extra_devices[@]} -gt 0 || -n $rescue || -n $new_fsid || -n $odometer ]]; then
+		error "--verify with one argument checks an image: only -t goes with it"
+		usage_exit
+	fi
+	need_stage bimg-unpack
+	# a file named like an option is passed as a path ("-" is standard input)
+	[[ $image == -?* ]] && image=./$image
+	exec "$REPLY" --verify ${threads:+-t "$threads"} "$image"
+}
+
 # ---- the reference's checks, in its order ----
+
+((verify && ${#positional[@]} == 1)) && verify_image
 
 if ((${#positional[@]} < 2)); then
 	bad_usage "not enough arguments: ${#positional[@]} but at least 2 expected"
@@ -351,6 +382,10 @@ else
 	fi
 	if [[ -n $rescue ]]; then
 		error "--rescue is a dump option (restore its image with -r --ignore-bad-blocks)"
+		usage_error=1
+	fi
+	if ((verify)); then
+		error "--verify checks a dump or an image (btrfs-image.sh --verify IMAGE); -r checks what it restores"
 		usage_error=1
 	fi
 fi
@@ -547,6 +582,8 @@ scan_args=()
 [[ -n $rescue ]] && scan_args+=("$rescue")
 pack_args=(-c "$compress")
 [[ -n $threads ]] && pack_args+=(-t "$threads")
+# an image that would be incomplete is not made; a --rescue one is made and reported on
+((verify)) && pack_args+=(--verify)
 if [[ $target == - ]]; then
 	pack_args+=(-o -)
 else

@@ -1,20 +1,24 @@
 /*
  * bimg-pack: read the record stream on stdin and write a btrfs-image file.
  *
- *   bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]
+ *   bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [--verify] [-o OUT]
  *
  * SUPERBLOCK, TREE_BLOCK and DATA records are offered in stream order to
  * the image writer (data extents piece by piece: memory stays bounded); FS_INFO chooses the format (1 iff it says CONTENT_DATA);
- * CHUNK records are not stored.  See docs/man/bimg-pack.1.
+ * CHUNK records are not stored.  With --verify the records are also
+ * checked as they pass (verify.h); an image that would not be complete and
+ * sound is not made.  See docs/man/bimg-pack.1.
  */
 #include "csum.h"
 #include "deflate.h"
 #include "image.h"
+#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "output.h"
 #include "packer.h"
 #include "stream.h"
+#include "verify.h"
 #include "xio.h"
 
 #include <getopt.h>
@@ -28,7 +32,7 @@
 
 static void usage(void)
 {
-	printf("Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [-o OUT]\n"
+	printf("Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [--verify] [-o OUT]\n"
 		     "Read a bimg record stream on standard input and write a btrfs-image file\n"
 		     "(byte-identical to btrfs-image's for the same blocks at -c0, or with --deflate=zlib).\n"
 		     "\n"
@@ -39,6 +43,8 @@ static void usage(void)
 		     "                      BIMG_DEFLATE sets the default\n"
 		     "  -o, --output OUT    write OUT (default or '-': standard output); an existing\n"
 		     "                      device or FIFO is written in place\n"
+		     "      --verify        check that every block the filesystem reaches is in the\n"
+		     "                      stream and sound; if not, report on stderr and make no image\n"
 		     "      --help          show this help\n"
 		     "      --version       show the version\n");
 }
@@ -99,7 +105,53 @@ static enum deflate_codec parse_codec(const char *name, const char *where)
 	return (enum deflate_codec)codec;
 }
 
-static void pack(int level, enum deflate_codec codec, unsigned threads)
+/* --verify: the verifier sees each record too, once pack() has accepted it. */
+static void verify_record(struct verifier *v, const struct record *rec, uint32_t nodesize)
+{
+	struct fs_info fs;
+	uint64_t logical, flags;
+	const uint8_t *bytes;
+	size_t len;
+
+	switch (rec->type) {
+	case REC_FS_INFO:
+		record_fs_info(rec, &fs);
+		verifier_fs_info(v, &fs);
+		break;
+	case REC_SUPERBLOCK:
+		verifier_superblock(v, rec->payload);
+		break;
+	case REC_CHUNK:
+		verifier_chunk_record(v, rec->payload, rec->len);
+		break;
+	case REC_TREE_BLOCK:
+		bytes = record_tree_block(rec, nodesize, &logical, &flags);
+		verifier_tree_block(v, logical, flags, bytes);
+		break;
+	case REC_DATA:
+		(void)record_data(rec, &logical, &flags, &len);
+		verifier_data(v, logical, flags, len);
+		break;
+	}
+}
+
+/*
+ * The verdict, before the image is finished: a stream that is not sound
+ * makes no image (the temporary output goes with the die hooks).  A
+ * --rescue stream is incomplete knowingly: reported, and packed.
+ */
+static void verify_verdict(struct verifier *v, const struct record *end)
+{
+	enum verify_verdict verdict;
+
+	verifier_end_record(v, get_le64(end->payload, END_DAMAGED));
+	verdict = verifier_finish(v);
+	verifier_free(v);
+	if (verdict == VERIFY_PROBLEMS)
+		die_silently("verify: the stream is not sound");
+}
+
+static void pack(int level, enum deflate_codec codec, unsigned threads, struct verifier *verify)
 {
 	struct stream_reader reader;
 	struct record rec;
@@ -148,11 +200,15 @@ static void pack(int level, enum deflate_codec codec, unsigned threads)
 		default: /* CHUNK and optional records are not stored in an image */
 			break;
 		}
+		if (verify)
+			verify_record(verify, &rec, fs.nodesize);
 	}
 	if (!packer)
 		die("the stream has no FS_INFO record");
 	if (!have_super)
 		die("the stream has no SUPERBLOCK record");
+	if (verify)
+		verify_verdict(verify, &rec); /* stream_read() returned END in rec */
 	end_data(packer, &data);
 	stream_reader_free(&reader);
 	packer_finish(packer);
@@ -178,8 +234,9 @@ int main(int argc, char **argv)
 		{ "compress", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },   { "deflate", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },	      { "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "verify", no_argument, NULL, 'Y' },	      { NULL, 0, NULL, 0 },
 	};
+	int verify = 0;
 	unsigned level = 0, threads = 0;
 	const char *out = NULL;
 	const char *env_codec = getenv("BIMG_DEFLATE");
@@ -203,6 +260,9 @@ int main(int argc, char **argv)
 			codec = parse_codec(optarg, "--deflate");
 			env_codec = NULL;
 			break;
+		case 'Y':
+			verify = 1;
+			break;
 		case 'h':
 			usage();
 			return report_finish();
@@ -224,7 +284,8 @@ int main(int argc, char **argv)
 	keep_freed_memory();
 
 	output_open(out);
-	pack((int)level, codec, threads);
+	pack((int)level, codec, threads,
+	     verify ? verifier_new("standard input", stderr, VERIFY_REPORT_BRIEF) : NULL);
 	output_commit();
 	return 0;
 }

@@ -2,36 +2,11 @@
 #include "csum.h"
 #include "msg.h"
 #include "sink.h"
+#include "tree.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *tree_name(uint64_t owner)
-{
-	static char number[24];
-
-	switch (owner) {
-	case 1: return "ROOT_TREE";
-	case 2: return "EXTENT_TREE";
-	case 3: return "CHUNK_TREE";
-	case 4: return "DEV_TREE";
-	case 5: return "FS_TREE";
-	case 6: return "ROOT_TREE_DIR";
-	case 7: return "CSUM_TREE";
-	case 8: return "QUOTA_TREE";
-	case 9: return "UUID_TREE";
-	case 10: return "FREE_SPACE_TREE";
-	case 11: return "BLOCK_GROUP_TREE";
-	case 12: return "RAID_STRIPE_TREE";
-	case (uint64_t)-6: return "TREE_LOG";
-	case (uint64_t)-7: return "TREE_LOG_FIXUP";
-	case (uint64_t)-8: return "TREE_RELOC";
-	case (uint64_t)-9: return "DATA_RELOC_TREE";
-	}
-	snprintf(number, sizeof(number), "%" PRIu64, owner);
-	return number;
-}
 
 static void print_uuid(FILE *out, const char *what, const uint8_t uuid[16])
 {

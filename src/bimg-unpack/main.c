@@ -5,6 +5,8 @@
  *                                         image -> record stream on stdout
  *   bimg-unpack --info [IMAGE|STREAM|-]   summary of an image or a stream
  *   bimg-unpack --list [IMAGE|STREAM|-]   one line per record
+ *   bimg-unpack --verify [--json] [IMAGE|STREAM|-]
+ *                                         is it complete and sound? a report
  *
  * The image is read strictly sequentially (pipes work) and every index
  * block and item is validated before use; see docs/man/bimg-unpack.1.
@@ -17,6 +19,7 @@
 #include "samefile.h"
 #include "sink.h"
 #include "unpack.h"
+#include "verify.h"
 #include "xio.h"
 
 #include <getopt.h>
@@ -29,6 +32,7 @@
 static void usage(void)
 {
 	printf("Usage: bimg-unpack [-t N] [--progress | --no-progress] [--info | --list] [IMAGE|-]\n"
+		     "       bimg-unpack --verify [--json] [-t N] [IMAGE|STREAM|-]\n"
 		     "Read a btrfs-image file (format 0 or 1) and write the bimg record stream to\n"
 		     "standard output.  IMAGE defaults to standard input.\n"
 		     "\n"
@@ -37,7 +41,10 @@ static void usage(void)
 		     "      --no-progress  never show it (default: only when stderr is a terminal)\n"
 		     "      --info         print a summary instead of the stream\n"
 		     "      --list         print one line per record instead of the stream\n"
-		     "                     (--info and --list also read a record stream)\n"
+		     "      --verify       check that every block the filesystem reaches is there and\n"
+		     "                     sound; print a report, exit 0 if sound, 1 if not\n"
+		     "      --json         with --verify: the report as JSON\n"
+		     "                     (--info, --list and --verify also read a record stream)\n"
 		     "      --help         show this help\n"
 		     "      --version      show the version\n");
 }
@@ -58,9 +65,11 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' }, { "info", no_argument, NULL, 'I' },
 		{ "list", no_argument, NULL, 'L' },	     { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },	     { "progress", no_argument, NULL, 'P' },
-		{ "no-progress", no_argument, NULL, 'N' },   { NULL, 0, NULL, 0 },
+		{ "no-progress", no_argument, NULL, 'N' },   { "verify", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'J' },	     { NULL, 0, NULL, 0 },
 	};
 	enum sink_mode mode = SINK_STREAM;
+	int json = 0;
 	enum progress_mode progress_mode = PROGRESS_AUTO;
 	struct progress progress;
 	unsigned threads = 0;
@@ -78,9 +87,13 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 		case 'L':
+		case 'C':
 			if (mode != SINK_STREAM)
-				usage_error("--info and --list exclude each other");
-			mode = c == 'I' ? SINK_INFO : SINK_LIST;
+				usage_error("--info, --list and --verify exclude each other");
+			mode = c == 'I' ? SINK_INFO : c == 'L' ? SINK_LIST : SINK_VERIFY;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		case 'P':
 			progress_mode = PROGRESS_ON;
@@ -100,6 +113,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage_error("one input at most, got %d", argc - optind);
+	if (json && mode != SINK_VERIFY)
+		usage_error("--json goes with --verify");
 	if (optind < argc)
 		path = argv[optind];
 	if (!threads)
@@ -113,15 +128,18 @@ int main(int argc, char **argv)
 	/* The stream starts first, so that even "cannot open IMAGE" reaches downstream as an ERROR record. */
 	sink_init(&sink, mode);
 	input_open(&in, path);
+	if (mode == SINK_VERIFY)
+		sink_verify(&sink, verifier_new(in.name, stdout, json ? VERIFY_REPORT_JSON : VERIFY_REPORT_FULL));
 	if (in.npeek == 8 && memcmp(in.peek, STREAM_MAGIC, 8) == 0) {
 		if (mode == SINK_STREAM)
 			die("%s: input is already a record stream (use --info or --list to inspect it)", in.name);
 		unpack_stream(&in, &sink);
 	} else {
 		/* --list and --info write text for a reader: no status line among it */
-		progress_init(&progress, progname, fd_size(in.fd), mode == SINK_STREAM ? progress_mode : PROGRESS_OFF);
+		progress_init(&progress, progname, fd_size(in.fd),
+			      mode == SINK_STREAM || mode == SINK_VERIFY ? progress_mode : PROGRESS_OFF);
 		unpack_image(&in, threads, &sink, &progress);
 	}
 	input_close(&in);
-	return 0;
+	return sink.exit_status;
 }

@@ -2,6 +2,7 @@
 #include "info.h"
 #include "msg.h"
 #include "tree.h"
+#include "verify.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -23,6 +24,25 @@ void sink_init(struct record_sink *s, enum sink_mode mode)
 	}
 }
 
+/* A failure while reading (a truncated image, say) still gets a verdict. */
+static struct verifier *abandoned_verifier;
+
+static void abandon_verify(const char *text)
+{
+	struct verifier *v = abandoned_verifier;
+
+	abandoned_verifier = NULL;
+	if (v)
+		verifier_abandon(v, text);
+}
+
+void sink_verify(struct record_sink *s, struct verifier *v)
+{
+	s->verify = v;
+	abandoned_verifier = v;
+	msg_on_die(abandon_verify);
+}
+
 static void list_line(struct record_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void list_line(struct record_sink *s, const char *fmt, ...)
 {
@@ -41,6 +61,8 @@ void sink_fs_info(struct record_sink *s, const struct fs_info *fs)
 	s->fs = *fs;
 	s->have_fs = 1;
 	s->records++;
+	if (s->verify)
+		verifier_fs_info(s->verify, fs);
 	if (s->mode == SINK_STREAM) {
 		stream_write_fs_info(&s->writer, fs);
 	} else if (s->mode == SINK_LIST) {
@@ -57,6 +79,8 @@ void sink_superblock(struct record_sink *s, const uint8_t *sb)
 
 	s->have_super = why == NULL;
 	s->records++;
+	if (s->verify)
+		verifier_superblock(s->verify, sb);
 	if (s->mode == SINK_STREAM)
 		stream_write(&s->writer, REC_SUPERBLOCK, 0, sb, BTRFS_SUPER_SIZE, NULL, 0);
 	else if (s->mode == SINK_LIST)
@@ -68,6 +92,8 @@ void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len)
 {
 	s->records++;
 	s->chunks++;
+	if (s->verify)
+		verifier_chunk_record(s->verify, payload, len);
 	if (s->mode == SINK_STREAM)
 		stream_write(&s->writer, REC_CHUNK, 0, payload, len, NULL, 0);
 	else if (s->mode == SINK_LIST)
@@ -103,6 +129,8 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 {
 	s->records++;
 	s->tree_blocks++;
+	if (s->verify)
+		verifier_tree_block(s->verify, logical, flags, block);
 	switch (s->mode) {
 	case SINK_STREAM:
 		stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
@@ -116,6 +144,8 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 	case SINK_INFO:
 		count_owner(s, tree_block_owner(block));
 		break;
+	case SINK_VERIFY:
+		break;
 	}
 }
 
@@ -126,6 +156,8 @@ void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const ui
 	s->data_bytes += len;
 	if (!(flags & DATA_FLAG_CONTINUES))
 		s->data_extents++;
+	if (s->verify)
+		verifier_data(s->verify, logical, flags, len);
 	if (s->mode == SINK_STREAM)
 		stream_write_data(&s->writer, logical, flags, bytes, len);
 	else if (s->mode == SINK_LIST)
@@ -133,8 +165,25 @@ void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const ui
 			  flags & DATA_FLAG_CONTINUES ? " continues" : "");
 }
 
+void sink_end_record(struct record_sink *s, uint64_t damaged)
+{
+	if (s->verify)
+		verifier_end_record(s->verify, damaged);
+}
+
+static void finish_verify(struct record_sink *s)
+{
+	abandoned_verifier = NULL; /* from here on the verdict is the verifier's own */
+	if (verifier_finish(s->verify) != VERIFY_SOUND)
+		s->exit_status = 1;
+	verifier_free(s->verify);
+	s->verify = NULL;
+}
+
 void sink_finish(struct record_sink *s)
 {
+	if (s->verify)
+		finish_verify(s);
 	switch (s->mode) {
 	case SINK_STREAM:
 		stream_write_end(&s->writer);
@@ -149,6 +198,8 @@ void sink_finish(struct record_sink *s)
 		if (s->owners.count)
 			qsort(s->owners.items, s->owners.count, sizeof(*s->owners.items), by_owner);
 		info_print(s);
+		break;
+	case SINK_VERIFY:
 		break;
 	}
 	if (s->mode != SINK_STREAM) {

@@ -1,7 +1,8 @@
 /*
  * Where records go: the record stream on stdout (the normal job), a
- * one-line-per-record listing (--list), or a summary (--info).  Images
- * and record streams both feed a sink, so --list and --info read either.
+ * one-line-per-record listing (--list), a summary (--info), or a
+ * verifier's report (--verify).  Images and record streams both feed a
+ * sink, so --list, --info and --verify read either.
  */
 #ifndef UNPACK_SINK_H
 #define UNPACK_SINK_H
@@ -15,7 +16,9 @@
 #include "super.h"
 #include "vec.h"
 
-enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO };
+enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO, SINK_VERIFY };
+
+struct verifier;
 
 /* How many tree blocks each tree (owner) has; one entry per distinct owner. */
 struct owner_count {
@@ -59,15 +62,21 @@ struct record_sink {
 	struct hashmap owner_index; /* owner -> index in owners */
 	uint64_t other_owner_blocks;
 	struct image_stats image;
+	struct verifier *verify; /* SINK_VERIFY */
+	int exit_status;	 /* what the program ends with once the sink is finished */
 };
 
 void sink_init(struct record_sink *s, enum sink_mode mode);
+/* Check what passes with v (the sink owns it from now on). */
+void sink_verify(struct record_sink *s, struct verifier *v);
 void sink_fs_info(struct record_sink *s, const struct fs_info *fs);
 void sink_superblock(struct record_sink *s, const uint8_t *sb);
 void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len);
 void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block);
 void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len);
-/* END for a stream; the summary for --info. */
+/* A record stream's END was read: the verifier learns its damaged count. */
+void sink_end_record(struct record_sink *s, uint64_t damaged);
+/* END for a stream; the summary for --info; the report for --verify (exit_status 1 if not sound). */
 void sink_finish(struct record_sink *s);
 
 #endif

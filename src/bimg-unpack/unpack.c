@@ -2,9 +2,11 @@
 #include "image.h"
 #include "inflate_item.h"
 #include "items.h"
+#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "stream_item.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,8 @@ void unpack_image(struct input *in, unsigned threads, struct record_sink *sink, 
 		why = image_index_parse(block, offset, version, &idx);
 		if (why)
 			bad_cluster(&u, offset, why);
+		if (version < 0 && sink->verify)
+			verifier_input_kind(sink->verify, idx.version);
 		version = idx.version;
 		sink->image.version = version;
 		sink->image.clusters++;
@@ -233,6 +237,8 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 	const uint8_t *bytes;
 
 	stream_reader_init_with(&reader, in->fd, in->name, in->peek, in->npeek);
+	if (sink->verify)
+		verifier_input_kind(sink->verify, -1);
 	while (stream_read(&reader, &rec)) {
 		switch (rec.type) {
 		case REC_FS_INFO: {
@@ -267,6 +273,8 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 			break;
 		}
 	}
+	/* stream_read() returned the END record */
+	sink_end_record(sink, get_le64(rec.payload, END_DAMAGED));
 	stream_reader_free(&reader);
 	sink_finish(sink);
 }

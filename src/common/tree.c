@@ -1,6 +1,8 @@
 #include "tree.h"
 #include "csum.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 int leaf_item(const uint8_t *leaf, uint32_t nodesize, uint32_t slot, struct btrfs_key *key, uint32_t *data_offset,
@@ -77,4 +79,30 @@ const char *tree_block_check(const uint8_t *block, uint32_t nodesize, uint64_t b
 	if (checks & TREE_CHECK_LAYOUT)
 		return check_layout(block, nodesize);
 	return NULL;
+}
+
+const char *tree_name(uint64_t owner)
+{
+	static char number[24];
+
+	switch (owner) {
+	case 1: return "ROOT_TREE";
+	case 2: return "EXTENT_TREE";
+	case 3: return "CHUNK_TREE";
+	case 4: return "DEV_TREE";
+	case 5: return "FS_TREE";
+	case 6: return "ROOT_TREE_DIR";
+	case 7: return "CSUM_TREE";
+	case 8: return "QUOTA_TREE";
+	case 9: return "UUID_TREE";
+	case 10: return "FREE_SPACE_TREE";
+	case 11: return "BLOCK_GROUP_TREE";
+	case 12: return "RAID_STRIPE_TREE";
+	case (uint64_t)-6: return "TREE_LOG";
+	case (uint64_t)-7: return "TREE_LOG_FIXUP";
+	case (uint64_t)-8: return "TREE_RELOC";
+	case (uint64_t)-9: return "DATA_RELOC_TREE";
+	}
+	snprintf(number, sizeof(number), "%" PRIu64, owner);
+	return number;
 }

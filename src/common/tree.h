@@ -66,6 +66,9 @@ const char *tree_block_check(const uint8_t *block, uint32_t nodesize, uint64_t b
 int leaf_item(const uint8_t *leaf, uint32_t nodesize, uint32_t slot, struct btrfs_key *key, uint32_t *data_offset,
 	      uint32_t *data_size);
 
+/* "ROOT_TREE", "FS_TREE", ... for well-known tree ids, else the decimal id (static buffer). */
+const char *tree_name(uint64_t owner);
+
 /* Node pointer `slot`: key, child address and generation. */
 void node_ptr(const uint8_t *node, uint32_t slot, struct btrfs_key *key, uint64_t *blockptr, uint64_t *generation);
 

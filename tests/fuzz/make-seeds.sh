@@ -22,7 +22,7 @@ fi
 
 rm -rf "$seeds"
 mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index" "$seeds/fixchunks" \
-	"$seeds/fixchunks_multi"
+	"$seeds/fixchunks_multi" "$seeds/verify"
 
 if [ -f "$corpus/MANIFEST.tsv" ]; then
 	for img in "$corpus"/*.img; do

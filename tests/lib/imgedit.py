@@ -12,6 +12,7 @@ usage: imgedit.py IN OUT EDIT
   magic               break the first index block's magic
   partial-trailer N   append N zero bytes (a partial index block)
   to-v1               relabel every index block as format 1 (_DUmP_v1)
+  keep-clusters N     keep the first N clusters only (a cut no reader can see: there is no trailer)
   count-items         print the number of items (OUT ignored)
 """
 import struct
@@ -65,6 +66,10 @@ def main():
             img[off:off + 8] = b"_DUmP_v1"
     elif edit == "partial-trailer":
         img += bytes(arg)
+    elif edit == "keep-clusters":
+        if arg >= len(cl):
+            sys.exit("keep-clusters: the image has only %d clusters" % len(cl))
+        img = img[:cl[arg][0]]
     else:
         sys.exit("unknown edit " + edit)
     open(dst, "wb").write(img)
