@@ -26,9 +26,11 @@ manifest_cases() {
 	awk -F'\t' 'NR > 1 { print $1 }' "$1/MANIFEST.tsv"
 }
 
-# The first image of CASE (from the full set).
+# The first image of CASE (from the full set); fails when it is not built.
 first_image() {
-	CORPUS=$FULL_CORPUS corpus_files "$1" | head -1
+	local files
+	files=$(CORPUS=$FULL_CORPUS corpus_files "$1") || return 1
+	printf '%s\n' "${files%%$'\n'*}"
 }
 
 @test "fixtures: every quick and full case is built into its set, with its table's profiles" {
