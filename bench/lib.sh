@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034
-# Shared by bench/dump.sh, bench/restore.sh and bench/size.sh (sourced, not run).
+# Shared by the bench/*.sh that measure against the reference (sourced, not run).
 #
 #   BENCH_IMG    the source filesystem (default: the big-$BENCH_FILES test
 #                fixture, built by tests/fixtures/mkfixtures when missing;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # (the measured commands are eval'ed strings: single quotes are deliberate)
 # shellcheck disable=SC2016
-# Benchmark --verify on the mkcorpus big-200000 filesystem, each figure
+# Benchmark --verify on the big-200000 test fixture (bench/fixture.sh), each figure
 # against the same work without verifying, in one run:
 #
 #   bimg-unpack --verify IMAGE      against  bimg-unpack IMAGE > /dev/null
