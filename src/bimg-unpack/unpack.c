@@ -273,8 +273,7 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 			break;
 		}
 	}
-	/* stream_read() returned the END record */
-	sink_end_record(sink, get_le64(rec.payload, END_DAMAGED));
+	sink_end_record(sink, stream_reader_damaged(&reader));
 	stream_reader_free(&reader);
 	sink_finish(sink);
 }
