@@ -4,8 +4,9 @@
 #   make fuzz           run each for FUZZ_SECONDS (default 60) on its seeds;
 #                       fails if any input crashes (saved in build/fuzz/artifacts/)
 #   make fuzz-regress   run every saved input in tests/fuzz/regress/<name>/ once
-#   make fuzz-seeds     (re)generate tests/fuzz/seeds/ from the corpus at $(CORPUS)
-#                       (or /var/tmp/bimg-corpus) and the regression inputs
+#   make fuzz-seeds     (re)generate tests/fuzz/seeds/ from the quick test
+#                       filesystems at $(CORPUS) (made first if missing) and
+#                       the regression inputs
 #
 # Needs clang with its fuzzer runtime (libclang-rt-dev).  The harnesses
 # link the library sources compiled with the same sanitizers; die() returns
@@ -75,10 +76,12 @@ build/fuzz/seedgen: tests/fuzz/seedgen.c $(FUZZ_COMMON_OBJ)
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_SEED_STAMP): tests/fuzz/make-seeds.sh build/fuzz/seedgen
+# Seeds come from the quick test filesystems (order-only: a rebuilt fixture
+# does not by itself regenerate the seeds).
+$(FUZZ_SEED_STAMP): tests/fuzz/make-seeds.sh build/fuzz/seedgen | corpus-quick
 	CORPUS="$(CORPUS)" sh tests/fuzz/make-seeds.sh build/fuzz/seedgen
 
-fuzz-seeds: build/fuzz/seedgen
+fuzz-seeds: build/fuzz/seedgen corpus-quick
 	CORPUS="$(CORPUS)" sh tests/fuzz/make-seeds.sh build/fuzz/seedgen
 
 # One harness at a time, niced: the fuzzer shares the machine with builds.

@@ -1,8 +1,10 @@
 # Shared helpers for the bats suite.  Load with: load lib/common
 #
-#   ROOT      the repository
-#   BIN       the built programs (bin/)
-#   CORPUS    mkcorpus output (make check builds the quick set there)
+#   ROOT         the repository
+#   BIN          the built programs (bin/)
+#   CORPUS       the quick set of test filesystems (tests/fixtures/mkfixtures;
+#                make check builds it; default .cache/fixtures/quick)
+#   FULL_CORPUS  the full set, quick cases included (default .cache/fixtures/full)
 #   corpus_img CASE        path of a single-device case, or skip the test
 #   corpus_files CASE      all device images of a case, in devid order
 #   corpus_devs CASE       the same into the caller's array devs, or skip the test
@@ -17,8 +19,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="$ROOT/bin"
-CORPUS="${CORPUS:-$ROOT/.cache/corpus}"
-FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/corpus-full}"
+CORPUS="${CORPUS:-$ROOT/.cache/fixtures/quick}"
+FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/fixtures/full}"
 export PATH="$BIN:$PATH"
 STREAMCMP="python3 $ROOT/tests/lib/streamcmp.py"
 CORRUPT="python3 $ROOT/tests/lib/corrupt.py"
@@ -76,7 +78,7 @@ corpus_devs() {
 
 corpus_img() {
 	local files
-	files=$(corpus_files "$1") || skip "corpus case $1 not built (mkcorpus --only $1)"
+	files=$(corpus_files "$1") || skip "test filesystem $1 not built (make corpus, as root)"
 	[[ $(printf '%s\n' "$files" | wc -l) -eq 1 ]] || skip "corpus case $1 has several devices"
 	printf '%s\n' "$files"
 }
