@@ -61,9 +61,7 @@ block_flags() {
 
 @test "rescue: a leaf bad in both copies: copied with DAMAGED and its bad checksum, or skipped; exit 2" {
 	local img leaf mode
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT block-csum "$img" "$T/bad.img" "$leaf" >/dev/null
+	corrupt_default_leaf block-csum
 	for mode in "" -w; do
 		bimg-scan $mode "$img" >"$T/clean.strm"
 		$STREAMCMP logicals "$T/clean.strm" >"$T/clean.list"
@@ -112,9 +110,7 @@ block_flags() {
 
 @test "rescue: the stages downstream take a damaged stream; fixchunks wants --ignore-bad-blocks" {
 	local img leaf
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT block-csum "$img" "$T/bad.img" "$leaf" >/dev/null
+	corrupt_default_leaf block-csum
 	bimg-scan --rescue=copy "$T/bad.img" 2>/dev/null >"$T/copy.strm" || [ $? -eq 2 ]
 	bimg-pack -o "$T/copy.bimg" <"$T/copy.strm"
 	# sanitizing keeps the block damaged (flag and bad checksum)
@@ -175,9 +171,7 @@ block_flags() {
 
 @test "btrfs-image.sh --rescue: passed to bimg-scan; exit 2 with the image made" {
 	local img leaf
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT block-csum "$img" "$T/bad.img" "$leaf" >/dev/null
+	corrupt_default_leaf block-csum
 	run "$ROOT/btrfs-image.sh" "$T/bad.img" "$T/none.img"
 	[ "$status" -eq 1 ]
 	[ ! -e "$T/none.img" ]

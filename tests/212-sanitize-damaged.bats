@@ -78,26 +78,20 @@ sanitized_clean() {
 
 @test "fail closed: a leaf whose nritems is out of range (both copies)" {
 	local img leaf
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT nritems "$img" "$T/bad.img" "$leaf" 5000 >/dev/null
+	corrupt_default_leaf nritems 5000
 	sanitized_clean "$img" "$T/bad.img" "$leaf"
 	sanitized_clean "$img" "$T/bad.img" "$leaf" -w
 }
 
 @test "fail closed: a leaf whose item data lies outside the block" {
 	local img leaf
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT item-offset "$img" "$T/bad.img" "$leaf" >/dev/null
+	corrupt_default_leaf item-offset
 	sanitized_clean "$img" "$T/bad.img" "$leaf"
 }
 
 @test "fail closed: a leaf with a checksum mismatch in both copies (layout sound)" {
 	local img leaf
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT block-csum "$img" "$T/bad.img" "$leaf" >/dev/null
+	corrupt_default_leaf block-csum
 	sanitized_clean "$img" "$T/bad.img" "$leaf"
 }
 
@@ -105,9 +99,7 @@ sanitized_clean() {
 # only the sanitizer sees them, and wipes the block without any DAMAGED flag upstream.
 short_item() {
 	local img leaf mode
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT short-item "$img" "$T/bad.img" "$leaf" "$1" >/dev/null
+	corrupt_default_leaf short-item "$1"
 	bimg-scan "$img" | bimg-pack -o "$T/plain.img"
 	bimg-scan "$T/bad.img" >"$T/in.strm"
 	for mode in -s -ss; do
@@ -133,9 +125,7 @@ short_item() {
 
 @test "fail closed: a leaf whose level byte says node (checksum right) is not read as a node" {
 	local img leaf mode
-	img=$(corpus_img default)
-	leaf=$($CORRUPT leaf "$img" 5)
-	$CORRUPT level "$img" "$T/bad.img" "$leaf" 1 >/dev/null
+	corrupt_default_leaf level 1
 	bimg-scan "$img" | bimg-pack -o "$T/plain.img"
 	bimg-scan "$T/bad.img" >"$T/in.strm"
 	for mode in -s -ss; do

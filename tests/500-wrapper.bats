@@ -272,9 +272,8 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 
 @test "--device names the other members of a file-backed multi-device filesystem" {
 	need_dump
-	local files
-	files=$(corpus_files raid1) || skip "corpus case raid1 not built"
-	mapfile -t devs <<<"$files"
+	local devs
+	corpus_devs raid1
 	"$WRAPPER" "${devs[0]}" --device "${devs[1]}" both.img
 	ref_restore both.img target
 	btrfs check --readonly target
@@ -283,9 +282,8 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 @test "a block device source: the other members are found by fsid" {
 	need_dump
 	need_loop_mount
-	local files a b
-	files=$(corpus_files raid1) || skip "corpus case raid1 not built"
-	mapfile -t devs <<<"$files"
+	local devs a b
+	corpus_devs raid1
 	a=$(losetup --find --show --read-only "${devs[0]}")
 	LOOP_DEVS+=("$a")
 	b=$(losetup --find --show --read-only "${devs[1]}")

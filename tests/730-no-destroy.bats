@@ -92,9 +92,8 @@ attach_loop() { # FILE -> LOOPDEV
 }
 
 @test "wrapper: -r -m with one target twice (two names of one file) is refused, nothing created" {
-	local files
-	files=$(corpus_files raid1) || skip "corpus case raid1 not built"
-	mapfile -t devs <<<"$files"
+	local devs
+	corpus_devs raid1
 	bimg-scan "${devs[@]}" | bimg-pack -c1 -o both.img
 	for pair in "t t" "t ./t" "t $T/t"; do
 		# shellcheck disable=SC2086
@@ -130,9 +129,8 @@ attach_loop() { # FILE -> LOOPDEV
 }
 
 @test "wrapper: dumping onto a member named with --device is refused" {
-	local files
-	files=$(corpus_files raid1) || skip "corpus case raid1 not built"
-	mapfile -t devs <<<"$files"
+	local devs
+	corpus_devs raid1
 	cp --sparse=always "${devs[0]}" d1
 	cp --sparse=always "${devs[1]}" d2
 	cp --sparse=always d2 d2.copy
@@ -205,9 +203,8 @@ attach_loop() { # FILE -> LOOPDEV
 	run bash -c "'$BIN/bimg-scan' src.img 1<>src.img"
 	refused "^bimg-scan: refusing to write the stream to standard output: it is the source device src\.img$"
 	cmp src.img src.copy
-	local files
-	files=$(corpus_files raid1) || skip "corpus case raid1 not built"
-	mapfile -t devs <<<"$files"
+	local devs
+	corpus_devs raid1
 	cp --sparse=always "${devs[0]}" d1
 	cp --sparse=always "${devs[1]}" d2
 	cp --sparse=always d2 d2.copy
@@ -240,9 +237,8 @@ attach_loop() { # FILE -> LOOPDEV
 # ---- bimg-fixchunks ----
 
 @test "bimg-fixchunks -m with one target twice, by any name, is refused before anything is created" {
-	local files
-	files=$(corpus_files raid1) || skip "corpus case raid1 not built"
-	mapfile -t devs <<<"$files"
+	local devs
+	corpus_devs raid1
 	bimg-scan "${devs[@]}" >s
 	for second in t ./t "$T/t" "sub/../t"; do
 		mkdir -p sub

@@ -66,13 +66,13 @@ static void parse_new_fsid(const char *arg, struct options *opt)
 /* The options into opt; returns how many targets follow them. */
 static size_t parse_command_line(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_IGNORE_BAD = 256, OPT_NEW_FSID, OPT_FORCE };
-	static const struct option longopts[] = {
+	enum { OPT_NEW_FSID = 256 };
+	const struct option longopts[] = {
 		{ "old-restore", no_argument, NULL, 'o' },
 		{ "multi-device", no_argument, NULL, 'm' },
-		{ "ignore-bad-blocks", no_argument, NULL, OPT_IGNORE_BAD },
+		{ "ignore-bad-blocks", no_argument, &opt->ignore_bad_blocks, 1 },
 		{ "new-fsid", optional_argument, NULL, OPT_NEW_FSID },
-		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "force", no_argument, &opt->force, 1 },
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
 	};
@@ -81,20 +81,14 @@ static size_t parse_command_line(int argc, char **argv, struct options *opt)
 
 	while ((c = getopt_long(argc, argv, ":omh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o':
-			opt->old_restore = 1;
-			break;
 		case 'm':
 			opt->multi_device = 1;
-			break;
-		case OPT_IGNORE_BAD:
-			opt->ignore_bad_blocks = 1;
 			break;
 		case OPT_NEW_FSID:
 			parse_new_fsid(optarg, opt);
 			break;
-		case OPT_FORCE:
-			opt->force = 1;
+		case 'o':
+			opt->old_restore = 1;
 			break;
 		case 'h':
 			c = CLI_HELP;

@@ -227,13 +227,13 @@ struct pack_options {
 
 static void parse_command_line(int argc, char **argv, struct pack_options *opt)
 {
-	enum { OPT_DEFLATE = 256, OPT_VERIFY };
-	static const struct option options[] = {
+	enum { OPT_DEFLATE = 256 };
+	const struct option options[] = {
 		{ "compress", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "deflate", required_argument, NULL, OPT_DEFLATE },
-		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "verify", no_argument, &opt->verify, 1 },
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
 	};
@@ -254,9 +254,6 @@ static void parse_command_line(int argc, char **argv, struct pack_options *opt)
 		case OPT_DEFLATE:
 			opt->codec = parse_codec(optarg, "--deflate");
 			env_codec = NULL;
-			break;
-		case OPT_VERIFY:
-			opt->verify = 1;
 			break;
 		default:
 			cli_common_option(c, argv, usage_text, NULL);

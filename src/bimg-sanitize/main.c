@@ -54,11 +54,11 @@ static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
 
 static void parse_command_line(int argc, char **argv, struct sanitize_options *opt)
 {
-	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER };
-	static const struct option longopts[] = {
+	enum { OPT_SEED = 256 };
+	const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "keep-short", no_argument, NULL, OPT_KEEP_SHORT },
-		{ "odometer", no_argument, NULL, OPT_ODOMETER },
+		{ "keep-short", no_argument, &opt->keep_short, 1 },
+		{ "odometer", no_argument, &opt->odometer, 1 },
 		{ "verbose", no_argument, NULL, 'v' },
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
@@ -76,12 +76,6 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 		case OPT_SEED:
 			opt->seed = cli_c_number(optarg, "--seed");
 			seeded = 1;
-			break;
-		case OPT_KEEP_SHORT:
-			opt->keep_short = 1;
-			break;
-		case OPT_ODOMETER:
-			opt->odometer = 1;
 			break;
 		default:
 			cli_common_option(c, argv, usage_text, NULL);

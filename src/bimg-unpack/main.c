@@ -58,13 +58,13 @@ struct unpack_options {
 
 static void parse_command_line(int argc, char **argv, struct unpack_options *opt)
 {
-	enum { OPT_INFO = 256, OPT_LIST, OPT_VERIFY, OPT_JSON };
-	static const struct option options[] = {
+	enum { OPT_INFO = 256, OPT_LIST, OPT_VERIFY };
+	const struct option options[] = {
 		{ "threads", required_argument, NULL, 't' },
 		{ "info", no_argument, NULL, OPT_INFO },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", no_argument, &opt->json, 1 },
 		CLI_PROGRESS_OPTIONS,
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
@@ -82,9 +82,6 @@ static void parse_command_line(int argc, char **argv, struct unpack_options *opt
 			if (opt->mode != SINK_STREAM)
 				usage_error("--info, --list and --verify exclude each other");
 			opt->mode = c == OPT_INFO ? SINK_INFO : c == OPT_LIST ? SINK_LIST : SINK_VERIFY;
-			break;
-		case OPT_JSON:
-			opt->json = 1;
 			break;
 		default:
 			cli_common_option(c, argv, usage_text, &opt->progress);

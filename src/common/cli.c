@@ -20,6 +20,8 @@ void cli_init(const char *argv0)
 void cli_common_option(int c, char *const argv[], const char *usage_text, enum progress_mode *progress)
 {
 	switch (c) {
+	case 0:
+		return;
 	case CLI_HELP:
 		fputs(usage_text, stdout);
 		exit(report_finish());

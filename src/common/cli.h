@@ -37,7 +37,8 @@ enum cli_option {
 void cli_init(const char *argv0);
 
 /*
- * An option the program's own switch does not handle: --help prints
+ * An option the program's own switch does not handle: 0 is one that set
+ * its flag (a long option whose table entry points at an int); --help prints
  * usage_text and --version "progname (bimg) VERSION", both to stdout and
  * exit 0; --progress/--no-progress set *progress (NULL: the program has no
  * status line); anything else is a usage error.

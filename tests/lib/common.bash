@@ -7,11 +7,13 @@
 #   FULL_CORPUS  the full set, quick cases included (default .cache/fixtures/full)
 #   corpus_img CASE        path of a single-device case, or skip the test
 #   corpus_files CASE      all device images of a case, in devid order
+#   corpus_devs CASE       the same into the caller's array devs, or skip the test
 #   corpus_cases FILTER [DIR]  case names of CORPUS (or DIR): FILTER is "single-crc32c",
 #                          "single" or "all"
 #   need_loop_mount        skip the test unless loop mounts work here
 #   need_bin PROGRAM...    skip the test unless bin/PROGRAM is built
 #   stream_lines STREAM    one line per record (type flags length sha1)
+#   corrupt_default_leaf KIND [ARGS]  $T/bad.img: the default case, one leaf damaged
 #   same_entry_count MOUNT SOURCE RESTORED  both mount with as many entries
 #   STREAMCMP, CORRUPT     tests/lib/streamcmp.py, tests/lib/corrupt.py as commands
 
@@ -67,6 +69,13 @@ corpus_files() {
 	for f in $files; do printf '%s\n' "$dir/$f"; done
 }
 
+# corpus_devs CASE: the caller's array devs = every device image of CASE, or skip the test.
+corpus_devs() {
+	local files
+	files=$(corpus_files "$1") || skip "corpus case $1 not built"
+	mapfile -t devs <<<"$files"
+}
+
 corpus_img() {
 	local files
 	files=$(corpus_files "$1") || skip "test filesystem $1 not built (make corpus, as root)"
@@ -119,6 +128,15 @@ loop_mount_with() {
 # count_entries DIR: entries under DIR, DIR included (names may hold newlines: counted by NUL).
 count_entries() {
 	find "$1" -print0 | tr -dc '\0' | wc -c
+}
+
+# corrupt_default_leaf KIND [ARGS...]: $T/bad.img, the default case with the
+# first leaf of tree 5 damaged by `corrupt.py KIND`; sets the caller's img
+# (the intact image) and leaf (the damaged block's address).
+corrupt_default_leaf() {
+	img=$(corpus_img default) || return 1
+	leaf=$($CORRUPT leaf "$img" 5)
+	$CORRUPT "$1" "$img" "$T/bad.img" "$leaf" "${@:2}" >/dev/null
 }
 
 # same_entry_count MOUNT SOURCE RESTORED: mount SOURCE, then RESTORED (at
