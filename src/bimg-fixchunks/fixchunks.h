@@ -64,6 +64,8 @@ struct target {
 	uint8_t old_super[BTRFS_SUPER_SIZE];
 	struct write_slot slots[WRITE_SLOTS];
 	uint64_t clock;
+	uint64_t unsubmitted;  /* bytes written since the last writeback start */
+	int no_writeback_hint; /* sync_file_range does not apply to this target */
 };
 
 /*
