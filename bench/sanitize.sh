@@ -9,6 +9,11 @@
 # tests/lib/sanitize-check.py against our unsanitized dump (no leak, same shape, hashes
 # kept), and the collision solver is timed alone (goal: >= 1 million names/s).
 #
+# Memory ("Performance at scale" goal 4: peak RSS <= 64 MB, and within 10 % between
+# 200 000 and 2 000 000 files): the peak RSS of bimg-sanitize -ss on IMAGE and on the
+# small names.img of $CORPUS, the bytes each distinct name adds (the name map,
+# docs/design.md), and what that makes at 2 000 000 distinct names.
+#
 # IMAGE defaults to the big-200000 test fixture (bench/fixture.sh: built by
 # tests/fixtures/mkfixtures when missing).  Scratch space: $TMPDIR.
 set -euo pipefail
@@ -54,3 +59,20 @@ else
 	echo "INCORRECT:"; head -20 "$work/check.out"; exit 1
 fi
 "$ROOT/build/unit/collide-test" --bench 2000000
+
+peak_and_names() { # IMAGE: "peak_kb distinct_names" of bimg-sanitize -ss on it
+	"$B/bimg-scan" "$1" | /usr/bin/time -f '%M' -o "$work/rss" "$B/bimg-sanitize" -ss -v --seed 1 2>"$work/v.err" >/dev/null
+	echo "$(cat "$work/rss") $(sed -n 's/.*: \([0-9]*\) distinct names .*/\1/p' "$work/v.err")"
+}
+small=${CORPUS:-$ROOT/.cache/corpus}/names.img
+read -r big_kb big_names < <(peak_and_names "$img")
+printf 'bimg-sanitize -ss peak RSS: %d MB for %d distinct names (goal <= 64 MB: %s)\n' $((big_kb / 1024)) "$big_names" \
+	"$( ((big_kb <= 65536)) && echo ok || echo MISSED)"
+if [[ -f $small ]]; then
+	read -r small_kb small_names < <(peak_and_names "$small")
+	awk -v bk="$big_kb" -v bn="$big_names" -v sk="$small_kb" -v sn="$small_names" 'BEGIN {
+		per = (bk - sk) * 1024 / (bn - sn); at2m = (sk * 1024 + per * 2000000) / 1048576
+		printf "  %d MB for %d names (%s): %.0f bytes per distinct name; at 2000000 names about %.0f MB\n", sk / 1024, sn, "names.img", per, at2m
+		printf "  flat within 10%% from %d to 2000000 names: %s\n", bn, (at2m <= bk / 1024 * 1.1) ? "ok" : "MISSED"
+	}'
+fi

@@ -111,3 +111,22 @@ identical_for_level() {
 	btrfs inspect-internal dump-super -s 1 "$BATS_TEST_TMPDIR/b" | grep -q 'bytenr.*67108864'
 }
 
+@test "write-out starts while blocks are placed; every block is fsynced before the superblock, which is fsynced too" {
+	command -v strace >/dev/null || skip "strace is missing"
+	cc -O2 -o "$BATS_TEST_TMPDIR/mkhostile" "$ROOT/tests/lib/mkhostile.c"
+	# 4000 blocks of 4 KiB: 16 MB, more than one writeback batch (8 MiB).
+	"$BATS_TEST_TMPDIR/mkhostile" held 4000 >"$BATS_TEST_TMPDIR/s"
+	ASAN_OPTIONS=detect_leaks=0 strace -o "$BATS_TEST_TMPDIR/trace" \
+		-e trace=pwrite64,fsync,fdatasync,sync_file_range "$BIN/bimg-fixchunks" "$BATS_TEST_TMPDIR/t" \
+		<"$BATS_TEST_TMPDIR/s" || skip "strace cannot trace here"
+	run awk '
+		/sync_file_range\(/ && !synced { started = 1 }
+		/f(data)?sync\(/ { synced = 1; dirty = 0; if (super) super_synced = 1 }
+		/pwrite64\(/ && /, 65536\) = / { if (dirty) print "superblock written before the blocks were fsynced"; super = 1; super_synced = 0; next }
+		/pwrite64\(/ { dirty = 1 }
+		END { if (!started) print "no write-out started before the first fsync"
+		      if (!super || !super_synced) print "the superblock was not written, or not fsynced after" }' \
+		"$BATS_TEST_TMPDIR/trace"
+	echo "$output"
+	[ -z "$output" ]
+}

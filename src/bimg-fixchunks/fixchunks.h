@@ -3,7 +3,8 @@
  * target, each block at its physical place (docs/restore.md).
  *
  * The pieces, in the order a restore uses them:
- *   target.c      open the target, write-combined pwrites, final size
+ *   target.c      open the target, write-combined pwrites whose write-out
+ *                 starts early, final size
  *   mounted.c     is a device mounted, is a file behind a mounted loop device
  *   guard.c       a failure or a signal leaves no valid superblock behind
  *   newfsid.c     --new-fsid: the restored filesystem gets another fsid
@@ -64,6 +65,8 @@ struct target {
 	uint8_t old_super[BTRFS_SUPER_SIZE];
 	struct write_slot slots[WRITE_SLOTS];
 	uint64_t clock;
+	uint64_t unsubmitted;  /* bytes written since the last writeback start */
+	int no_writeback_hint; /* sync_file_range does not apply to this target */
 };
 
 /*
@@ -94,7 +97,7 @@ const char *target_holds_source(const struct target *t, const uint8_t *image_sb)
 void target_claim(struct target *t);
 /* Write bytes at a physical offset (buffered: adjacent writes are combined). */
 void target_write(struct target *t, uint64_t physical, const uint8_t *bytes, size_t len);
-/* Write out every buffered byte and fsync. */
+/* Write out every buffered byte and fsync: every block is on disk before the superblock is written. */
 void target_sync(struct target *t);
 /* Extend a regular file to size if it is shorter. */
 void target_extend(struct target *t, uint64_t size);

@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "tree.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,8 @@ void restore(int in_fd, const char *in_name, struct target *targets, size_t targ
 	st.t = &targets[0];
 	st.targets = targets;
 	st.target_count = target_count;
+	/* A pipe of 1 MiB rather than 64 KiB: a sixteenth of the wake-ups between the stages (a hint only). */
+	(void)fcntl(in_fd, F_SETPIPE_SZ, 1 << 20);
 	stream_reader_init(&r, in_fd, in_name);
 	read_fs_info(&st, &r);
 	read_superblock(&st, &r);
