@@ -444,11 +444,3 @@ EOF
 	[ "$status" -eq 1 ]
 	[[ $output == *"does not fit its pointer"* ]]
 }
-
-@test "crc32c: the three-lane hardware path equals the table" {
-	cc -O2 -Wall -Wextra -I"$ROOT/src/common" -o "$T/crc32c_test" "$ROOT/tests/unit/crc32c_test.c" \
-		"$ROOT/src/common/crc32c.c" -pthread
-	run "$T/crc32c_test"
-	[ "$status" -eq 0 ]
-	[[ $output == "crc32c: hardware "* ]]
-}
