@@ -13,7 +13,6 @@
 #include "csum.h"
 #include "deflate.h"
 #include "image.h"
-#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "output.h"
@@ -129,11 +128,12 @@ static void verify_record(struct verifier *v, const struct record *rec, uint32_t
  * makes no image (the temporary output goes with the die hooks).  A
  * --rescue stream is incomplete knowingly: reported, and packed.
  */
-static void verify_verdict(struct verifier *v, const struct record *end)
+/* After END: its damaged count, then the verdict. */
+static void verify_verdict(struct verifier *v, uint64_t damaged)
 {
 	enum verify_verdict verdict;
 
-	verifier_end_record(v, get_le64(end->payload, END_DAMAGED));
+	verifier_end_record(v, damaged);
 	verdict = verifier_finish(v);
 	verifier_free(v);
 	if (verdict == VERIFY_PROBLEMS)
@@ -197,7 +197,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads, struct v
 	if (!have_super)
 		die("the stream has no SUPERBLOCK record");
 	if (verify)
-		verify_verdict(verify, &rec); /* stream_read() returned END in rec */
+		verify_verdict(verify, stream_reader_damaged(&reader));
 	end_data(packer, &data);
 	stream_reader_free(&reader);
 	packer_finish(packer);
