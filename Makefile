@@ -35,21 +35,33 @@ BINS = $(addprefix bin/,$(PROGRAMS))
 COMMON_SRC = $(wildcard src/common/*.c)
 COMMON_OBJ = $(patsubst src/%.c,build/%.o,$(COMMON_SRC))
 
+# objects_of(PROGRAM): build/PROGRAM/x.o for every src/PROGRAM/x.c
+objects_of = $(patsubst src/%.c,build/%.o,$(wildcard src/$(1)/*.c))
+
 all: $(BINS) bin/btrfs-image.sh
 
-# Objects are kept (not intermediate); prerequisites use secondary expansion.
-.SECONDARY:
-.SECONDEXPANSION:
-build/%.o: src/%.c $(wildcard src/common/*.h) $$(wildcard src/$$(firstword $$(subst /, ,$$*))/*.h) Makefile
+# Every object: its source compiled with src/common and its own directory
+# on the include path.  -MMD writes build/.../x.d, the headers it included,
+# so that changing a header rebuilds exactly the objects that use it.
+build/%.o: src/%.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(BIMG_CFLAGS) $(CFLAGS) -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(BIMG_CFLAGS) $(CFLAGS) -I$(dir $<) -MMD -MP -c -o $@ $<
 
+-include $(wildcard build/*/*.d)
+
+# What two programs or more share: one static library.
 build/libbimg.a: $(COMMON_OBJ)
 	@mkdir -p build
 	rm -f $@
 	$(AR) rcs $@ $^
 
-bin/%: $$(subst .c,.o,$$(subst src/,build/,$$(wildcard src/$$*/*.c))) build/libbimg.a
+# Each program: its own objects, then the library.
+bin/bimg-scan:      $(call objects_of,bimg-scan) build/libbimg.a
+bin/bimg-sanitize:  $(call objects_of,bimg-sanitize) build/libbimg.a
+bin/bimg-pack:      $(call objects_of,bimg-pack) build/libbimg.a
+bin/bimg-unpack:    $(call objects_of,bimg-unpack) build/libbimg.a
+bin/bimg-fixchunks: $(call objects_of,bimg-fixchunks) build/libbimg.a
+$(BINS):
 	@mkdir -p bin
 	$(CC) $(BIMG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

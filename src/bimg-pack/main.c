@@ -13,7 +13,6 @@
 #include "csum.h"
 #include "deflate.h"
 #include "image.h"
-#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "output.h"
