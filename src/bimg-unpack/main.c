@@ -61,7 +61,23 @@ static unsigned parse_threads(const char *arg)
 	return n ? (unsigned)n : online_cpus(MAX_THREADS);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct request {
+	enum sink_mode mode;
+	int json;
+	enum progress_mode progress_mode;
+	unsigned threads;
+	const char *path;
+};
+
+__attribute__((noreturn)) static void usage_error(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", progname, what);
+	usage(stderr);
+	exit(1);
+}
+
+static void parse_options(int argc, char **argv, struct request *r)
 {
 	static const struct option options[] = {
 		{ "threads", required_argument, NULL, 't' }, { "info", no_argument, NULL, 'I' },
@@ -70,83 +86,77 @@ int main(int argc, char **argv)
 		{ "no-progress", no_argument, NULL, 'N' },   { "verify", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },	     { NULL, 0, NULL, 0 },
 	};
-	enum sink_mode mode = SINK_STREAM;
-	int json = 0;
-	enum progress_mode progress_mode = PROGRESS_AUTO;
-	struct progress progress;
-	unsigned threads = 0;
-	const char *path = "-";
-	struct record_sink sink;
-	struct input in;
 	int c;
 
-	msg_init(argv[0]);
+	*r = (struct request){ .mode = SINK_STREAM, .progress_mode = PROGRESS_AUTO, .path = "-" };
 	while ((c = getopt_long(argc, argv, "t:", options, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			threads = parse_threads(optarg);
+			r->threads = parse_threads(optarg);
 			break;
 		case 'I':
 		case 'L':
 		case 'C':
-			if (mode != SINK_STREAM) {
-				fprintf(stderr, "%s: --info, --list and --verify exclude each other\n", progname);
-				usage(stderr);
-				return 1;
-			}
-			mode = c == 'I' ? SINK_INFO : c == 'L' ? SINK_LIST : SINK_VERIFY;
+			if (r->mode != SINK_STREAM)
+				usage_error("--info, --list and --verify exclude each other");
+			r->mode = c == 'I' ? SINK_INFO : c == 'L' ? SINK_LIST : SINK_VERIFY;
 			break;
 		case 'J':
-			json = 1;
+			r->json = 1;
 			break;
 		case 'P':
-			progress_mode = PROGRESS_ON;
+			r->progress_mode = PROGRESS_ON;
 			break;
 		case 'N':
-			progress_mode = PROGRESS_OFF;
+			r->progress_mode = PROGRESS_OFF;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		case 'V':
 			printf("bimg-unpack (bimg) %s\n", BIMG_VERSION);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
-			return 1;
+			exit(1);
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "%s: too many arguments\n", progname);
-		usage(stderr);
-		return 1;
-	}
-	if (json && mode != SINK_VERIFY) {
-		fprintf(stderr, "%s: --json goes with --verify\n", progname);
-		usage(stderr);
-		return 1;
-	}
+	if (argc - optind > 1)
+		usage_error("too many arguments");
+	if (r->json && r->mode != SINK_VERIFY)
+		usage_error("--json goes with --verify");
 	if (optind < argc)
-		path = argv[optind];
-	if (!threads)
-		threads = online_cpus(MAX_THREADS);
+		r->path = argv[optind];
+	if (!r->threads)
+		r->threads = online_cpus(MAX_THREADS);
+}
+
+int main(int argc, char **argv)
+{
+	struct request r;
+	struct progress progress;
+	struct record_sink sink;
+	struct input in;
+
+	msg_init(argv[0]);
+	parse_options(argc, argv, &r);
 	stdio_setup_pipes();
 	csum_init();
 
 	/* The stream starts first, so that even "cannot open IMAGE" reaches downstream as an ERROR record. */
-	sink_init(&sink, mode);
-	input_open(&in, path);
-	if (mode == SINK_VERIFY)
-		sink_verify(&sink, verifier_new(in.name, stdout, json ? VERIFY_REPORT_JSON : VERIFY_REPORT_FULL));
+	sink_init(&sink, r.mode);
+	input_open(&in, r.path);
+	if (r.mode == SINK_VERIFY)
+		sink_verify(&sink, verifier_new(in.name, stdout, r.json ? VERIFY_REPORT_JSON : VERIFY_REPORT_FULL));
 	if (in.npeek == 8 && memcmp(in.peek, STREAM_MAGIC, 8) == 0) {
-		if (mode == SINK_STREAM)
+		if (r.mode == SINK_STREAM)
 			die("%s: input is already a record stream (use --info or --list to inspect it)", in.name);
 		unpack_stream(&in, &sink);
 	} else {
 		/* --list and --info write text for a reader: no status line among it */
 		progress_init(&progress, progname, fd_size(in.fd),
-			      mode == SINK_STREAM || mode == SINK_VERIFY ? progress_mode : PROGRESS_OFF);
-		unpack_image(&in, threads, &sink, &progress);
+			      r.mode == SINK_STREAM || r.mode == SINK_VERIFY ? r.progress_mode : PROGRESS_OFF);
+		unpack_image(&in, r.threads, &sink, &progress);
 	}
 	input_close(&in);
 	return sink.exit_status;
