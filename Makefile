@@ -2,8 +2,9 @@
 #
 #   make            build every program into bin/
 #   make check      install what the tests need (as root), build, make the
-#                   quick corpus (and the full one, 25 s more, for the
-#                   multi-device, checksum and data cases), run the bats suite
+#                   test filesystems (tests/fixtures/mkfixtures: the full
+#                   set, which holds the quick one; cached), run the bats suite
+#   make corpus     just make the test filesystems (corpus-quick: the quick set)
 #   make demo       dump and restore a generated sample filesystem
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make sanitize   build with AddressSanitizer + UBSan into bin/
@@ -20,9 +21,12 @@ LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread -ldeflate
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
-CORPUS ?= $(CURDIR)/.cache/corpus
-FULL_CORPUS ?= $(CURDIR)/.cache/corpus-full
-SHARED ?= $(CURDIR)/../shared
+# Test filesystems: built into $(FIXTURES)/images, read by the tests from
+# the set directories.
+FIXTURES ?= $(CURDIR)/.cache/fixtures
+CORPUS ?= $(FIXTURES)/quick
+FULL_CORPUS ?= $(FIXTURES)/full
+MKFIXTURES = tests/fixtures/mkfixtures
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 PROGRAMS = bimg-scan bimg-sanitize bimg-pack bimg-unpack bimg-fixchunks
@@ -61,12 +65,10 @@ deps:
 	@sh tests/lib/install-deps.sh
 
 corpus:
-	@mkdir -p $(CORPUS) $(FULL_CORPUS)
-	@# Stale kernel registrations of the corpus' fixed fsids (a test run that
-	@# was killed, say) make multi-device mounts fail with EEXIST.
-	-@btrfs device scan --forget >/dev/null 2>&1
-	$(SHARED)/corpus/mkcorpus --quick $(CORPUS)
-	$(SHARED)/corpus/mkcorpus --full $(FULL_CORPUS)
+	$(MKFIXTURES) --full $(FIXTURES)
+
+corpus-quick:
+	$(MKFIXTURES) --quick $(FIXTURES)
 
 demo: deps all
 	@bash tests/lib/demo.sh
@@ -87,6 +89,6 @@ sanitize:
 clean:
 	rm -rf build bin
 
-.PHONY: all check deps corpus demo install uninstall sanitize clean
+.PHONY: all check deps corpus corpus-quick demo install uninstall sanitize clean
 
 include fuzz.mk

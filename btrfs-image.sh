@@ -11,11 +11,16 @@
 # order, with the same conditions and the same messages, exit status 1.
 # Differences (see docs/compat.md): --help prints to stdout; --version and
 # --device exist; -m restores with bimg-fixchunks -m; -d (data, format 1)
-# works although Debian's build refuses it; --rescue is passed to bimg-scan;
-# --verify checks an image, or a dump as it is made.
+# works although Debian's build refuses it; --rescue is passed to bimg-scan,
+# --ignore-bad-blocks (restore) to bimg-fixchunks; --verify checks an image,
+# or a dump as it is made.  A usage error is one line (the reference adds its
+# usage).
 #
 # Each stage reports its own failure (one line) and passes an ERROR record
-# downstream, so the later stages exit 1 quietly: this script adds nothing.
+# downstream, so the later stages exit 1 quietly; a stage whose reader (a
+# stage) went away is told by BIMG_DOWNSTREAM_REPORTS=1 that the reader has
+# already said why, so it exits 1 quietly too.  This script adds nothing
+# (bash itself reports a stage killed by a signal).
 # Exit status 2 (as bimg-scan's): --rescue made the image, but around
 # damaged tree blocks.
 
@@ -40,6 +45,8 @@ usage: btrfs-image.sh [options] source target
     -t value                  number of threads (1 ~ 32)
     -o                        don't mess with the chunk tree when restoring
     -s                        sanitize file names, use once to just use garbage, use twice if you want crc collisions
+                              (with -s the name hashes no longer match: the restored image fails btrfs check
+                              and does not mount; with -ss it passes and mounts)
     -w                        walk all trees instead of using extent tree, do this if your extent tree is broken
     -m                        restore for multiple devices (one target per source device)
     -d                        also dump file data (image format 1), conflicts with -w
@@ -47,6 +54,7 @@ usage: btrfs-image.sh [options] source target
     --new-fsid[=UUID]         restore: give the restored filesystem a new fsid (random without UUID)
     --rescue=copy|skip        dump: copy tree blocks with no good copy as they are, or skip them,
                               and go on (exit status 2 if there were any; see bimg-scan(1))
+    --ignore-bad-blocks       restore: write damaged tree blocks (a --rescue=copy image) as they are
     --odometer                with -ss: btrfs-image's own replacement names (deterministic)
     --verify                  dump: check the image as it is made, fail if it would be incomplete;
                               with only an image: check it (complete and sound?) and report
@@ -58,8 +66,24 @@ usage: btrfs-image.sh [options] source target
 EOF
 }
 
-error() { printf 'ERROR: %s\n' "$*" >&2; }
-usage_exit() { usage >&2; exit 1; }
+# What a message quotes (a file name, an option value) with its control
+# characters shown as \xNN: the message stays one line and cannot drive
+# the terminal.  Sets REPLY.
+visible() {
+	local LC_ALL=C s=$1 out='' c i
+	REPLY=$s
+	[[ $s == *[[:cntrl:]]* ]] || return 0
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		[[ $c == [[:cntrl:]] ]] && printf -v c '\\x%02x' "'$c"
+		out+=$c
+	done
+	REPLY=$out
+}
+
+error() { visible "$*" && printf 'ERROR: %s\n' "$REPLY" >&2; }
+# A bad command line: getopt's message (the reference's words), one line.
+bad_usage() { visible "$1" && printf "%s: %s: try '%s --help'\n" "$prog" "$REPLY" "$prog" >&2; exit 1; }
 
 # A stage program: next to this script (symlinks resolved), in bin/ below
 # it (a source checkout), or in PATH.  Sets REPLY; returns 1 if not found.
@@ -143,7 +167,7 @@ unsigned() { printf '%u' "$1"; }
 # ---- options, processed in command-line order like getopt_long ----
 
 create=1 old_restore=0 sanitize=0 walk=0 multi=0 dump_data=0
-compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer='' verify=0
+compress=0 threads='' positional=() extra_devices=() new_fsid='' rescue='' odometer='' ignore_bad_blocks='' verify=0
 
 short_option() { # LETTER [ARGUMENT]
 	case $1 in
@@ -191,29 +215,28 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	@(n|ne|new|new-|new-f|new-fs|new-fsi|new-fsid)) full=new-fsid ;;
 	@(r|re|res|resc|rescu|rescue)) full=rescue ;;
 	@(o|od|odo|odom|odome|odomet|odomete|odometer)) full=odometer ;;
+	@(i|ig|ign|igno|ignor|ignore|ignore-|ignore-b|ignore-ba|ignore-bad|ignore-bad-|ignore-bad-b|ignore-bad-bl|ignore-bad-blo|ignore-bad-bloc|ignore-bad-block|ignore-bad-blocks)) full=ignore-bad-blocks ;;
 	*)
-		printf "%s: unrecognized option '%s'\n" "$prog" "$1" >&2
-		usage_exit
+		bad_usage "unrecognized option '$1'"
 		;;
 	esac
 	if [[ $full != @(device|new-fsid|rescue) ]] && ((has_value)); then
-		printf "%s: option '--%s' doesn't allow an argument\n" "$prog" "$full" >&2
-		usage_exit
+		bad_usage "option '--$full' doesn't allow an argument"
 	fi
 	case $full in
+	# a reader that stops early (| head) ends a report quietly: a subshell takes the SIGPIPE
 	help)
-		usage
+		(usage) 2>/dev/null
 		exit 0
 		;;
 	version)
-		version
+		(version) 2>/dev/null
 		exit 0
 		;;
 	device)
 		if ! ((has_value)); then
 			if (($# < 2)); then
-				printf "%s: option '--device' requires an argument\n" "$prog" >&2
-				usage_exit
+				bad_usage "option '--device' requires an argument"
 			fi
 			value=$2 consumed=1
 		fi
@@ -222,20 +245,21 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	rescue)
 		if ! ((has_value)); then
 			if (($# < 2)); then
-				printf "%s: option '--rescue' requires an argument\n" "$prog" >&2
-				usage_exit
+				bad_usage "option '--rescue' requires an argument"
 			fi
 			value=$2 consumed=1
 		fi
 		if [[ $value != @(copy|skip) ]]; then
 			error "--rescue: '$value' is neither copy nor skip"
-			usage_exit
+			exit 1
 		fi
 		rescue=--rescue=$value
 		;;
 	odometer)
 		odometer=--odometer
 		;;
+	ignore-bad-blocks)
+		ignore_bad_blocks=--ignore-bad-blocks
 	verify)
 		verify=1
 		;;
@@ -272,15 +296,13 @@ while ((i < ${#args[@]})); do
 					optarg=${args[i]}
 					i=$((i + 1))
 				else
-					printf "%s: option requires an argument -- '%s'\n" "$prog" "$letter" >&2
-					usage_exit
+					bad_usage "option requires an argument -- '$letter'"
 				fi
 				short_option "$letter" "$optarg"
 				break
 				;;
 			*)
-				printf "%s: invalid option -- '%s'\n" "$prog" "$letter" >&2
-				usage_exit
+				bad_usage "invalid option -- '$letter'"
 				;;
 			esac
 		done
@@ -310,8 +332,7 @@ verify_image() {
 ((verify && ${#positional[@]} == 1)) && verify_image
 
 if ((${#positional[@]} < 2)); then
-	printf '%s: not enough arguments: %d but at least 2 expected\n' "$prog" "${#positional[@]}" >&2
-	usage_exit
+	bad_usage "not enough arguments: ${#positional[@]} but at least 2 expected"
 fi
 dev_cnt=$((${#positional[@]} - 1))
 source_arg=${positional[0]}
@@ -329,6 +350,10 @@ if ((create)); then
 	fi
 	if [[ -n $new_fsid ]]; then
 		error "--new-fsid is a restore option (-r)"
+		usage_error=1
+	fi
+	if [[ -n $ignore_bad_blocks ]]; then
+		error "--ignore-bad-blocks is a restore option (-r)"
 		usage_error=1
 	fi
 	if [[ -n $odometer ]] && ((sanitize != 2)); then
@@ -356,7 +381,7 @@ else
 		usage_error=1
 	fi
 	if [[ -n $rescue ]]; then
-		error "--rescue is a dump option (a damaged image restores with bimg-fixchunks --ignore-bad-blocks)"
+		error "--rescue is a dump option (restore its image with -r --ignore-bad-blocks)"
 		usage_error=1
 	fi
 	if ((verify)); then
@@ -364,26 +389,134 @@ else
 		usage_error=1
 	fi
 fi
-((usage_error)) && usage_exit
+# each error is one line (the reference follows them with its usage)
+((usage_error)) && exit 1
 
 # The reference opens the target before anything else.  We only check that
-# it could be created: bimg-pack writes a temporary file and renames it, so
-# a failed dump leaves nothing behind, and bimg-fixchunks opens its target.
+# it could be created, creating nothing: bimg-pack writes a temporary file
+# and renames it, so a failed dump leaves nothing behind, and
+# bimg-fixchunks opens its target.
 if ((!create)) || [[ $target != - ]]; then
 	if [[ -e $target ]]; then
 		creatable=1
 		[[ -d $target || ! -w $target ]] && creatable=0
-	elif (: >"$target") 2>/dev/null; then
-		rm -f -- "$target"
-		creatable=1
 	else
+		target_dir=$(dirname -- "$target")
 		creatable=0
+		[[ -d $target_dir && -w $target_dir ]] && creatable=1
 	fi
 	if ((!creatable)); then
 		error "unable to create target file $target"
 		exit 1
 	fi
 fi
+
+# ---- nothing we read is destroyed ----
+#
+# No mode writes to what it reads: a dump onto one of its source devices,
+# a restore onto its image, or onto one target twice, is refused before
+# any stage runs.  Names prove nothing (./x, links, /dev/fd/N, a loop
+# device over the file), so each name is turned into what it leads to:
+# "file:MAJ:MIN:INO" for a regular file, "block:MAJ:MIN" for a block
+# device followed by what lsblk lists under it (the disk of a partition,
+# the members of a device-mapper or md device) and the file behind each
+# loop device among them.  A FIFO, a terminal, a missing name: nothing.
+
+storage_of() { # PATH -> REPLY: the words above, space-separated
+	local kind real dev name type back ino words=()
+	REPLY=
+	kind=$(stat -L -c %F -- "$1" 2>/dev/null) || return 0
+	case $kind in
+	'regular file' | 'regular empty file')
+		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$1")
+		return 0
+		;;
+	'block special file') ;;
+	*) return 0 ;;
+	esac
+	words=("block:$(stat -L -c '%Hr:%Lr' -- "$1")")
+	real=$(readlink -f -- "$1")
+	while read -r dev name type; do
+		words+=("block:$dev")
+		[[ $type == loop ]] || continue
+		back=$(losetup --list --noheadings -O BACK-MAJ:MIN,BACK-INO -- "$name" 2>/dev/null) || continue
+		read -r dev ino <<<"$back" && [[ -n $ino ]] && words+=("file:$dev:$ino")
+	done < <(lsblk --inverse --noheadings --raw --paths -o MAJ:MIN,NAME,TYPE -- "$real" 2>/dev/null)
+	REPLY=${words[*]}
+}
+
+storage_overlaps() { # WORDS-A WORDS-B: is either one the other or built on it, or both on one file?
+	local w first_a=${1%% *} first_b=${2%% *}
+	[[ -n $1 && -n $2 ]] || return 1
+	[[ " $2 " == *" $first_a "* || " $1 " == *" $first_b "* ]] && return 0
+	for w in $1; do
+		[[ $w == file:* && " $2 " == *" $w "* ]] && return 0
+	done
+	return 1
+}
+
+# Dump: TARGET against every source device.  Restore: every target against
+# the image and against the targets before it.  Exits 1 with one line.
+refuse_same_files() { # dump DEVICE... | restore IMAGE TARGET...
+	local mode=$1 out out_name image image_name t i j
+	shift
+	if [[ $mode == dump ]]; then
+		if [[ $target == - ]]; then
+			storage_of "/proc/$$/fd/1"
+			out_name="standard output"
+		else
+			refuse_dangling_link dump "$target"
+			storage_of "$target"
+			out_name=$target
+		fi
+		out=$REPLY
+		for t in "$@"; do
+			storage_of "$t"
+			if storage_overlaps "$out" "$REPLY"; then
+				error "refusing to dump to $out_name: it is the source device $t"
+				exit 1
+			fi
+		done
+		return 0
+	fi
+	if [[ $1 == - ]]; then
+		storage_of "/proc/$$/fd/0"
+		image_name="(standard input)"
+	else
+		storage_of "$1"
+		image_name=$1
+	fi
+	image=$REPLY
+	shift
+	local -a names=("$@") ids=() canonical=()
+	for ((i = 0; i < ${#names[@]}; i++)); do
+		t=${names[i]}
+		refuse_dangling_link restore "$t"
+		storage_of "$t"
+		ids[i]=$REPLY
+		canonical[i]=
+		[[ -e $t ]] || canonical[i]=$(realpath -m -- "$t")
+		if storage_overlaps "${ids[i]}" "$image"; then
+			error "refusing to restore to $t: it is the image $image_name"
+			exit 1
+		fi
+		for ((j = 0; j < i; j++)); do
+			if storage_overlaps "${ids[i]}" "${ids[j]}" ||
+				[[ -n ${canonical[i]} && ${canonical[i]} == "${canonical[j]}" ]]; then
+				error "refusing to restore to $t: it is also target ${names[j]}"
+				exit 1
+			fi
+		done
+	done
+}
+
+# A symlink to nothing would make us create a file the command line does not name.
+refuse_dangling_link() { # dump|restore PATH
+	if [[ -L $2 && ! -e $2 ]]; then
+		error "refusing to $1 to $2: it is a symlink to a missing file"
+		exit 1
+	fi
+}
 
 # A file name that a stage could take for an option or for stdin/stdout.
 as_path() { if [[ $1 == -* ]]; then REPLY=./$1; else REPLY=$1; fi; }
@@ -402,10 +535,13 @@ if ((!create)); then
 	fix_args=()
 	((old_restore)) && fix_args+=(-o)
 	[[ -n $new_fsid ]] && fix_args+=("$new_fsid")
+	refuse_same_files restore "$source_arg" "${positional[@]:1:$((multi ? dev_cnt : 1))}"
+	[[ -n $ignore_bad_blocks ]] && fix_args+=("$ignore_bad_blocks")
 	targets=()
 	for t in "${positional[@]:1:$((multi ? dev_cnt : 1))}"; do as_path "$t" && targets+=("$REPLY"); done
 	((multi)) && fix_args+=(-m)
-	"$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "${targets[@]}" || exit 1
+	BIMG_DOWNSTREAM_REPORTS=1 "$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "${targets[@]}" ||
+		exit 1
 	exit 0
 fi
 
@@ -438,6 +574,7 @@ if [[ -b $source_arg ]] && command -v blkid >/dev/null; then
 	fi
 fi
 for member in "${extra_devices[@]}"; do add_device "$member"; done
+refuse_same_files dump "${devices[@]}"
 
 scan_args=()
 ((walk)) && scan_args+=(-w)
@@ -459,10 +596,11 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
+	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" |
+		BIMG_DOWNSTREAM_REPORTS=1 "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 else
-	"$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
+	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
 	statuses=("${PIPESTATUS[@]}")
 fi
 for status in "${statuses[@]:1}"; do ((status == 0)) || exit 1; done

@@ -4,8 +4,9 @@
 #   make fuzz           run each for FUZZ_SECONDS (default 60) on its seeds;
 #                       fails if any input crashes (saved in build/fuzz/artifacts/)
 #   make fuzz-regress   run every saved input in tests/fuzz/regress/<name>/ once
-#   make fuzz-seeds     (re)generate tests/fuzz/seeds/ from the corpus at $(CORPUS)
-#                       (or /var/tmp/bimg-corpus) and the regression inputs
+#   make fuzz-seeds     (re)generate tests/fuzz/seeds/ from the quick test
+#                       filesystems at $(CORPUS) (made first if missing) and
+#                       the regression inputs
 #
 # Needs clang with its fuzzer runtime (libclang-rt-dev).  The harnesses
 # link the library sources compiled with the same sanitizers; die() returns
@@ -13,7 +14,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES = stream super_chunks tree_block image_index verify
+FUZZ_HARNESSES = stream super_chunks tree_block image_index fixchunks fixchunks_multi verify
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra -std=gnu11 \
 	-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread -Isrc/common -DBIMG_VERSION='"$(VERSION)"'
@@ -27,6 +28,9 @@ FUZZ_OPTS_stream = -max_len=262144
 FUZZ_OPTS_super_chunks =
 FUZZ_OPTS_tree_block =
 FUZZ_OPTS_image_index =
+# Whole small filesystems (a corpus image's stream is about 0.5 MiB).
+FUZZ_OPTS_fixchunks = -max_len=1048576
+FUZZ_OPTS_fixchunks_multi = -max_len=1048576
 # A few dozen blocks make every pointer graph; longer inputs only slow the mutations.
 FUZZ_OPTS_verify = -max_len=200000
 
@@ -35,12 +39,18 @@ FUZZ_OPTS_verify = -max_len=200000
 # of silently shrinking what is fuzzed.
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
-FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,leaf.c namemap.c collide.c placement.c rng.c)
+FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c leaf.c namemap.c collide.c placement.c rng.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
+# target.c and guard.c are replaced by the harness (targets in memory).
+FUZZ_SRC_fixchunks = $(addprefix src/bimg-fixchunks/,restore.c restore_map.c holdback.c verify.c layout.c \
+	fixup.c multi.c superblock.c newfsid.c)
+FUZZ_SRC_fixchunks_multi = $(FUZZ_SRC_fixchunks)
 FUZZ_SRC_verify =
 # Extra link flags (see the harness for why).
-FUZZ_LDFLAGS_tree_block = -Wl,--wrap=xmalloc
-FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack
+FUZZ_LDFLAGS_fixchunks = -Wl,--wrap=xmalloc,--wrap=xcalloc,--wrap=xrealloc,--wrap=xstrdup,--wrap=free \
+	-Wl,--wrap=temp_file_open
+FUZZ_LDFLAGS_fixchunks_multi = $(FUZZ_LDFLAGS_fixchunks)
+FUZZ_INC = -Isrc/bimg-scan -Isrc/bimg-sanitize -Isrc/bimg-unpack -Isrc/bimg-fixchunks
 
 # (pattern rules would substitute a stem for the %s, hence the variables)
 $(foreach h,$(FUZZ_HARNESSES),$(eval FUZZ_OBJ_$(h) = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC_$(h)))))
@@ -54,7 +64,7 @@ build/fuzz/obj/%.o: src/%.c $(wildcard src/common/*.h) fuzz.mk
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isrc/$(firstword $(subst /, ,$*)) -c -o $@ $<
 
 .SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_COMMON_OBJ) $$(FUZZ_OBJ_$$*) fuzz.mk
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_COMMON_OBJ) $$(FUZZ_OBJ_$$*) fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON_OBJ) \
 		$(FUZZ_OBJ_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS)
@@ -66,15 +76,17 @@ build/fuzz/seedgen: tests/fuzz/seedgen.c $(FUZZ_COMMON_OBJ)
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_SEED_STAMP): tests/fuzz/make-seeds.sh build/fuzz/seedgen
+# Seeds come from the quick test filesystems (order-only: a rebuilt fixture
+# does not by itself regenerate the seeds).
+$(FUZZ_SEED_STAMP): tests/fuzz/make-seeds.sh build/fuzz/seedgen | corpus-quick
 	CORPUS="$(CORPUS)" sh tests/fuzz/make-seeds.sh build/fuzz/seedgen
 
-fuzz-seeds: build/fuzz/seedgen
+fuzz-seeds: build/fuzz/seedgen corpus-quick
 	CORPUS="$(CORPUS)" sh tests/fuzz/make-seeds.sh build/fuzz/seedgen
 
 # One harness at a time, niced: the fuzzer shares the machine with builds.
 define fuzz_run
-	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/regress/$(1) tests/fuzz/seeds/$(1)
+	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/seeds/$(1) tests/fuzz/regress/$(1)
 	@echo "fuzz: $(1) for $(FUZZ_SECONDS) s"
 	@nice -n 19 build/fuzz/fuzz_$(1) $(FUZZ_RUN_OPTS) $(FUZZ_OPTS_$(1)) -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=build/fuzz/artifacts/$(1)/ \

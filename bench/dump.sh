@@ -2,7 +2,7 @@
 # (measure evals its command string: single quotes are deliberate)
 # shellcheck disable=SC2016
 # Benchmark the dump: btrfs-image.sh against the reference btrfs-image on
-# the mkcorpus big-200000 filesystem, for -c0 and -c9 -t2.
+# the big-200000 test fixture (bench/fixture.sh), for -c0 and -c9 -t2.
 #
 #   bench/dump.sh              (variables: see bench/lib.sh)
 #

@@ -1,9 +1,11 @@
 # shellcheck shell=bash disable=SC2034
-# Shared by bench/dump.sh and bench/restore.sh (sourced, not run).
+# Shared by bench/dump.sh, bench/restore.sh and bench/size.sh (sourced, not run).
 #
-#   BENCH_IMG    the source filesystem (default: big-$BENCH_FILES from
-#                $BENCH_DIR, built with mkcorpus --big when missing)
-#   BENCH_DIR    scratch and corpus directory (default: .cache/bench)
+#   BENCH_IMG    the source filesystem (default: the big-$BENCH_FILES test
+#                fixture, built by tests/fixtures/mkfixtures when missing;
+#                see bench/fixture.sh)
+#   BENCH_FILES  files in that filesystem (default 200000)
+#   BENCH_DIR    scratch directory (default: .cache/bench)
 #   BENCH_RUNS   runs per measurement, the median is reported (default 3)
 #   BTRFS_IMAGE  the reference binary (default: btrfs-image)
 
@@ -15,7 +17,6 @@ REF=${BTRFS_IMAGE:-btrfs-image}
 BENCH_DIR=${BENCH_DIR:-$ROOT/.cache/bench}
 BENCH_FILES=${BENCH_FILES:-200000}
 BENCH_RUNS=${BENCH_RUNS:-3}
-SHARED=${SHARED:-$ROOT/../shared}
 TIME=/usr/bin/time
 
 [[ -x $TIME ]] || { echo "bench: $TIME is missing (apt-get install time)" >&2; exit 1; }
@@ -27,14 +28,11 @@ mkdir -p "$BENCH_DIR"
 SCRATCH=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
+# shellcheck source=bench/fixture.sh
+. "$ROOT/bench/fixture.sh"
+
 bench_source() {
-	if [[ -z ${BENCH_IMG:-} ]]; then
-		BENCH_IMG=$BENCH_DIR/big-$BENCH_FILES.img
-		if [[ ! -f $BENCH_IMG ]]; then
-			echo "bench: building big-$BENCH_FILES with mkcorpus (about 15-25 s)" >&2
-			"$SHARED/corpus/mkcorpus" --big "$BENCH_FILES" "$BENCH_DIR" >&2
-		fi
-	fi
+	[[ -n ${BENCH_IMG:-} ]] || BENCH_IMG=$(bench_fixture "big-$BENCH_FILES") || exit 1
 	[[ -f $BENCH_IMG ]] || { echo "bench: no source filesystem $BENCH_IMG" >&2; exit 1; }
 }
 

@@ -2,7 +2,7 @@
 # (measure evals its command string: single quotes are deliberate)
 # shellcheck disable=SC2016
 # Benchmark the restore: btrfs-image.sh -r against the reference
-# btrfs-image -r, on the -c9 image of the mkcorpus big-200000 filesystem,
+# btrfs-image -r, on the -c9 image of the big-200000 test fixture,
 # from a file and (ours only: the reference cannot) from a pipe.
 #
 #   bench/restore.sh           (variables: see bench/lib.sh)

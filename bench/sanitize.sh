@@ -9,22 +9,17 @@
 # tests/lib/sanitize-check.py against our unsanitized dump (no leak, same shape, hashes
 # kept), and the collision solver is timed alone (goal: >= 1 million names/s).
 #
-# IMAGE defaults to big-200000.img from $BIG_CORPUS (/var/tmp/bimg-big), $FULL_CORPUS or
-# $CORPUS; make it with: mkcorpus --big 200000 DIR.  Scratch space: $TMPDIR.
+# IMAGE defaults to the big-200000 test fixture (bench/fixture.sh: built by
+# tests/fixtures/mkfixtures when missing).  Scratch space: $TMPDIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-3}
+# shellcheck source=bench/fixture.sh
+. "$ROOT/bench/fixture.sh"
 img=${1:-}
-if [[ -z $img ]]; then
-	for d in "${BIG_CORPUS:-/var/tmp/bimg-big}" "${FULL_CORPUS:-/var/tmp/bimg-full}" "${CORPUS:-$ROOT/.cache/corpus}"; do
-		[[ -f $d/big-200000.img ]] && img=$d/big-200000.img && break
-	done
-fi
-if [[ -z $img || ! -f $img ]]; then
-	echo "bench/sanitize.sh: no big-200000.img; make one with: mkcorpus --big 200000 DIR" >&2
-	exit 2
-fi
+[[ -n $img ]] || img=$(bench_fixture big-200000) || exit 2
+[[ -f $img ]] || { echo "bench/sanitize.sh: no such image: $img" >&2; exit 2; }
 
 make -C "$ROOT" -s bin/bimg-scan bin/bimg-sanitize bin/bimg-pack >/dev/null
 make -C "$ROOT" -s -f tests/unit/Makefile >/dev/null

@@ -141,3 +141,87 @@ fails_with() {
 	[[ $status -eq 1 ]]
 	[[ -z $output ]] || { echo "expected no message: $output"; false; }
 }
+
+@test "ERROR as record 0 (a producer that could not open its input): the reader exits 1 quietly" {
+	read_variant error-first
+	[[ $status -eq 1 ]]
+	[[ -z $output ]] || { echo "expected no message: $output"; false; }
+	[[ -z $listing ]]
+	# as bimg-scan sends it when its device cannot be opened
+	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built"
+	run bash -c '"$1" /nonexistent/device 2>/dev/null | "$2" --list - 2>&1' _ "$BIN/bimg-scan" "$BIN/bimg-unpack"
+	[[ $status -eq 1 && -z $output ]] || { echo "status $status: $output"; false; }
+}
+
+# STAGE [ARGS]: run it on the stream in $BATS_TEST_TMPDIR/s; status, output (stderr).
+stage_on_stream() {
+	run bash -c '"$@" <"$0" 2>"$0.err" >"$0.out"' "$BATS_TEST_TMPDIR/s" "$@"
+	output=$(cat "$BATS_TEST_TMPDIR/s.err")
+}
+
+@test "DATA records: 1 MiB of data is accepted, 1 MiB + 1 and 8 MiB are refused by every stage" {
+	local v stage
+	read_variant data-1mib
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	grep -q '^DATA  *2097152  *1048576$' <<<"$listing"
+	for v in data-over-1mib data-8mib; do
+		read_variant $v
+		fails_with 'record 4: DATA record of [0-9]+ data bytes \(at most 1048576: longer extents come in pieces\)'
+		for stage in bimg-pack bimg-sanitize; do
+			[[ -x $BIN/$stage ]] || continue
+			python3 "$MKSTREAM" $v >"$BATS_TEST_TMPDIR/s"
+			if [[ $stage == bimg-pack ]]; then
+				stage_on_stream "$BIN/bimg-pack" -o "$BATS_TEST_TMPDIR/img"
+				[[ ! -e $BATS_TEST_TMPDIR/img ]]
+			else
+				stage_on_stream "$BIN/bimg-sanitize" -s
+			fi
+			fails_with "^$stage: record 4: DATA record of"
+		done
+	done
+}
+
+@test "bimg-scan -d and bimg-unpack of a format-1 image send DATA records of at most 1 MiB" {
+	local img
+	[[ -x $BIN/bimg-scan && -x $BIN/bimg-pack ]] || skip "needs bin/bimg-scan and bin/bimg-pack"
+	img=$(corpus_img reflink)
+	bimg-scan -d "$img" >"$BATS_TEST_TMPDIR/d.strm"
+	bimg-pack -c1 -o "$BATS_TEST_TMPDIR/d.img" <"$BATS_TEST_TMPDIR/d.strm"
+	bimg-unpack "$BATS_TEST_TMPDIR/d.img" >"$BATS_TEST_TMPDIR/u.strm"
+	for s in d u; do
+		bimg-unpack --list "$BATS_TEST_TMPDIR/$s.strm" >"$BATS_TEST_TMPDIR/$s.list"
+		# extents over 1 MiB are there, cut into 1 MiB pieces and continued
+		awk '$1 == "DATA" && $3 == 1048576 { n++ } END { exit !n }' "$BATS_TEST_TMPDIR/$s.list"
+		grep -q '^DATA .* continues$' "$BATS_TEST_TMPDIR/$s.list"
+		awk '$1 == "DATA" && $3 > 1048576 { exit 1 }' "$BATS_TEST_TMPDIR/$s.list"
+	done
+}
+
+@test "FS_INFO of a later minor version: up to 4096 bytes are accepted, 4097 refused" {
+	read_variant fs-info-max
+	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	read_variant fs-info-over-max
+	fails_with 'record 0: FS_INFO of 4097 bytes \(expected 64\.\.4096\)'
+}
+
+@test "bimg-sanitize keeps a longer FS_INFO's extra bytes, unknown OPTIONAL records and END's damaged count" {
+	local mode
+	[[ -x $BIN/bimg-sanitize ]] || skip "bin/bimg-sanitize is not built"
+	python3 "$MKSTREAM" future >"$BATS_TEST_TMPDIR/s"
+	for mode in -s -ss; do
+		stage_on_stream "$BIN/bimg-sanitize" $mode
+		[[ $status -eq 0 ]] || { echo "$output"; false; }
+		stream_lines "$BATS_TEST_TMPDIR/s" >"$BATS_TEST_TMPDIR/in.lines"
+		stream_lines "$BATS_TEST_TMPDIR/s.out" >"$BATS_TEST_TMPDIR/out.lines"
+		# its own header (1.0, no compat bits: section 9.3); the records as they came but
+		# for FS_INFO, whose content flags now say SANITIZED (and its length is unchanged)
+		[[ $(head -n1 "$BATS_TEST_TMPDIR/out.lines") == "header 1 0 0 0" ]]
+		[[ $(sed -n 2p "$BATS_TEST_TMPDIR/out.lines" | cut -d' ' -f1-3) == "1 0 115" ]]
+		diff <(sed 1,2d "$BATS_TEST_TMPDIR/in.lines") <(sed 1,2d "$BATS_TEST_TMPDIR/out.lines")
+		# the 51 bytes after the first 64 are the input's
+		cmp <(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[32 + 24 + 64:32 + 24 + 115])' "$BATS_TEST_TMPDIR/s") \
+			<(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[32 + 24 + 64:32 + 24 + 115])' "$BATS_TEST_TMPDIR/s.out")
+		# END (the last line) is identical, so its damaged count 3 went through
+		[[ $(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(); print(struct.unpack_from("<Q", d, len(d) - 40 + 24)[0])' "$BATS_TEST_TMPDIR/s.out") -eq 3 ]]
+	done
+}

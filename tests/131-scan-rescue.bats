@@ -7,11 +7,8 @@
 bats_require_minimum_version 1.5.0
 load lib/common
 
-CORRUPT="python3 $ROOT/tests/lib/corrupt.py"
-STREAMCMP="python3 $ROOT/tests/lib/streamcmp.py"
-
 setup() {
-	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built"
+	need_bin bimg-scan
 	T=$BATS_TEST_TMPDIR
 }
 

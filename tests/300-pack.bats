@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# bimg-pack: byte-identical images (P4, with BIMG_DEFLATE=zlib) and the
-# same content with the default libdeflate (P5) from record streams, temp
+# bimg-pack: byte-identical images (with BIMG_DEFLATE=zlib) and the
+# same content with the default libdeflate from record streams, temp
 # file handling, non-regular outputs, and closed stdout.  The streams come
 # from bimg-unpack of a reference image (self-contained) and from bimg-scan.
 
@@ -64,7 +64,7 @@ ref_vs_ours() {
 	cmp "$TMP/ref.img" "$TMP/ours.img"
 }
 
-@test "default libdeflate: the reference's clusters, items and inflated payloads (P5)" {
+@test "default libdeflate: the reference's clusters, items and inflated payloads" {
 	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built yet"
 	local cases c level n=0
 	cases=$(corpus_cases single-crc32c)
@@ -147,7 +147,7 @@ ref_vs_ours() {
 	cmp "$TMP/ref.img" "$TMP/dash.img"
 }
 
-@test "bimg-scan | bimg-pack equals btrfs-image (P4)" {
+@test "bimg-scan | bimg-pack equals btrfs-image" {
 	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built yet"
 	local cases c level
 	cases=$(corpus_cases single-crc32c)

@@ -1,15 +1,11 @@
 #!/usr/bin/env bats
-# bimg-fixchunks against the reference restore (P8, P9, P20): for every
+# bimg-fixchunks against the reference restore: for every
 # single-device crc32c corpus case, the target restored from the record
 # stream of the reference's image equals `btrfs-image -r` of that image,
 # byte for byte.
 
 load lib/common
 load lib/fixchunks
-
-setup() {
-	fx_setup
-}
 
 # Restore every single-device crc32c case at compression LEVEL through
 # CONVERTER ("img2stream" or "unpack") and compare with the reference.
@@ -34,20 +30,20 @@ identical_for_level() {
 	[[ -z $failed ]] || { echo "differs from btrfs-image -r:$failed"; return 1; }
 }
 
-@test "P8: every single-device crc32c case, -c0 image via img2stream, equals btrfs-image -r" {
+@test "every single-device crc32c case, -c0 image via img2stream, equals btrfs-image -r" {
 	identical_for_level 0 img2stream
 }
 
-@test "P8: every single-device crc32c case, -c9 image via img2stream, equals btrfs-image -r" {
+@test "every single-device crc32c case, -c9 image via img2stream, equals btrfs-image -r" {
 	identical_for_level 9 img2stream
 }
 
-@test "P8: every single-device crc32c case via bin/bimg-unpack equals btrfs-image -r" {
+@test "every single-device crc32c case via bin/bimg-unpack equals btrfs-image -r" {
 	[[ -x $BIN/bimg-unpack ]] || skip "bin/bimg-unpack is not built"
 	identical_for_level 9 unpack
 }
 
-@test "P8: the restored superblock differs from the image's only in checksum and METADUMP_V2 (P10)" {
+@test "the restored superblock differs from the image's only in checksum and METADUMP_V2" {
 	img=$(fx_ref_image default 0)
 	fx_stream "$img" >"$BATS_TEST_TMPDIR/s"
 	fx_restore "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/t"
@@ -60,7 +56,7 @@ identical_for_level() {
 	[[ $output =~ flags[[:space:]]+0x4000000 ]] || { echo "$output" | grep flags; return 1; }
 }
 
-@test "P20: a restore from a pipe gives the same target" {
+@test "a restore from a pipe gives the same target" {
 	img=$(fx_ref_image node4k 9)
 	fx_stream "$img" >"$BATS_TEST_TMPDIR/s"
 	fx_restore "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/file"
@@ -72,7 +68,7 @@ identical_for_level() {
 	fi
 }
 
-@test "P9: item order does not matter: reversed and shuffled streams hold blocks back and give the same target" {
+@test "item order does not matter: reversed and shuffled streams hold blocks back and give the same target" {
 	local order
 	img=$(fx_ref_image default 0)
 	btrfs-image -r -t 1 "$img" "$BATS_TEST_TMPDIR/ref"
@@ -89,7 +85,7 @@ identical_for_level() {
 	done
 }
 
-@test "P8: a larger existing target is truncated first: same bytes and length" {
+@test "a larger existing target is truncated first: same bytes and length" {
 	img=$(fx_ref_image default 0)
 	btrfs-image -r -t 1 "$img" "$BATS_TEST_TMPDIR/ref"
 	head -c 1M /dev/urandom >"$BATS_TEST_TMPDIR/t"
@@ -99,7 +95,7 @@ identical_for_level() {
 	fx_cmp "$BATS_TEST_TMPDIR/ref" "$BATS_TEST_TMPDIR/t"
 }
 
-@test "P8: onto a loop device: same device contents as the reference, superblock copies included" {
+@test "onto a loop device: same device contents as the reference, superblock copies included" {
 	need_loop_mount
 	img=$(fx_ref_image default 0)
 	truncate -s 300M "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
@@ -115,6 +111,3 @@ identical_for_level() {
 	btrfs inspect-internal dump-super -s 1 "$BATS_TEST_TMPDIR/b" | grep -q 'bytenr.*67108864'
 }
 
-teardown() {
-	loop_cleanup
-}

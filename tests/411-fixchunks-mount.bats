@@ -1,18 +1,10 @@
 #!/usr/bin/env bats
-# Restored targets are real filesystems: non-crc32c sources restore (P12,
-# the reference fails there) and every restored quick-corpus case mounts
-# and shows the source's directory tree (P14).
+# Restored targets are real filesystems: non-crc32c sources restore (the
+# reference fails there) and every restored quick-corpus case mounts
+# and shows the source's directory tree.
 
 load lib/common
 load lib/fixchunks
-
-setup() {
-	fx_setup
-}
-
-teardown() {
-	loop_cleanup
-}
 
 # Restore the reference's image of CASE, then btrfs check and mount it.
 restore_checks_and_mounts() {
@@ -28,19 +20,19 @@ restore_checks_and_mounts() {
 	[[ -n $(ls "$BATS_TEST_TMPDIR/mnt") ]]
 }
 
-@test "P12: sha256 source: the reference's image restores, btrfs check is clean, it mounts" {
+@test "sha256 source: the reference's image restores, btrfs check is clean, it mounts" {
 	restore_checks_and_mounts csum-sha256
 }
 
-@test "P12: xxhash source (full corpus)" {
+@test "xxhash source (full corpus)" {
 	CORPUS=$FULL_CORPUS restore_checks_and_mounts csum-xxhash
 }
 
-@test "P12: blake2 source (full corpus)" {
+@test "blake2 source (full corpus)" {
 	CORPUS=$FULL_CORPUS restore_checks_and_mounts csum-blake2
 }
 
-@test "P14: every restored single-device quick case mounts and shows the source's tree" {
+@test "every restored single-device quick case mounts and shows the source's tree" {
 	local c img src failed="" n=0
 	need_loop_mount
 	for c in $(corpus_cases single); do

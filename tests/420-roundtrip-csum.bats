@@ -1,19 +1,11 @@
 #!/usr/bin/env bats
-# P12 and P14 for our own images of xxhash, sha256 and blake2 filesystems
+# Restores that pass btrfs check and mount, for our own images of xxhash, sha256 and blake2 filesystems
 # (the reference can dump them but never restore them): dump and restore
 # with the wrapper, then btrfs check, a read-only mount, and the source's
 # directory tree (names, types, sizes, modes, link counts).
 
 load lib/common
 load lib/fixchunks
-
-setup() {
-	fx_setup
-}
-
-teardown() {
-	loop_cleanup
-}
 
 roundtrip() {
 	local src T=$BATS_TEST_TMPDIR

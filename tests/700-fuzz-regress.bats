@@ -26,7 +26,7 @@ setup() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# Every harness has saved inputs, and each one was run.
-	for h in stream super_chunks tree_block image_index verify; do
+	for h in stream super_chunks tree_block image_index fixchunks fixchunks_multi verify; do
 		n=$(find "$ROOT/tests/fuzz/regress/$h" -type f | wc -l)
 		[ "$n" -gt 0 ]
 		[[ $output == *"fuzz-regress: $h: $n inputs"* ]]
@@ -38,7 +38,7 @@ setup() {
 	dir=$(mktemp -d)
 	printf 'garbage, not a stream' >"$dir/a"
 	head -c 5000 /dev/urandom >"$dir/b"
-	for h in stream super_chunks tree_block image_index verify; do
+	for h in stream super_chunks tree_block image_index fixchunks fixchunks_multi verify; do
 		run "$ROOT/build/fuzz/fuzz_$h" -runs=200 "$dir"
 		[ "$status" -eq 0 ] || { echo "$h: $output"; false; }
 		[[ $output == *"Done 200 runs"* ]] || { echo "$h: $output"; false; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Multi-device filesystems (issue 5, P11, metadump.md 4.5 and 4.11): dump
+# Multi-device filesystems (docs/restore.md: one target, and -m): dump
 # with every device given, restore to one target (every chunk SINGLE or
 # DUP) and with -m to one target per device; mirror and parity fallback.
 # Sources and restores are never attached at the same time (same fsid).

@@ -1,35 +1,18 @@
 #!/usr/bin/env bats
-# RAID1C4, the one profile mkcorpus does not make: a four-device filesystem
-# built here through loop devices, dumped, restored to one target and with
-# -m to four, each checked, mounted and compared with the source's tree;
-# and a dump that finds three of the four copies of a block damaged.
+# RAID1C4 (the raid1c4 test filesystem, four devices): dumped, restored to
+# one target and with -m to four, each checked, mounted and compared with
+# the source's tree; and a dump that finds three of the four copies of a
+# block damaged.
 
 load lib/common
 load lib/fixchunks
 
-setup_file() {
-	[[ $(id -u) -eq 0 ]] || return 0
-	local d i dir=$BATS_FILE_TMPDIR devs=()
-	for i in 1 2 3 4; do truncate -s 256M "$dir/d$i.img"; done
-	for i in 1 2 3 4; do devs+=("$(losetup --find --show "$dir/d$i.img")") || return 0; done
-	printf '%s\n' "${devs[@]}" >"$dir/loops"
-	mkfs.btrfs -q -f -m raid1c4 -d raid1c4 "${devs[@]}" >/dev/null
-	mkdir -p "$dir/mnt"
-	mount -t btrfs "${devs[0]}" "$dir/mnt"
-	cp -a "$ROOT/src" "$ROOT/docs" "$dir/mnt/"
-	btrfs subvolume create "$dir/mnt/sv" >/dev/null
-	cp -a "$ROOT/tests/lib" "$dir/mnt/sv/"
-	umount "$dir/mnt"
-	for d in "${devs[@]}"; do btrfs device scan --forget "$d" 2>/dev/null; losetup -d "$d"; done
-	touch "$dir/made"
-}
-
 setup() {
 	fx_setup
 	need_loop_mount
-	[[ -f $BATS_FILE_TMPDIR/made ]] || skip "could not build a raid1c4 filesystem here"
 	T=$BATS_TEST_TMPDIR
-	D=$BATS_FILE_TMPDIR
+	mapfile -t SRC < <(corpus_files raid1c4)
+	[[ ${#SRC[@]} -eq 4 ]] || skip "test filesystem raid1c4 not built (make corpus, as root)"
 }
 
 teardown() {
@@ -53,8 +36,8 @@ tree_of() {
 }
 
 @test "raid1c4: dump, restore to one target: check clean, single chunks, same tree" {
-	tree_of "$D"/d{1,2,3,4}.img >"$T/src.tree"
-	bimg-scan "$D"/d{1,2,3,4}.img | bimg-pack -c1 -o "$T/img"
+	tree_of "${SRC[@]}" >"$T/src.tree"
+	bimg-scan "${SRC[@]}" | bimg-pack -c1 -o "$T/img"
 	btrfs-image.sh -r "$T/img" "$T/one"
 	btrfs check "$T/one"
 	run btrfs inspect-internal dump-tree -t chunk "$T/one"
@@ -66,8 +49,8 @@ tree_of() {
 }
 
 @test "raid1c4: -m onto four targets: check clean with all, same tree" {
-	tree_of "$D"/d{1,2,3,4}.img >"$T/src.tree"
-	bimg-scan "$D"/d{1,2,3,4}.img | bimg-pack -o "$T/img"
+	tree_of "${SRC[@]}" >"$T/src.tree"
+	bimg-scan "${SRC[@]}" | bimg-pack -o "$T/img"
 	btrfs-image.sh -m "$T/img" "$T"/t{1,2,3,4}
 	tree_of "$T"/t{1,2,3,4} >"$T/m.tree"
 	diff "$T/src.tree" "$T/m.tree"
@@ -79,7 +62,7 @@ tree_of() {
 
 @test "raid1c4: three copies of the root tree root damaged: the fourth is used and says so" {
 	local root i
-	for i in 1 2 3 4; do cp --sparse=always "$D/d$i.img" "$T/c$i.img"; done
+	for i in 1 2 3 4; do cp --sparse=always "${SRC[i - 1]}" "$T/c$i.img"; done
 	root=$(btrfs inspect-internal dump-super "$T/c1.img" | awk '$1 == "root" { print $2 }')
 	btrfs inspect-internal dump-tree -t chunk "$T/c1.img" >"$T/chunks"
 	python3 "$ROOT/tests/lib/multidev-corrupt.py" "$T/chunks" "$root" copy0,copy1,copy2 "$T"/c{1,2,3,4}.img

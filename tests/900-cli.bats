@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The command line every program shares: --help prints usage on stdout and
 # exits 0, --version prints "<prog> (bimg) VERSION" (VERSION file), and a
-# usage error prints usage on stderr, nothing on stdout, and exits 1.
+# usage error prints one line on stderr that points to --help, nothing on
+# stdout, and exits 1.
 
 load lib/common
 
@@ -58,12 +59,17 @@ check_version() {
 	[[ -z $err ]]
 }
 
+# One line on stderr, naming --help
+one_line_usage_error() {
+	[[ $status -eq 1 ]]
+	[[ -z $out ]]
+	[[ $err != *$'\n'* && $err == *"$1"*"--help"* ]]
+}
+
 check_unknown_option() {
 	need_program "$1"
 	run_split "$BIN/$1" --no-such-option
-	[[ $status -eq 1 ]]
-	[[ -z $out ]]
-	grep -qi 'usage' <<<"$err"
+	one_line_usage_error "$1"
 }
 
 check_missing_argument() {
@@ -72,9 +78,7 @@ check_missing_argument() {
 	args=$(missing_argument "$1")
 	# shellcheck disable=SC2086
 	run_split "$BIN/$1" $args
-	[[ $status -eq 1 ]]
-	[[ -z $out ]]
-	grep -qi 'usage' <<<"$err"
+	one_line_usage_error "$1"
 }
 
 @test "every program is built, the wrapper included" {

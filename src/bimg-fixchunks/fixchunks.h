@@ -1,6 +1,6 @@
 /*
  * bimg-fixchunks: write the filesystem a record stream describes onto a
- * target, each block at its physical place (metadump.md section 4).
+ * target, each block at its physical place (docs/restore.md).
  *
  * The pieces, in the order a restore uses them:
  *   target.c      open the target, write-combined pwrites, final size
@@ -29,8 +29,10 @@
 
 #include "btrfs.h"
 #include "chunk.h"
+#include "hashmap.h"
 #include "stream.h"
 #include "super.h"
+#include "vec.h"
 
 struct options {
 	int old_restore;       /* -o: every item at its logical address */
@@ -65,14 +67,18 @@ struct target {
 };
 
 /*
- * Open (creating if missing) the target for writing.  A mounted device,
- * a file behind a mounted loop device, or the file standard input reads
- * from, is refused.  The old primary
+ * Open the targets (a regular file is created if missing) for writing.
+ * Refused before anything is opened: a target that is the file or device
+ * standard input reads, that is also another target (by any name), or
+ * that is a symlink to a missing file.  Refused when opened: a mounted
+ * device, a file behind a mounted loop device, and without --force a
+ * target holding a btrfs-image file or a record stream (what restores
+ * read: perhaps the one being read through a pipe).  The old primary
  * superblock is read and, unless it is a real filesystem (a valid
  * superblock without the metadump flags: perhaps the image's own source),
  * the target is claimed at once.
  */
-void target_open(struct target *t, const char *path);
+void targets_open(struct target *targets, char **paths, size_t count, const struct options *opt);
 /*
  * Why the target looks like the filesystem the image was made from (its
  * superblock has the image's fsid and device uuid and a generation at
@@ -152,17 +158,23 @@ void fsid_change_tree_block(const struct fsid_change *f, uint8_t *block, uint32_
  * reachable from the superblock's chunk_root has arrived.  One entry per
  * chunk tree block (plus the child addresses of nodes): the chunk tree is
  * about 1/100000 of the filesystem, so this stays small.
+ *
+ * Once the map is complete (every reachable block seen, or the chunks came
+ * as CHUNK records) it no longer changes: placement has started to rely on
+ * it, and a multi-device layout was decided from it.  Chunk tree leaves
+ * that come later (unreachable ones, or the leaves behind CHUNK records)
+ * are checked but teach nothing.
  */
 struct chunk_tree_entry;
 struct restore_map {
 	struct chunk_map chunks;
+	struct chunk_limits limits; /* every chunk item is checked against the superblock */
 	int complete;           /* every chunk the target needs is known */
 	int from_chunk_records; /* the stream brought the map up front */
-	int frozen;             /* a layout was decided: later chunk items are not learnt */
 	uint64_t chunk_root;
 	uint32_t nodesize;
-	struct chunk_tree_entry *entries; /* open addressing on the address */
-	size_t entry_capacity, entry_count;
+	struct hashmap by_addr;        /* chunk tree block address -> index in blocks */
+	VEC(struct chunk_tree_entry) blocks;
 	size_t missing; /* reachable chunk tree blocks not yet seen */
 };
 
@@ -265,6 +277,7 @@ struct fixup_block;
 struct tree_fixup {
 	struct fixup_block *blocks;
 	size_t count, capacity;
+	struct hashmap by_logical; /* block address -> index in blocks */
 	uint64_t memory;
 	uint32_t nodesize;
 	unsigned csum_type;
@@ -292,7 +305,8 @@ int fixup_block_groups(uint8_t *block, uint32_t nodesize, unsigned csum_type, co
 /*
  * -m: each stripe of each chunk goes to its own target at its own
  * physical offset; RAID5/6 parity is recomputed at the end for every full
- * stripe written to (one bit per full stripe of each RAID5/6 chunk).
+ * stripe written to (16 bytes remembered per piece written into a RAID5/6
+ * chunk, never anything per byte of a chunk's length).
  */
 struct multi_restore;
 struct multi_restore *multi_new(struct target *targets, size_t count, const uint8_t *sb);
@@ -309,8 +323,8 @@ void multi_free(struct multi_restore *m);
 /* ---- superblock.c ---- */
 
 /*
- * Turn the stream's superblock into the restored one (metadump.md 4.7, or
- * 4.10 for -o), checksummed in the filesystem's own algorithm.
+ * Turn the stream's superblock into the restored one (docs/restore.md: the
+ * superblock, and -o), checksummed in the filesystem's own algorithm.
  */
 void superblock_prepare(uint8_t *sb, const struct fs_info *fs, const struct options *opt);
 /* For a multi-device source on one target: devices, sizes and the system chunks of the layout. */

@@ -1,8 +1,8 @@
 /*
  * The trees that describe devices, rewritten for a multi-device source
- * restored onto one target (metadump.md 4.8 and the fix-up transaction of
- * 4.9, done without a transaction: every block keeps its address and
- * generation, only items change).
+ * restored onto one target (docs/restore.md, multi-device source).  The
+ * reference runs a transaction for this; here every block keeps its
+ * address and generation, only items change.
  *
  *   chunk tree leaves  CHUNK_ITEMs shrink to the layout's one or two
  *                      stripes; DEV_ITEMs of the other devices go; the kept
@@ -51,6 +51,7 @@ struct leaf_entry {
 void fixup_init(struct tree_fixup *f, uint32_t nodesize, unsigned csum_type)
 {
 	memset(f, 0, sizeof(*f));
+	hashmap_init(&f->by_logical);
 	f->nodesize = nodesize;
 	f->csum_type = csum_type;
 }
@@ -64,11 +65,8 @@ int fixup_wants(const uint8_t *block)
 
 void fixup_hold(struct tree_fixup *f, uint64_t logical, const uint8_t *block)
 {
-	size_t i;
-
-	for (i = 0; i < f->count; i++)
-		if (f->blocks[i].logical == logical)
-			return; /* the same block twice: the first one counts, as when placing */
+	if (hashmap_find(&f->by_logical, logical))
+		return; /* the same block twice: the first one counts, as when placing */
 	if (f->memory + f->nodesize > FIXUP_MEMORY_MAX)
 		die("multi-device restore: chunk and device trees larger than %u MiB are not supported",
 		    FIXUP_MEMORY_MAX >> 20);
@@ -79,6 +77,7 @@ void fixup_hold(struct tree_fixup *f, uint64_t logical, const uint8_t *block)
 	f->blocks[f->count].logical = logical;
 	f->blocks[f->count].bytes = xmalloc(f->nodesize);
 	memcpy(f->blocks[f->count].bytes, block, f->nodesize);
+	hashmap_insert(&f->by_logical, logical, f->count, NULL);
 	f->count++;
 	f->memory += f->nodesize;
 }
@@ -156,6 +155,20 @@ static void build_chunk_item(struct leaf_entry *e, const uint8_t *old, uint32_t 
 	e->size = CHUNK_ITEM_HEADER + (uint32_t)c->num_stripes * STRIPE_SIZE;
 }
 
+/* Item slot of leaf as an entry pointing into the leaf; returns the data's offset. */
+static uint32_t read_leaf_entry(struct leaf_entry *e, const uint8_t *leaf, uint32_t nodesize, uint32_t slot,
+				const char *tree)
+{
+	uint32_t off, size;
+
+	if (leaf_item(leaf, nodesize, slot, &e->key, &off, &size) < 0)
+		die("multi-device restore: %s leaf %llu: item out of bounds", tree,
+		    (unsigned long long)tree_block_bytenr(leaf));
+	e->data = leaf + off;
+	e->size = size;
+	return off;
+}
+
 static void rewrite_chunk_leaf(struct tree_fixup *f, uint8_t *leaf, const struct single_layout *l, uint8_t *scratch)
 {
 	uint32_t nritems = tree_block_nritems(leaf), slot;
@@ -164,13 +177,8 @@ static void rewrite_chunk_leaf(struct tree_fixup *f, uint8_t *leaf, const struct
 
 	for (slot = 0; slot < nritems; slot++) {
 		struct leaf_entry *e = &entries[n];
-		uint32_t off, size;
+		uint32_t off = read_leaf_entry(e, leaf, f->nodesize, slot, "chunk tree"), size = e->size;
 
-		if (leaf_item(leaf, f->nodesize, slot, &e->key, &off, &size) < 0)
-			die("multi-device restore: chunk tree leaf %llu: item out of bounds",
-			    (unsigned long long)tree_block_bytenr(leaf));
-		e->data = leaf + off;
-		e->size = size;
 		if (e->key.type == BTRFS_DEV_ITEM_KEY && e->key.objectid == BTRFS_DEV_ITEMS_OBJECTID) {
 			if (e->key.offset != l->devid)
 				continue;
@@ -227,7 +235,7 @@ static void refill_dev_leaves(struct tree_fixup *f, uint8_t **leaves, size_t nle
 	for (i = 0; i < nleaves; i++)
 		total += tree_block_nritems(leaves[i]);
 	for (k = 0; k < l->placed.count; k++)
-		total += l->placed.chunks[k].num_stripes;
+		total += l->placed.added[k].num_stripes;
 	entries = xcalloc(total + 1, sizeof(*entries));
 	/* Kept items point into a copy of the old leaves, which are overwritten below. */
 	copies = xmalloc(nleaves * (size_t)f->nodesize);
@@ -238,19 +246,14 @@ static void refill_dev_leaves(struct tree_fixup *f, uint8_t **leaves, size_t nle
 		memcpy(old, leaves[i], f->nodesize);
 		for (slot = 0; slot < nritems; slot++) {
 			struct leaf_entry *e = &entries[n];
-			uint32_t off, size;
 
-			if (leaf_item(old, f->nodesize, slot, &e->key, &off, &size) < 0)
-				die("multi-device restore: device tree leaf %llu: item out of bounds",
-				    (unsigned long long)tree_block_bytenr(old));
-			e->data = old + off;
-			e->size = size;
+			read_leaf_entry(e, old, f->nodesize, slot, "device tree");
 			if (dev_item_kept(&e->key, l))
 				n++;
 		}
 	}
 	for (k = 0; k < l->placed.count; k++) {
-		const struct chunk *c = &l->placed.chunks[k];
+		const struct chunk *c = &l->placed.added[k];
 		int j;
 
 		for (j = 0; j < c->num_stripes; j++) {
@@ -286,12 +289,9 @@ static void refill_dev_leaves(struct tree_fixup *f, uint8_t **leaves, size_t nle
 
 static uint8_t *held_block(struct tree_fixup *f, uint64_t logical)
 {
-	size_t i;
+	uint64_t *i = hashmap_find(&f->by_logical, logical);
 
-	for (i = 0; i < f->count; i++)
-		if (f->blocks[i].logical == logical)
-			return f->blocks[i].bytes;
-	return NULL;
+	return i ? f->blocks[*i].bytes : NULL;
 }
 
 /* Node keys follow their children's new first keys, lowest level first. */
@@ -357,6 +357,7 @@ void fixup_finish(struct tree_fixup *f, const struct single_layout *l, fixup_wri
 	if (ndev)
 		refill_dev_leaves(f, dev_leaves, ndev, l, scratch);
 	fix_node_keys(f);
+	/* The order of writing only; held_block() is not used after this. */
 	qsort(f->blocks, f->count, sizeof(*f->blocks), by_logical);
 	for (i = 0; i < f->count; i++) {
 		csum_block_set(f->csum_type, f->blocks[i].bytes, f->nodesize);
@@ -373,6 +374,7 @@ void fixup_free(struct tree_fixup *f)
 	for (i = 0; i < f->count; i++)
 		free(f->blocks[i].bytes);
 	free(f->blocks);
+	hashmap_free(&f->by_logical);
 	memset(f, 0, sizeof(*f));
 }
 

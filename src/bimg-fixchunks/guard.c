@@ -5,15 +5,14 @@
  * failure or a signal once it was (partly) written, or while the last
  * checks run, and says "interrupted" instead of dying silently.
  *
- * The signal handler exits from inside itself, so it uses only
- * async-signal-safe calls (fstat, pwrite, fdatasync, write, _exit) on a
- * table filled before the handlers were installed.
+ * The signal handler (common/interrupt.c) calls invalidate_all(), so that
+ * uses only async-signal-safe calls (fstat, pwrite, fdatasync) on a table
+ * filled with the signals blocked.
  */
 #include "fixchunks.h"
+#include "interrupt.h"
 #include "msg.h"
 
-#include <signal.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,8 +26,6 @@ static struct guarded *guarded;
 static size_t guarded_capacity;
 static volatile sig_atomic_t guarded_count;
 static volatile sig_atomic_t released;
-
-static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
 
 /* Zero the primary superblock where there can be one. */
 static void invalidate(const struct guarded *g)
@@ -65,63 +62,40 @@ static void on_die(const char *text)
 	invalidate_all();
 }
 
-static void on_signal(int sig)
-{
-	static const char tail[] = ": interrupted\n";
-
-	(void)sig;
-	invalidate_all();
-	if (write(STDERR_FILENO, progname, strlen(progname)) < 0 || write(STDERR_FILENO, tail, sizeof(tail) - 1) < 0)
-		_exit(1);
-	_exit(1);
-}
-
 void guard_init(size_t max_targets)
 {
-	struct sigaction sa;
-	size_t i;
-
 	guarded = xcalloc(max_targets, sizeof(*guarded));
 	guarded_capacity = max_targets;
 	msg_on_die(on_die);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigfillset(&sa.sa_mask);
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-		struct sigaction old;
-
-		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(signals[i], &sa, NULL);
-	}
+	interrupt_catch(invalidate_all);
 }
 
 void guard_arm(const struct target *t)
 {
-	sigset_t all, old;
+	sigset_t old;
 
 	if ((size_t)guarded_count >= guarded_capacity)
 		die("internal error: more guarded targets than announced");
 	/* The handler must never see a half-filled entry. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	interrupt_block(&old);
 	guarded[guarded_count].fd = t->fd;
 	guarded[guarded_count].is_blockdev = t->is_blockdev;
 	guarded[guarded_count].dev_size = t->dev_size;
 	guarded_count++;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	interrupt_unblock(&old);
 }
 
 void guard_release(void)
 {
-	size_t i;
+	sigset_t old;
 
+	/*
+	 * Done: a late ^C must not turn a finished restore into exit 1.  A
+	 * signal arriving from here on waits until it is ignored, then is
+	 * dropped: the handler never runs once the restore is complete.
+	 */
+	interrupt_block(&old);
 	released = 1;
-	/* Done: a late ^C must not turn a finished restore into exit 1. */
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-		struct sigaction old;
-
-		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == on_signal)
-			signal(signals[i], SIG_IGN);
-	}
+	interrupt_done();
+	interrupt_unblock(&old);
 }

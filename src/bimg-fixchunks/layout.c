@@ -1,7 +1,8 @@
 /*
- * One target for a multi-device source (metadump.md 4.5, done right):
- * every chunk becomes SINGLE, or DUP with two copies, with its full
- * logical length, on the device whose superblock was dumped.
+ * One target for a multi-device source (docs/restore.md; the reference
+ * lets copies overlap, and aborts on some layouts): every chunk becomes
+ * SINGLE, or DUP with two copies, with its full logical length, on the
+ * device whose superblock was dumped.
  *
  * A copy keeps its original physical offset when
  *   - no copy with a lower offset already took part of that range (the
@@ -28,7 +29,8 @@
 #define LAYOUT_FLOOR (1ULL << 20)
 
 struct copy_slot {
-	size_t chunk;  /* index in the source map */
+	size_t chunk;  /* chunk_map_index in the source map */
+	uint64_t logical; /* the chunk's start */
 	int copy;      /* 0, or 1 for the second DUP copy */
 	uint64_t start;
 	uint64_t length;
@@ -81,8 +83,8 @@ static int by_logical(const void *a, const void *b)
 {
 	const struct copy_slot *x = a, *y = b;
 
-	if (x->chunk != y->chunk)
-		return x->chunk < y->chunk ? -1 : 1;
+	if (x->logical != y->logical)
+		return x->logical < y->logical ? -1 : 1;
 	return x->copy - y->copy;
 }
 
@@ -95,7 +97,7 @@ static void choose_kept(struct copy_slot *slots, size_t n, const struct chunk_ma
 	qsort(slots, n, sizeof(*slots), by_start);
 	for (i = 0; i < n; i++) {
 		struct copy_slot *s = &slots[i];
-		const struct chunk *c = &source->chunks[s->chunk];
+		const struct chunk *c = &source->added[s->chunk];
 
 		s->keep = s->start >= LAYOUT_FLOOR && s->start <= UINT64_MAX - s->length && s->start >= taken_end &&
 			  (is_linear(c->type) || !mirror_inside(s->start, s->length));
@@ -126,7 +128,7 @@ static uint64_t place_moved(struct copy_slot *slots, size_t n, struct single_lay
 		while (at <= UINT64_MAX - s->length && (mirror = mirror_inside(at, s->length)))
 			at = align_up(mirror + BTRFS_SUPER_SIZE);
 		if (at > UINT64_MAX - s->length)
-			die("chunk layout: no room for chunk %llu", (unsigned long long)s->chunk);
+			die("chunk layout: no room for chunk %llu", (unsigned long long)s->logical);
 		s->start = at;
 		end = at + s->length;
 		l->moved_copies++;
@@ -137,11 +139,12 @@ static uint64_t place_moved(struct copy_slot *slots, size_t n, struct single_lay
 static void build_placed(struct single_layout *l, const struct chunk_map *source, const struct copy_slot *slots,
 			 size_t n)
 {
-	size_t i = 0, k;
+	const struct chunk *src;
+	size_t i = 0;
 
 	/* slots are in logical order: one or two per chunk. */
-	for (k = 0; k < source->count; k++) {
-		const struct chunk *src = &source->chunks[k];
+	for (src = chunk_map_first(source); src; src = chunk_map_next(source, src)) {
+		size_t k = chunk_map_index(source, src);
 		struct chunk c = *src;
 		int copies = (src->type & BTRFS_BLOCK_GROUP_DUP) ? 2 : 1, j;
 
@@ -173,11 +176,12 @@ void layout_decide(struct single_layout *l, const struct chunk_map *source, cons
 	l->devid = get_le64(sb, SB_DEV_ITEM + DEV_ITEM_DEVID);
 	memcpy(l->dev_uuid, sb + SB_DEV_ITEM + DEV_ITEM_UUID, BTRFS_UUID_SIZE);
 	for (k = 0; k < source->count; k++) {
-		const struct chunk *c = &source->chunks[k];
+		const struct chunk *c = &source->added[k];
 		int copies = (c->type & BTRFS_BLOCK_GROUP_DUP) ? 2 : 1, j;
 
 		for (j = 0; j < copies; j++) {
 			slots[n].chunk = k;
+			slots[n].logical = c->logical;
 			slots[n].copy = j;
 			slots[n].start = c->stripes[j].offset;
 			slots[n].length = c->length;

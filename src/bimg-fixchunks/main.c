@@ -9,11 +9,13 @@
  * multi-device source becomes a single-device filesystem on TARGET, or,
  * with -m, is restored device by device onto TARGET1 (devid 1), ...
  *
- * A target that is mounted, or that holds the very filesystem the image
- * was made from, is refused.  Whatever stops a restore (a bad stream, a
+ * A target that is mounted, that is standard input or another target (by
+ * any name), that holds an image or a stream (what restores read), or
+ * that holds the very filesystem the image was made from, is refused.  Whatever stops a restore (a bad stream, a
  * full target, SIGINT or SIGTERM) leaves the target without a valid
  * primary superblock, and exit status 1.
  */
+#include "cli.h"
 #include "csum.h"
 #include "fixchunks.h"
 #include "msg.h"
@@ -25,96 +27,108 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-__attribute__((noreturn)) static void usage(FILE *out, int status)
+static const char usage_text[] =
+	"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
+	"       bimg-fixchunks -m [OPTIONS] TARGET1 TARGET2 ... < STREAM\n"
+	"\n"
+	"Restore the filesystem described by the record stream on standard input\n"
+	"to TARGET (a regular file, created if missing and truncated, or a block\n"
+	"device that is not mounted).  A multi-device source becomes a\n"
+	"single-device filesystem (every chunk SINGLE or DUP).\n"
+	"\n"
+	"  -m, --multi-device    restore each source device onto its own target,\n"
+	"                        TARGET1 = devid 1, ... (as many as the source had)\n"
+	"  -o, --old-restore     write every item at its logical address with a\n"
+	"                        single identity system chunk (btrfs-image -r -o)\n"
+	"      --ignore-bad-blocks\n"
+	"                        write tree blocks that fail their checks as they\n"
+	"                        are, and report how many there were\n"
+	"      --new-fsid[=UUID] give the restored filesystem a new fsid (random\n"
+	"                        without UUID), so that it can be mounted next to\n"
+	"                        its original (as btrfstune -u does)\n"
+	"      --force           overwrite a target that holds the filesystem the\n"
+	"                        image was made from (same fsid and device uuid,\n"
+	"                        generation not older), a btrfs-image file or a\n"
+	"                        record stream\n"
+	"  -h, --help            show this help\n"
+	"      --version         show the version\n";
+
+/* --new-fsid[=UUID]: the given one, or a random one. */
+static void parse_new_fsid(const char *arg, struct options *opt)
 {
-	fprintf(out,
-		"usage: bimg-fixchunks [-o] [--ignore-bad-blocks] [--new-fsid[=UUID]] [--force] TARGET < STREAM\n"
-		"       bimg-fixchunks -m [OPTIONS] TARGET1 TARGET2 ... < STREAM\n"
-		"\n"
-		"Restore the filesystem described by the record stream on standard input\n"
-		"to TARGET (a regular file, created if missing and truncated, or a block\n"
-		"device that is not mounted).  A multi-device source becomes a\n"
-		"single-device filesystem (every chunk SINGLE or DUP).\n"
-		"\n"
-		"  -m, --multi-device    restore each source device onto its own target,\n"
-		"                        TARGET1 = devid 1, ... (as many as the source had)\n"
-		"  -o, --old-restore     write every item at its logical address with a\n"
-		"                        single identity system chunk (btrfs-image -r -o)\n"
-		"      --ignore-bad-blocks\n"
-		"                        write tree blocks that fail their checks as they\n"
-		"                        are, and report how many there were\n"
-		"      --new-fsid[=UUID] give the restored filesystem a new fsid (random\n"
-		"                        without UUID), so that it can be mounted next to\n"
-		"                        its original (as btrfstune -u does)\n"
-		"      --force           overwrite a target that holds the filesystem the\n"
-		"                        image was made from (same fsid and device uuid,\n"
-		"                        generation not older)\n"
-		"  -h, --help            show this help\n"
-		"      --version         show the version\n");
-	exit(status);
+	opt->new_fsid = 1;
+	if (!arg)
+		uuid_generate(opt->new_fsid_value);
+	else if (uuid_parse(arg, opt->new_fsid_value) < 0 || uuid_is_null(opt->new_fsid_value))
+		die("--new-fsid: '%s' is not a UUID (like 0b3a7b9e-4f7c-4d7e-9a5d-2f6c1e0d8a41)", arg);
 }
 
-int main(int argc, char **argv)
+/* The options into opt; returns how many targets follow them. */
+static size_t parse_command_line(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_IGNORE_BAD = 256, OPT_VERSION, OPT_NEW_FSID, OPT_FORCE };
+	enum { OPT_IGNORE_BAD = 256, OPT_NEW_FSID, OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "old-restore", no_argument, NULL, 'o' },
 		{ "multi-device", no_argument, NULL, 'm' },
 		{ "ignore-bad-blocks", no_argument, NULL, OPT_IGNORE_BAD },
 		{ "new-fsid", optional_argument, NULL, OPT_NEW_FSID },
 		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
+		CLI_COMMON_OPTIONS,
+		CLI_END_OPTIONS,
 	};
-	struct options opt = { 0 };
-	struct target *targets;
-	size_t count, i;
+	size_t count;
 	int c;
 
-	msg_init(argv[0]);
-	stdio_setup_pipes();
-	csum_init();
-	while ((c = getopt_long(argc, argv, "omh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":omh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			opt.old_restore = 1;
+			opt->old_restore = 1;
 			break;
 		case 'm':
-			opt.multi_device = 1;
+			opt->multi_device = 1;
 			break;
 		case OPT_IGNORE_BAD:
-			opt.ignore_bad_blocks = 1;
+			opt->ignore_bad_blocks = 1;
 			break;
 		case OPT_NEW_FSID:
-			opt.new_fsid = 1;
-			if (!optarg)
-				uuid_generate(opt.new_fsid_value);
-			else if (uuid_parse(optarg, opt.new_fsid_value) < 0 || uuid_is_null(opt.new_fsid_value))
-				die("--new-fsid: '%s' is not a UUID (like 0b3a7b9e-4f7c-4d7e-9a5d-2f6c1e0d8a41)", optarg);
+			parse_new_fsid(optarg, opt);
 			break;
 		case OPT_FORCE:
-			opt.force = 1;
+			opt->force = 1;
 			break;
 		case 'h':
-			usage(stdout, 0);
-		case OPT_VERSION:
-			printf("bimg-fixchunks (bimg) %s\n", BIMG_VERSION);
-			return 0;
+			c = CLI_HELP;
+			/* fall through */
 		default:
-			usage(stderr, 1);
+			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
 	count = (size_t)(argc - optind);
-	if (opt.multi_device ? count < 1 || opt.old_restore : count != 1)
-		usage(stderr, 1);
+	if (opt->multi_device && opt->old_restore)
+		usage_error("-m and -o exclude each other");
+	if (count == 0)
+		usage_error("no target given");
+	if (count > 1 && !opt->multi_device)
+		usage_error("%zu targets given: one without -m", count);
+	return count;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct target *targets;
+	size_t count, i;
+
+	cli_init(argv[0]);
+	stdio_setup_pipes();
+	csum_init();
+	count = parse_command_line(argc, argv, &opt);
 	if (isatty(STDIN_FILENO))
 		die("standard input is a terminal: expected a record stream (bimg-unpack IMAGE | bimg-fixchunks TARGET)");
 
 	targets = xcalloc(count, sizeof(*targets));
 	guard_init(count);
-	for (i = 0; i < count; i++)
-		target_open(&targets[i], argv[optind + (int)i]);
+	targets_open(targets, argv + optind, count, &opt);
 	restore(STDIN_FILENO, "standard input", targets, count, &opt);
 	for (i = 0; i < count; i++)
 		target_close(&targets[i]);

@@ -1,10 +1,11 @@
 /*
  * -m: restore a multi-device source onto as many targets, each device as
- * it was (metadump.md 4.11, done right): the chunk tree is not touched,
- * every copy or stripe of a piece goes to its own device at its own
- * physical offset, RAID5/6 parity is recomputed for the full stripes that
- * received bytes (everything else on the targets is zeros, whose parity is
- * zeros), and each target gets the superblock with its own dev_item.
+ * it was (docs/restore.md, -m; the reference's -m always fails): the
+ * chunk tree is not touched, every copy or stripe of a piece goes to its
+ * own device at its own physical offset, RAID5/6 parity is recomputed for
+ * the full stripes that received bytes (everything else on the targets is
+ * zeros, whose parity is zeros), and each target gets the superblock with
+ * its own dev_item.
  *
  * Targets are matched to devids in order: when every devid of the chunks
  * is at most the number of targets, target i is devid i (T1 = devid 1);
@@ -23,23 +24,21 @@
 /* More DEV_ITEMs than this in one chunk tree: not a filesystem we can restore with -m. */
 #define MAX_DEV_ITEMS 1024
 
-struct raid56_rows {
-	size_t chunk; /* index in the map */
-	uint64_t rows;
-	uint8_t *touched; /* one bit per full stripe */
+/* A full stripe of a RAID5/6 chunk that received bytes: its parity is written at the end. */
+struct touched_row {
+	size_t chunk; /* chunk_map_index */
+	uint64_t row;
 };
 
 struct multi_restore {
 	struct target *targets;
 	size_t count;
-	uint64_t *devids;      /* devids[i] is on targets[i] */
-	/* DEV_ITEMs met in the chunk tree, by devid (at most MAX_DEV_ITEMS) */
-	uint8_t *dev_items;
-	uint64_t *dev_item_ids;
-	size_t dev_item_count;
+	uint64_t *devids;      /* devids[i] is on targets[i], in increasing order */
+	/* DEV_ITEMs met in the chunk tree (at most MAX_DEV_ITEMS), found by devid */
+	VEC(uint8_t) dev_items; /* DEV_ITEM_SIZE bytes each */
+	struct hashmap dev_item_of; /* devid -> index of its DEV_ITEM */
 	const struct chunk_map *map;
-	struct raid56_rows *raid56;
-	size_t raid56_count;
+	VEC(struct touched_row) touched;
 	uint8_t sb[BTRFS_SUPER_SIZE];
 };
 
@@ -53,8 +52,7 @@ struct multi_restore *multi_new(struct target *targets, size_t count, const uint
 	m->targets = targets;
 	m->count = count;
 	m->devids = xcalloc(count, sizeof(*m->devids));
-	m->dev_items = xcalloc(MAX_DEV_ITEMS, DEV_ITEM_SIZE);
-	m->dev_item_ids = xcalloc(MAX_DEV_ITEMS, sizeof(*m->dev_item_ids));
+	hashmap_init(&m->dev_item_of);
 	memcpy(m->sb, sb, BTRFS_SUPER_SIZE);
 	return m;
 }
@@ -73,10 +71,10 @@ static void match_devids(struct multi_restore *m, const struct chunk_map *map)
 
 	ids[n++] = get_le64(m->sb, SB_DEV_ITEM + DEV_ITEM_DEVID);
 	for (k = 0; k < map->count; k++) {
-		for (i = 0; i < map->chunks[k].num_stripes; i++) {
+		for (i = 0; i < map->added[k].num_stripes; i++) {
 			if (n == cap)
 				ids = xrealloc(ids, (cap *= 2) * sizeof(*ids));
-			ids[n++] = map->chunks[k].stripes[i].devid;
+			ids[n++] = map->added[k].stripes[i].devid;
 		}
 	}
 	qsort(ids, n, sizeof(*ids), devid_cmp);
@@ -101,34 +99,13 @@ static void match_devids(struct multi_restore *m, const struct chunk_map *map)
 
 void multi_begin(struct multi_restore *m, const struct chunk_map *map)
 {
-	size_t k;
-
 	m->map = map;
 	match_devids(m, map);
-	m->raid56 = xcalloc(map->count + 1, sizeof(*m->raid56));
-	for (k = 0; k < map->count; k++) {
-		const struct chunk *c = &map->chunks[k];
-		unsigned parity = (c->type & BTRFS_BLOCK_GROUP_RAID6) ? 2 : 1;
-		struct raid56_rows *r;
-		uint64_t full;
-
-		if (!(c->type & (BTRFS_BLOCK_GROUP_RAID5 | BTRFS_BLOCK_GROUP_RAID6)))
-			continue;
-		if (c->num_stripes <= parity)
-			die("-m: RAID5/6 chunk %llu has too few stripes", (unsigned long long)c->logical);
-		full = c->stripe_len * (c->num_stripes - parity);
-		r = &m->raid56[m->raid56_count++];
-		r->chunk = k;
-		r->rows = c->length / full + (c->length % full != 0);
-		/* One bit per full stripe: 1 KiB per 1 GiB chunk of 64 KiB stripes. */
-		r->touched = xcalloc(r->rows / 8 + 1, 1);
-	}
 }
 
 void multi_see_tree_block(struct multi_restore *m, const uint8_t *block, uint32_t nodesize)
 {
 	uint32_t nritems, slot;
-	size_t i;
 
 	if (tree_block_owner(block) != BTRFS_CHUNK_TREE_OBJECTID || tree_block_level(block) != 0)
 		return;
@@ -136,30 +113,40 @@ void multi_see_tree_block(struct multi_restore *m, const uint8_t *block, uint32_
 	for (slot = 0; slot < nritems; slot++) {
 		struct btrfs_key key;
 		uint32_t off, size;
+		uint64_t *index;
+		int added;
 
 		if (leaf_item(block, nodesize, slot, &key, &off, &size) < 0)
 			return;
 		if (key.objectid != BTRFS_DEV_ITEMS_OBJECTID || key.type != BTRFS_DEV_ITEM_KEY ||
 		    size != DEV_ITEM_SIZE || get_le64(block, off + DEV_ITEM_DEVID) != key.offset)
 			continue;
-		for (i = 0; i < m->dev_item_count && m->dev_item_ids[i] != key.offset; i++)
-			;
-		if (i == MAX_DEV_ITEMS)
-			die("-m: more than %d DEV_ITEMs in the chunk tree", MAX_DEV_ITEMS);
-		if (i == m->dev_item_count)
-			m->dev_item_count++;
-		m->dev_item_ids[i] = key.offset;
-		memcpy(m->dev_items + i * DEV_ITEM_SIZE, block + off, DEV_ITEM_SIZE);
+		index = hashmap_insert(&m->dev_item_of, key.offset, m->dev_items.count / DEV_ITEM_SIZE, &added);
+		if (added) {
+			if (m->dev_items.count / DEV_ITEM_SIZE == MAX_DEV_ITEMS)
+				die("-m: more than %d DEV_ITEMs in the chunk tree", MAX_DEV_ITEMS);
+			VEC_RESERVE(m->dev_items, m->dev_items.count + DEV_ITEM_SIZE);
+			m->dev_items.count += DEV_ITEM_SIZE;
+		}
+		/* A later copy of a DEV_ITEM replaces the earlier one. */
+		memcpy(m->dev_items.items + *index * DEV_ITEM_SIZE, block + off, DEV_ITEM_SIZE);
 	}
 }
 
 static struct target *target_of(struct multi_restore *m, uint64_t devid, uint64_t logical)
 {
-	size_t i;
+	size_t lo = 0, hi = m->count;
 
-	for (i = 0; i < m->count; i++)
-		if (m->devids[i] == devid)
-			return &m->targets[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->devids[mid] < devid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->count && m->devids[lo] == devid)
+		return &m->targets[lo];
 	die("-m: chunk at logical %llu names devid %llu, which has no target", (unsigned long long)logical,
 	    (unsigned long long)devid);
 }
@@ -175,19 +162,20 @@ static void write_device(struct multi_restore *m, uint64_t devid, uint64_t physi
 	target_write(t, physical, bytes, len);
 }
 
+static unsigned parity_stripes(const struct chunk *c)
+{
+	return (c->type & BTRFS_BLOCK_GROUP_RAID6) ? 2 : 1;
+}
+
+/* Remember the full stripe of logical; writes come in order, so a row is often the last one noted. */
 static void mark_row(struct multi_restore *m, const struct chunk *c, uint64_t logical)
 {
-	size_t k = (size_t)(c - m->map->chunks), i;
-	unsigned parity = (c->type & BTRFS_BLOCK_GROUP_RAID6) ? 2 : 1;
-	uint64_t row = (logical - c->logical) / (c->stripe_len * (c->num_stripes - parity));
+	struct touched_row t = { chunk_map_index(m->map, c),
+				 (logical - c->logical) / (c->stripe_len * (c->num_stripes - parity_stripes(c))) };
+	const struct touched_row *last = m->touched.count ? &m->touched.items[m->touched.count - 1] : NULL;
 
-	for (i = 0; i < m->raid56_count; i++) {
-		if (m->raid56[i].chunk == k) {
-			if (row < m->raid56[i].rows)
-				m->raid56[i].touched[row / 8] |= (uint8_t)(1u << (row % 8));
-			return;
-		}
-	}
+	if (!last || last->chunk != t.chunk || last->row != t.row)
+		VEC_PUSH(m->touched, t);
 }
 
 void multi_write(struct multi_restore *m, const struct chunk *c, uint64_t logical, const uint8_t *bytes, size_t len)
@@ -229,7 +217,7 @@ static uint8_t gf_mul2(uint8_t v)
 static void parity_row(struct multi_restore *m, const struct chunk *c, uint64_t row, uint8_t *data, uint8_t *p,
 		       uint8_t *q)
 {
-	unsigned parity = (c->type & BTRFS_BLOCK_GROUP_RAID6) ? 2 : 1;
+	unsigned parity = parity_stripes(c);
 	unsigned ns = c->num_stripes, nd = ns - parity, k;
 	size_t len = (size_t)c->stripe_len, i;
 	uint64_t offset = row * c->stripe_len;
@@ -240,7 +228,6 @@ static void parity_row(struct multi_restore *m, const struct chunk *c, uint64_t 
 		const struct chunk_stripe *s = &c->stripes[(row + k) % ns];
 		struct target *t = target_of(m, s->devid, c->logical);
 		ssize_t n = pread_full(t->fd, data, len, s->offset + offset);
-
 		if (n < 0)
 			die("%s: reading back a RAID5/6 stripe:", t->path);
 		memset(data + n, 0, len - (size_t)n); /* beyond the file's end: zeros */
@@ -256,26 +243,33 @@ static void parity_row(struct multi_restore *m, const struct chunk *c, uint64_t 
 			     q, len, c->logical);
 }
 
+static int by_chunk_and_row(const void *a, const void *b)
+{
+	const struct touched_row *x = a, *y = b;
+
+	if (x->chunk != y->chunk)
+		return x->chunk < y->chunk ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Only the full stripes that received bytes: the work follows what the stream brought, not chunk lengths. */
 static void write_parity(struct multi_restore *m)
 {
-	uint8_t *data = NULL, *p = NULL, *q = NULL;
+	uint8_t *data = xmalloc(CHUNK_MAX_STRIPE_LEN), *p = xmalloc(CHUNK_MAX_STRIPE_LEN);
+	uint8_t *q = xmalloc(CHUNK_MAX_STRIPE_LEN);
 	size_t i;
-	uint64_t row;
 
+	/* Parity stripes never overlap data stripes: the data read back is all on the targets now. */
 	for (i = 0; i < m->count; i++)
 		target_sync(&m->targets[i]);
-	for (i = 0; i < m->raid56_count; i++) {
-		const struct chunk *c = &m->map->chunks[m->raid56[i].chunk];
+	if (m->touched.count)
+		qsort(m->touched.items, m->touched.count, sizeof(*m->touched.items), by_chunk_and_row);
+	for (i = 0; i < m->touched.count; i++) {
+		const struct touched_row *t = &m->touched.items[i];
 
-		if (c->stripe_len > (16u << 20))
-			die("-m: RAID5/6 chunk %llu: stripe length %llu too large", (unsigned long long)c->logical,
-			    (unsigned long long)c->stripe_len);
-		data = xrealloc(data, (size_t)c->stripe_len);
-		p = xrealloc(p, (size_t)c->stripe_len);
-		q = xrealloc(q, (size_t)c->stripe_len);
-		for (row = 0; row < m->raid56[i].rows; row++)
-			if (m->raid56[i].touched[row / 8] & (1u << (row % 8)))
-				parity_row(m, c, row, data, p, q);
+		if (i && t->chunk == t[-1].chunk && t->row == t[-1].row)
+			continue;
+		parity_row(m, &m->map->added[t->chunk], t->row, data, p, q);
 	}
 	free(data);
 	free(p);
@@ -290,13 +284,12 @@ void multi_finish(struct multi_restore *m, const struct fs_info *fs)
 	for (i = 0; i < m->count; i++) {
 		uint8_t sb[BTRFS_SUPER_SIZE];
 		uint64_t flags;
-		size_t d;
 
-		for (d = 0; d < m->dev_item_count && m->dev_item_ids[d] != m->devids[i]; d++)
-			;
+		const uint64_t *d = hashmap_find(&m->dev_item_of, m->devids[i]);
+
 		memcpy(sb, m->sb, sizeof(sb));
-		if (d < m->dev_item_count)
-			memcpy(sb + SB_DEV_ITEM, m->dev_items + d * DEV_ITEM_SIZE, DEV_ITEM_SIZE);
+		if (d)
+			memcpy(sb + SB_DEV_ITEM, m->dev_items.items + *d * DEV_ITEM_SIZE, DEV_ITEM_SIZE);
 		else if (get_le64(m->sb, SB_DEV_ITEM + DEV_ITEM_DEVID) != m->devids[i])
 			die("-m: no DEV_ITEM for devid %llu in the chunk tree", (unsigned long long)m->devids[i]);
 		flags = get_le64(sb, SB_FLAGS);
@@ -313,13 +306,9 @@ void multi_finish(struct multi_restore *m, const struct fs_info *fs)
 
 void multi_free(struct multi_restore *m)
 {
-	size_t i;
-
-	for (i = 0; i < m->raid56_count; i++)
-		free(m->raid56[i].touched);
-	free(m->raid56);
+	VEC_FREE(m->touched);
+	VEC_FREE(m->dev_items);
+	hashmap_free(&m->dev_item_of);
 	free(m->devids);
-	free(m->dev_items);
-	free(m->dev_item_ids);
 	free(m);
 }

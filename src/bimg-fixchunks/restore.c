@@ -101,23 +101,7 @@ static void ensure_layout(struct restore_state *st)
 		multi_begin(st->multi, &st->map.chunks);
 	else
 		layout_decide(&st->layout, &st->map.chunks, st->sb);
-	st->map.frozen = 1;
 	st->layout_done = 1;
-}
-
-/* Start of the first chunk above logical, or UINT64_MAX. */
-static uint64_t next_chunk_start(const struct chunk_map *map, uint64_t logical)
-{
-	size_t lo = 0, hi = map->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (map->chunks[mid].logical <= logical)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < map->count ? map->chunks[lo].logical : UINT64_MAX;
 }
 
 static void write_piece(struct restore_state *st, uint64_t logical, uint64_t physical, const uint8_t *bytes,
@@ -172,8 +156,8 @@ static int place_pieces(struct restore_state *st, const struct chunk_map *map, e
 		size_t piece;
 
 		if (!c) {
-			uint64_t next = next_chunk_start(map, logical);
-			piece = next - logical < len ? (size_t)(next - logical) : len;
+			const struct chunk *next = chunk_map_after(map, logical);
+			piece = next && next->logical - logical < len ? (size_t)(next->logical - logical) : len;
 			write_unmapped(st, logical, bytes, piece);
 			mapped = 0;
 		} else {
@@ -272,7 +256,8 @@ static void place_or_hold(struct restore_state *st, enum item_kind kind, uint64_
 static void bad_tree_block(struct restore_state *st, uint64_t logical, const char *why)
 {
 	if (!st->opt->ignore_bad_blocks)
-		die("tree block %" PRIu64 ": %s", logical, why);
+		die("tree block %" PRIu64 ": %s (--ignore-bad-blocks restores damaged blocks as they are)", logical,
+		    why);
 	st->counts.damaged++;
 }
 
@@ -311,7 +296,7 @@ static void on_data(struct restore_state *st, const struct record *rec)
 	place_or_hold(st, ITEM_DATA, logical, bytes, len);
 }
 
-/* What the reference's final open of the target would need (metadump.md 4.9). */
+/* What opening the target as a filesystem needs first: the roots of the chunk tree and the root tree. */
 static void check_complete(struct restore_state *st)
 {
 	if (!st->wrote_chunk_root)
@@ -322,17 +307,96 @@ static void check_complete(struct restore_state *st)
 		    st->sbi.root);
 }
 
+/* Every record after the superblock: CHUNK records first, then blocks in any order, END. */
+static void read_records(struct restore_state *st, struct stream_reader *r)
+{
+	const struct options *opt = st->opt;
+	struct record rec;
+	int blocks_begun = 0;
+
+	while (stream_read(r, &rec)) {
+		switch (rec.type) {
+		case REC_CHUNK:
+			if (blocks_begun)
+				die("record %" PRIu64 ": CHUNK after the first block", rec.seq);
+			if (!opt->old_restore)
+				restore_map_add_chunk_record(&st->map, rec.payload, rec.len, rec.seq);
+			break;
+		case REC_TREE_BLOCK:
+		case REC_DATA:
+			if (!blocks_begun && !opt->old_restore)
+				restore_map_blocks_begin(&st->map);
+			blocks_begun = 1;
+			if (rec.type == REC_TREE_BLOCK)
+				on_tree_block(st, &rec);
+			else
+				on_data(st, &rec);
+			break;
+		case REC_FS_INFO:
+		case REC_SUPERBLOCK:
+			die("record %" PRIu64 ": a second %s record", rec.seq, record_type_name(rec.type));
+		default:
+			break; /* an optional record type of a later stream version */
+		}
+	}
+}
+
+/* The stream is read: what is still held, the rewritten trees, sizes, then the superblock(s). */
+static void finish(struct restore_state *st)
+{
+	const struct options *opt = st->opt;
+	struct target *t = st->t;
+
+	if (!opt->old_restore && !st->map.complete)
+		die("%s: incomplete restore: chunk tree block %" PRIu64 " is missing from the stream or damaged",
+		    t->path, restore_map_first_missing(&st->map));
+	/* Whatever is still held has no chunk: the reference writes it at its logical address too. */
+	holdback_drain(&st->held, place, st);
+	if (!opt->old_restore)
+		ensure_layout(st);
+	if (st->multi_source)
+		fixup_finish(&st->fixup, &st->layout, place_fixed, st);
+	if (st->unmapped_items > UNMAPPED_WARNINGS)
+		warn("%" PRIu64 " items in all had no chunk and were written at their logical address",
+		     st->unmapped_items);
+	check_complete(st);
+	if (st->multi) {
+		multi_finish(st->multi, &st->fs);
+		return;
+	}
+	if (st->multi_source)
+		target_extend(t, st->layout.device_size);
+	else if (!opt->old_restore)
+		target_extend(t, get_le64(st->sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES));
+	target_sync(t);
+	if (st->multi_source)
+		superblock_apply_layout(st->sb, &st->layout);
+	superblock_prepare(st->sb, &st->fs, opt);
+	superblock_write(t, st->sb);
+}
+
+static void free_state(struct restore_state *st)
+{
+	holdback_free(&st->held);
+	if (!st->opt->old_restore)
+		restore_map_free(&st->map);
+	if (st->multi_source && st->layout_done)
+		layout_free(&st->layout);
+	if (st->multi)
+		multi_free(st->multi);
+	fixup_free(&st->fixup);
+	free(st->patched);
+	free(st->block);
+}
+
 void restore(int in_fd, const char *in_name, struct target *targets, size_t target_count, const struct options *opt)
 {
 	struct restore_state st;
 	struct stream_reader r;
-	struct record rec;
-	int blocks_begun = 0;
-	struct target *t = &targets[0];
 
 	memset(&st, 0, sizeof(st));
 	st.opt = opt;
-	st.t = t;
+	st.t = &targets[0];
 	st.targets = targets;
 	st.target_count = target_count;
 	stream_reader_init(&r, in_fd, in_name);
@@ -352,71 +416,11 @@ void restore(int in_fd, const char *in_name, struct target *targets, size_t targ
 	if (!opt->old_restore)
 		restore_map_init(&st.map, st.sb, &st.sbi);
 
-	while (stream_read(&r, &rec)) {
-		switch (rec.type) {
-		case REC_CHUNK:
-			if (blocks_begun)
-				die("record %" PRIu64 ": CHUNK after the first block", rec.seq);
-			if (!opt->old_restore)
-				restore_map_add_chunk_record(&st.map, rec.payload, rec.len, rec.seq);
-			break;
-		case REC_TREE_BLOCK:
-		case REC_DATA:
-			if (!blocks_begun && !opt->old_restore)
-				restore_map_blocks_begin(&st.map);
-			blocks_begun = 1;
-			if (rec.type == REC_TREE_BLOCK)
-				on_tree_block(&st, &rec);
-			else
-				on_data(&st, &rec);
-			break;
-		case REC_FS_INFO:
-		case REC_SUPERBLOCK:
-			die("record %" PRIu64 ": a second %s record", rec.seq, record_type_name(rec.type));
-		default:
-			break; /* an optional record type of a later stream version */
-		}
-	}
-
-	if (!opt->old_restore && !st.map.complete)
-		die("%s: incomplete restore: chunk tree block %" PRIu64 " is missing from the stream or damaged",
-		    t->path, restore_map_first_missing(&st.map));
-	/* Whatever is still held has no chunk: the reference writes it at its logical address too. */
-	holdback_drain(&st.held, place, &st);
-	if (!opt->old_restore)
-		ensure_layout(&st);
-	if (st.multi_source)
-		fixup_finish(&st.fixup, &st.layout, place_fixed, &st);
-	if (st.unmapped_items > UNMAPPED_WARNINGS)
-		warn("%" PRIu64 " items in all had no chunk and were written at their logical address",
-		     st.unmapped_items);
-	check_complete(&st);
-	if (st.multi) {
-		multi_finish(st.multi, &st.fs);
-	} else {
-		if (st.multi_source)
-			target_extend(t, st.layout.device_size);
-		else if (!opt->old_restore)
-			target_extend(t, get_le64(st.sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES));
-		target_sync(t);
-		if (st.multi_source)
-			superblock_apply_layout(st.sb, &st.layout);
-		superblock_prepare(st.sb, &st.fs, opt);
-		superblock_write(t, st.sb);
-	}
+	read_records(&st, &r);
+	finish(&st);
 	guard_release();
 	if (st.counts.damaged)
 		note("%" PRIu64 " damaged tree blocks written as they were", st.counts.damaged);
-
-	holdback_free(&st.held);
-	if (!opt->old_restore)
-		restore_map_free(&st.map);
-	if (st.multi_source && st.layout_done)
-		layout_free(&st.layout);
-	if (st.multi)
-		multi_free(st.multi);
-	fixup_free(&st.fixup);
-	free(st.patched);
-	free(st.block);
+	free_state(&st);
 	stream_reader_free(&r);
 }

@@ -1,5 +1,5 @@
 /*
- * Where each logical address goes on the single target (metadump.md 4.4):
+ * Where each logical address goes on the single target (docs/restore.md):
  * a chunk is placed whole at its first stripe's physical offset, and a
  * DUP chunk's second copy at its second stripe's.  The map starts with the
  * superblock's system chunks and grows with every chunk tree leaf that
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum entry_state { ENTRY_FREE, ENTRY_NEEDED, ENTRY_SEEN };
+enum entry_state { ENTRY_NEEDED, ENTRY_SEEN };
 
 struct chunk_tree_entry {
 	uint64_t addr;
@@ -24,58 +24,21 @@ struct chunk_tree_entry {
 	uint64_t *children; /* nodes only */
 };
 
-static size_t hash_addr(uint64_t addr, size_t capacity)
-{
-	return (size_t)((addr * 0x9E3779B97F4A7C15ULL) >> 17) & (capacity - 1);
-}
-
-static struct chunk_tree_entry *entry_find(struct restore_map *m, uint64_t addr);
-static struct chunk_tree_entry *entry_insert(struct restore_map *m, uint64_t addr, enum entry_state state);
-
-static void entries_grow(struct restore_map *m)
-{
-	struct chunk_tree_entry *old = m->entries;
-	size_t old_capacity = m->entry_capacity, i;
-
-	m->entry_capacity = old_capacity ? old_capacity * 2 : 64;
-	m->entries = xcalloc(m->entry_capacity, sizeof(*m->entries));
-	m->entry_count = 0;
-	for (i = 0; i < old_capacity; i++)
-		if (old[i].state != ENTRY_FREE)
-			*entry_insert(m, old[i].addr, old[i].state) = old[i];
-	free(old);
-}
-
 static struct chunk_tree_entry *entry_find(struct restore_map *m, uint64_t addr)
 {
-	size_t i;
+	uint64_t *index = hashmap_find(&m->by_addr, addr);
 
-	if (!m->entry_capacity)
-		return NULL;
-	for (i = hash_addr(addr, m->entry_capacity);; i = (i + 1) & (m->entry_capacity - 1)) {
-		struct chunk_tree_entry *e = &m->entries[i];
-		if (e->state == ENTRY_FREE)
-			return NULL;
-		if (e->addr == addr)
-			return e;
-	}
+	return index ? &m->blocks.items[*index] : NULL;
 }
 
 /* addr must not be present.  The pointer is valid until the next insert. */
 static struct chunk_tree_entry *entry_insert(struct restore_map *m, uint64_t addr, enum entry_state state)
 {
-	size_t i;
+	struct chunk_tree_entry e = { addr, (uint8_t)state, 0, 0, NULL };
 
-	if ((m->entry_count + 1) * 2 > m->entry_capacity)
-		entries_grow(m);
-	for (i = hash_addr(addr, m->entry_capacity); m->entries[i].state != ENTRY_FREE;
-	     i = (i + 1) & (m->entry_capacity - 1))
-		;
-	memset(&m->entries[i], 0, sizeof(m->entries[i]));
-	m->entries[i].addr = addr;
-	m->entries[i].state = (uint8_t)state;
-	m->entry_count++;
-	return &m->entries[i];
+	hashmap_insert(&m->by_addr, addr, m->blocks.count, NULL);
+	VEC_PUSH(m->blocks, e);
+	return &m->blocks.items[m->blocks.count - 1];
 }
 
 /*
@@ -135,9 +98,11 @@ void restore_map_init(struct restore_map *m, const uint8_t *sb, const struct sup
 
 	memset(m, 0, sizeof(*m));
 	chunk_map_init(&m->chunks);
+	hashmap_init(&m->by_addr);
+	m->limits = chunk_limits_of(info);
 	m->chunk_root = info->chunk_root;
 	m->nodesize = info->nodesize;
-	err = chunk_array_walk(sb + SB_SYS_CHUNK_ARRAY, info->sys_chunk_array_size, add_chunk, m, &bad);
+	err = chunk_array_walk(sb + SB_SYS_CHUNK_ARRAY, info->sys_chunk_array_size, &m->limits, add_chunk, m, &bad);
 	if (err)
 		die("superblock: system chunk array at offset %zu: %s", bad, err);
 	if (!m->chunks.count)
@@ -150,7 +115,7 @@ void restore_map_add_chunk_record(struct restore_map *m, const uint8_t *payload,
 	const char *err;
 	size_t bad = 0;
 
-	err = chunk_array_walk(payload, len, add_chunk, m, &bad);
+	err = chunk_array_walk(payload, len, &m->limits, add_chunk, m, &bad);
 	if (err)
 		die("record %llu: CHUNK at offset %zu: %s", (unsigned long long)seq, bad, err);
 	m->from_chunk_records = 1;
@@ -176,7 +141,7 @@ static const char *learn_leaf(struct restore_map *m, const uint8_t *leaf)
 			return "chunk tree leaf item out of bounds";
 		if (key.type != BTRFS_CHUNK_ITEM_KEY)
 			continue;
-		err = chunk_parse(leaf + off, size, key.offset, &c);
+		err = chunk_parse(leaf + off, size, key.offset, &m->limits, &c);
 		if (err)
 			return err;
 		err = chunk_map_add(&m->chunks, &c);
@@ -201,17 +166,17 @@ const char *restore_map_see_tree_block(struct restore_map *m, const uint8_t *blo
 	err = tree_block_check(block, m->nodesize, logical, NULL, 0, TREE_CHECK_LAYOUT);
 	if (err)
 		return err;
-	if (tree_block_level(block) == 0 && !m->frozen) {
-		err = learn_leaf(m, block);
-		if (err)
-			return err;
-	} else {
+	if (tree_block_level(block) > 0) {
 		children = xmalloc(sizeof(*children) * nritems);
 		for (i = 0; i < nritems; i++) {
 			struct btrfs_key key;
 			uint64_t generation;
 			node_ptr(block, i, &key, &children[i], &generation);
 		}
+	} else if (!m->complete) {
+		err = learn_leaf(m, block);
+		if (err)
+			return err;
 	}
 	if (!e)
 		e = entry_insert(m, logical, ENTRY_SEEN);
@@ -236,9 +201,9 @@ uint64_t restore_map_first_missing(const struct restore_map *m)
 	uint64_t lowest = 0;
 	size_t i;
 
-	for (i = 0; i < m->entry_capacity; i++)
-		if (m->entries[i].state == ENTRY_NEEDED && (!lowest || m->entries[i].addr < lowest))
-			lowest = m->entries[i].addr;
+	for (i = 0; i < m->blocks.count; i++)
+		if (m->blocks.items[i].state == ENTRY_NEEDED && (!lowest || m->blocks.items[i].addr < lowest))
+			lowest = m->blocks.items[i].addr;
 	return lowest;
 }
 
@@ -246,9 +211,10 @@ void restore_map_free(struct restore_map *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->entry_capacity; i++)
-		free(m->entries[i].children);
-	free(m->entries);
+	for (i = 0; i < m->blocks.count; i++)
+		free(m->blocks.items[i].children);
+	VEC_FREE(m->blocks);
+	hashmap_free(&m->by_addr);
 	chunk_map_free(&m->chunks);
 	memset(m, 0, sizeof(*m));
 }

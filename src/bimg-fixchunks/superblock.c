@@ -8,7 +8,7 @@
 
 /*
  * -o: the single system chunk of the old restore, mapping every logical
- * address to the same physical one (metadump.md 4.10).
+ * address to the same physical one (docs/restore.md, -o).
  */
 static void write_identity_chunk_array(uint8_t *sb)
 {
@@ -93,10 +93,10 @@ void superblock_write(struct target *t, const uint8_t *sb)
 void superblock_apply_layout(uint8_t *sb, const struct single_layout *l)
 {
 	uint8_t array[BTRFS_SYSTEM_CHUNK_ARRAY_SIZE] = { 0 };
-	size_t used = 0, k;
+	const struct chunk *c;
+	size_t used = 0;
 
-	for (k = 0; k < l->placed.count; k++) {
-		const struct chunk *c = &l->placed.chunks[k];
+	for (c = chunk_map_first(&l->placed); c; c = chunk_map_next(&l->placed, c)) {
 		uint8_t *p = array + used, *item = p + KEY_SIZE;
 		int j;
 
@@ -132,7 +132,7 @@ void superblock_apply_layout(uint8_t *sb, const struct single_layout *l)
 	put_le64(sb, SB_TOTAL_BYTES, l->device_size);
 	put_le64(sb, SB_DEV_ITEM + DEV_ITEM_TOTAL_BYTES, l->device_size);
 	put_le64(sb, SB_DEV_ITEM + DEV_ITEM_BYTES_USED, l->bytes_used);
-	/* A v1 cache describes the old places of the chunk that held a mirror (metadump.md 4.5). */
+	/* A v1 cache describes the old places of the chunk that held a mirror: it must not be trusted. */
 	if (l->moved_super_chunk)
 		put_le64(sb, SB_CACHE_GENERATION, 0);
 }

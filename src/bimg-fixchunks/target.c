@@ -1,6 +1,8 @@
 #include "fixchunks.h"
+#include "image.h"
 #include "le.h"
 #include "msg.h"
+#include "samefile.h"
 #include "xio.h"
 
 #include <errno.h>
@@ -57,7 +59,8 @@ static void open_regular_file(struct target *t)
 
 	if (stat(t->path, &st) == 0 && !S_ISREG(st.st_mode))
 		die("%s: not a regular file or a block device", t->path);
-	t->fd = open(t->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* A new target gets what the umask allows, as any new file; an old one keeps its mode and owner. */
+	t->fd = open(t->path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (t->fd < 0)
 		die("%s: cannot create:", t->path);
 	if (fstat(t->fd, &st) < 0)
@@ -68,19 +71,29 @@ static void open_regular_file(struct target *t)
 		die("%s: refusing to restore: the file backs %s, which is mounted or in use", t->path, loop);
 }
 
-/* The stream is read from standard input: when that is the target itself, writing would destroy it. */
-static void refuse_input(const struct target *t)
+/*
+ * A btrfs-image file or a record stream is what restores read: when a
+ * target holds one, it is most likely the very one being read through a
+ * pipe (bimg-unpack X | bimg-fixchunks X), which no name comparison sees.
+ */
+static const char *holds_our_input(const struct target *t)
 {
-	struct stat in, out;
+	uint8_t head[16];
 
-	if (fstat(STDIN_FILENO, &in) == 0 && fstat(t->fd, &out) == 0 && in.st_dev == out.st_dev &&
-	    in.st_ino == out.st_ino && (S_ISREG(in.st_mode) || S_ISBLK(in.st_mode)))
-		die("%s: refusing to restore: the target is the stream being read", t->path);
+	if (pread_full(t->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+		return NULL;
+	if (memcmp(head, STREAM_MAGIC, strlen(STREAM_MAGIC)) == 0)
+		return "the target holds a bimg record stream; use --force to overwrite it";
+	if ((get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V0 || get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V1) &&
+	    get_le64(head, IMAGE_IDX_BYTENR) == 0)
+		return "the target holds a btrfs-image file; use --force to overwrite it";
+	return NULL;
 }
 
-void target_open(struct target *t, const char *path)
+static void target_open(struct target *t, const char *path, const struct options *opt)
 {
 	struct stat st;
+	const char *why;
 	int i;
 
 	memset(t, 0, sizeof(*t));
@@ -90,13 +103,99 @@ void target_open(struct target *t, const char *path)
 		open_block_device(t, &st);
 	else
 		open_regular_file(t);
-	refuse_input(t);
+	why = opt->force ? NULL : holds_our_input(t);
+	if (why)
+		die("%s: refusing to restore: %s", t->path, why);
 	read_old_super(t);
-	/* Nothing to protect: clear it now, so that even a stream that fails at once leaves no filesystem. */
-	if (!holds_real_filesystem(t))
-		target_claim(t);
 	for (i = 0; i < WRITE_SLOTS; i++)
 		t->slots[i].buf = xmalloc(SLOT_CAPACITY);
+}
+
+/*
+ * What a target is, before it is opened: what it leads to, or for a name
+ * still to be created, its canonical path (the same new file can be named
+ * t, ./t and dir/../t).  A symlink to nothing is refused: following it
+ * would create a file somewhere the command line does not name.
+ */
+struct target_name {
+	int exists;
+	struct file_id id;
+	char *canonical;
+};
+
+static void name_target(struct target_name *n, const char *path)
+{
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	char *dir, *real;
+
+	memset(n, 0, sizeof(*n));
+	if (file_id_of_path(path, &n->id) == 0) {
+		n->exists = 1;
+		return;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		die("%s: refusing to restore: it is a symlink to a missing file", path);
+	dir = slash ? xstrdup(path) : xstrdup(".");
+	if (slash)
+		dir[slash - path + (slash == path)] = 0;
+	real = realpath(dir, NULL);
+	n->canonical = xmalloc(strlen(real ? real : dir) + strlen(path) + 2);
+	sprintf(n->canonical, "%s/%s", real ? real : dir, slash ? slash + 1 : path);
+	free(real);
+	free(dir);
+}
+
+static int same_target(const struct target_name *a, const struct target_name *b)
+{
+	if (a->exists != b->exists)
+		return 0;
+	return a->exists ? file_ids_overlap(&a->id, &b->id) : strcmp(a->canonical, b->canonical) == 0;
+}
+
+/* Opened now: names can change under us, the open files cannot. */
+static void check_opened(struct target *targets, size_t i, const struct file_id *input)
+{
+	struct file_id id, other;
+	size_t j;
+
+	file_id_of_fd(targets[i].fd, &id);
+	if (file_ids_overlap(&id, input))
+		die("%s: refusing to restore: the target is the stream being read", targets[i].path);
+	for (j = 0; j < i; j++) {
+		file_id_of_fd(targets[j].fd, &other);
+		if (file_ids_overlap(&id, &other))
+			die("%s: refusing to restore: it is also target %s", targets[i].path, targets[j].path);
+	}
+}
+
+void targets_open(struct target *targets, char **paths, size_t count, const struct options *opt)
+{
+	struct target_name *names = xcalloc(count, sizeof(*names));
+	struct file_id input;
+	size_t i, j;
+
+	/* Every comparison before the first open: a refused restore creates and changes nothing. */
+	file_id_of_fd(STDIN_FILENO, &input);
+	for (i = 0; i < count; i++) {
+		name_target(&names[i], paths[i]);
+		if (names[i].exists && file_ids_overlap(&names[i].id, &input))
+			die("%s: refusing to restore: the target is the stream being read", paths[i]);
+		for (j = 0; j < i; j++)
+			if (same_target(&names[i], &names[j]))
+				die("%s: refusing to restore: it is also target %s", paths[i], paths[j]);
+	}
+	for (i = 0; i < count; i++) {
+		target_open(&targets[i], paths[i], opt);
+		check_opened(targets, i, &input);
+	}
+	/* Nothing to protect: clear it now, so that even a stream that fails at once leaves no filesystem. */
+	for (i = 0; i < count; i++)
+		if (!holds_real_filesystem(&targets[i]))
+			target_claim(&targets[i]);
+	for (i = 0; i < count; i++)
+		free(names[i].canonical);
+	free(names);
 }
 
 const char *target_holds_source(const struct target *t, const uint8_t *image_sb)

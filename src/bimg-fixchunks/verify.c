@@ -13,7 +13,7 @@ const char *verify_tree_block(uint8_t *block, uint32_t nodesize, uint64_t logica
 		return err;
 	if (csum_block_ok(csum_type, block, nodesize))
 		return NULL;
-	/* The reference stores a CRC-32C whatever the filesystem uses (metadump.md 2.8). */
+	/* The reference stores a CRC-32C whatever the filesystem uses (docs/dump.md, Scrubbing). */
 	if (csum_type != BTRFS_CSUM_CRC32C && csum_block_is_reference_crc32c(block, nodesize)) {
 		csum_block_set(csum_type, block, nodesize);
 		counts->reference_csums++;

@@ -1,5 +1,5 @@
 /*
- * The cluster being written (metadump.md 1.2): an index block, then the
+ * The cluster being written (docs/image-format.md): an index block, then the
  * payloads of its items in order, then zero padding to 1024 bytes.  The
  * index comes first but is known only once the last payload is, so the
  * payloads wait, in a bounded way whatever their size:

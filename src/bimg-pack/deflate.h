@@ -3,7 +3,7 @@
  * codecs.  zlib's compress2() reproduces the reference's bytes exactly;
  * libdeflate is several times faster at the same level and within about
  * 1% of its ratio.  Either output is one complete zlib stream, which is
- * all that a restorer requires of a payload (metadump.md 1.3).
+ * all that a restorer requires of a payload (docs/image-format.md).
  */
 #ifndef PACK_DEFLATE_H
 #define PACK_DEFLATE_H

@@ -9,6 +9,7 @@
  * checked as they pass (verify.h); an image that would not be complete and
  * sound is not made.  See docs/man/bimg-pack.1.
  */
+#include "cli.h"
 #include "csum.h"
 #include "deflate.h"
 #include "image.h"
@@ -30,37 +31,22 @@
 
 #define MAX_THREADS 32
 
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [--verify] [-o OUT]\n"
-		     "Read a bimg record stream on standard input and write a btrfs-image file\n"
-		     "(byte-identical to btrfs-image's for the same blocks at -c0, or with --deflate=zlib).\n"
-		     "\n"
-		     "  -c, --compress N    deflate level 0..9 (0: store raw, the default)\n"
-		     "  -t, --threads N     compress on N threads (default: online CPUs, max 32)\n"
-		     "      --deflate CODEC libdeflate (the default: faster, other bytes, same content)\n"
-		     "                      or zlib (the reference's bytes); the environment variable\n"
-		     "                      BIMG_DEFLATE sets the default\n"
-		     "  -o, --output OUT    write OUT (default or '-': standard output); an existing\n"
-		     "                      device or FIFO is written in place\n"
-		     "      --verify        check that every block the filesystem reaches is in the\n"
-		     "                      stream and sound; if not, report on stderr and make no image\n"
-		     "      --help          show this help\n"
-		     "      --version       show the version\n");
-}
-
-static unsigned parse_number(const char *arg, const char *opt, unsigned max)
-{
-	char *end;
-	unsigned long n = strtoul(arg, &end, 10);
-
-	if (!*arg || *end || arg[0] == '-' || n > max) {
-		fprintf(stderr, "%s: %s: '%s' is not a number in 0..%u\n", progname, opt, arg, max);
-		usage(stderr);
-		exit(1);
-	}
-	return (unsigned)n;
-}
+static const char usage_text[] =
+	"Usage: bimg-pack [-c 0-9] [-t 1-32] [--deflate=libdeflate|zlib] [--verify] [-o OUT]\n"
+	"Read a bimg record stream on standard input and write a btrfs-image file\n"
+	"(byte-identical to btrfs-image's for the same blocks at -c0, or with --deflate=zlib).\n"
+	"\n"
+	"  -c, --compress N    deflate level 0..9 (0: store raw, the default)\n"
+	"  -t, --threads N     compress on N threads (default: online CPUs, max 32)\n"
+	"      --deflate CODEC libdeflate (the default: faster, other bytes, same content)\n"
+	"                      or zlib (the reference's bytes); the environment variable\n"
+	"                      BIMG_DEFLATE sets the default\n"
+	"  -o, --output OUT    write OUT (default or '-': standard output); an existing\n"
+	"                      device or FIFO is written in place\n"
+	"      --verify        check that every block the filesystem reaches is in the\n"
+	"                      stream and sound; if not, report on stderr and make no image\n"
+	"      --help          show this help\n"
+	"      --version       show the version\n";
 
 /* A data extent arrives in pieces; the packer takes it piece by piece, as one range. */
 struct data_extent {
@@ -103,11 +89,8 @@ static enum deflate_codec parse_codec(const char *name, const char *where)
 {
 	int codec = deflate_codec_parse(name);
 
-	if (codec < 0) {
-		fprintf(stderr, "%s: %s: '%s' is not a deflate codec (libdeflate or zlib)\n", progname, where, name);
-		usage(stderr);
-		exit(1);
-	}
+	if (codec < 0)
+		usage_error("%s: '%s' is not a deflate codec (libdeflate or zlib)", where, name);
 	return (enum deflate_codec)codec;
 }
 
@@ -179,6 +162,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads, struct v
 			if (packer)
 				die("record %llu: a second FS_INFO", (unsigned long long)rec.seq);
 			record_fs_info(&rec, &fs);
+			output_check_source(fs.fsid);
 			packer = packer_create(fs.content & CONTENT_DATA ? 1 : 0, level, codec, threads);
 			break;
 		case REC_SUPERBLOCK:
@@ -233,67 +217,71 @@ static void keep_freed_memory(void)
 #endif
 }
 
-int main(int argc, char **argv)
+struct pack_options {
+	unsigned level;		  /* -c */
+	unsigned threads;	  /* -t */
+	enum deflate_codec codec; /* --deflate, BIMG_DEFLATE */
+	const char *out;	  /* -o */
+	int verify;		  /* --verify */
+};
+
+static void parse_command_line(int argc, char **argv, struct pack_options *opt)
 {
+	enum { OPT_DEFLATE = 256, OPT_VERIFY };
 	static const struct option options[] = {
-		{ "compress", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },   { "deflate", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },	      { "version", no_argument, NULL, 'V' },
-		{ "verify", no_argument, NULL, 'Y' },	      { NULL, 0, NULL, 0 },
+		{ "compress", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "deflate", required_argument, NULL, OPT_DEFLATE },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
+		CLI_COMMON_OPTIONS,
+		CLI_END_OPTIONS,
 	};
-	int verify = 0;
-	unsigned level = 0, threads = 0;
-	const char *out = NULL;
 	const char *env_codec = getenv("BIMG_DEFLATE");
-	enum deflate_codec codec = DEFLATE_LIBDEFLATE;
 	int c;
 
-	msg_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:t:o:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:t:o:", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			level = parse_number(optarg, "-c", 9);
+			opt->level = (unsigned)cli_number(optarg, "-c", 0, 9);
 			break;
 		case 't':
-			threads = parse_number(optarg, "-t", MAX_THREADS);
+			opt->threads = cli_threads(optarg, "-t", MAX_THREADS);
 			break;
 		case 'o':
-			out = optarg;
+			opt->out = optarg;
 			break;
-		case 'D':
-			codec = parse_codec(optarg, "--deflate");
+		case OPT_DEFLATE:
+			opt->codec = parse_codec(optarg, "--deflate");
 			env_codec = NULL;
 			break;
-		case 'Y':
-			verify = 1;
+		case OPT_VERIFY:
+			opt->verify = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("bimg-pack (bimg) %s\n", BIMG_VERSION);
-			return 0;
 		default:
-			usage(stderr);
-			return 1;
+			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'\n", progname, argv[optind]);
-		usage(stderr);
-		return 1;
-	}
+	cli_no_operands(argc, argv);
 	if (env_codec && *env_codec)
-		codec = parse_codec(env_codec, "BIMG_DEFLATE");
-	if (!threads)
-		threads = online_cpus(MAX_THREADS);
+		opt->codec = parse_codec(env_codec, "BIMG_DEFLATE");
+	if (!opt->threads)
+		opt->threads = online_cpus(MAX_THREADS);
+}
+
+int main(int argc, char **argv)
+{
+	struct pack_options opt = { .codec = DEFLATE_LIBDEFLATE };
+
+	cli_init(argv[0]);
+	parse_command_line(argc, argv, &opt);
 	stdio_setup_pipes();
 	csum_init();
 	keep_freed_memory();
 
-	output_open(out);
-	pack((int)level, codec, threads,
-	     verify ? verifier_new("standard input", stderr, VERIFY_REPORT_BRIEF) : NULL);
+	output_open(opt.out);
+	pack((int)opt.level, opt.codec, opt.threads,
+	     opt.verify ? verifier_new("standard input", stderr, VERIFY_REPORT_BRIEF) : NULL);
 	output_commit();
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * The btrfs-image writer (metadump.md 1.2, 1.6, 2.9): ranges are offered
+ * The btrfs-image writer (docs/image-format.md, Items): ranges are offered
  * in stream order, merged into items, compressed, and written 83 items
  * per cluster: byte-identical to the reference with the zlib codec.
  */

@@ -81,6 +81,11 @@ static void nth_name(uint64_t idx, int wide, uint8_t *out, size_t n)
 	}
 }
 
+void nth_printable_name(uint64_t index, uint8_t *out, size_t n)
+{
+	nth_name(index, 0, out, n);
+}
+
 /*
  * Gaussian elimination on the columns: keep an echelon basis (one vector
  * per leading bit, with the set of columns that sums to it), then express

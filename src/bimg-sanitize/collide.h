@@ -2,13 +2,14 @@
  * Replacement names that keep the btrfs name hash, for -ss.
  *
  * For names of one length the raw CRC-32C is affine in the name bits
- * (ondisk.md 5.3): crc(s, y ^ d) = crc(s, y) ^ crc(0, d).  So instead of
- * searching, we draw a random printable candidate y and solve a 32-row
- * linear system over GF(2) for a correction d confined to chosen bits of
- * the last bytes: bits 0..4 of each of the last SOLVE_BYTES bytes, whose
- * bits 5..7 are fixed to 01x, so every solved byte is in 0x40..0x7F.  The
- * system's right inverse is precomputed once; a name then costs one CRC and
- * four table look-ups (retry only when a solved byte is 0x7F, DEL).
+ * (docs/sanitize.md, -ss): crc(s, y ^ d) = crc(s, y) ^ crc(0, d).  So
+ * instead of searching, we draw a random printable candidate y and solve
+ * a 32-row linear system over GF(2) for a correction d confined to chosen
+ * bits of the last bytes: bits 0..4 of each of the last SOLVE_BYTES
+ * bytes, whose bits 5..7 are fixed to 01x, so every solved byte is in
+ * 0x40..0x7F.  The system's right inverse is precomputed once; a name then
+ * costs one CRC and four table look-ups (retry only when a solved byte is
+ * 0x7F, DEL).
  *
  * Names shorter than the solved suffix (5 and 6 bytes) have too few free
  * bits; for them every printable prefix of n-4 bytes is tried (93 or 8649
@@ -37,6 +38,9 @@ uint32_t name_hash(const uint8_t *name, size_t n);
 /* n random printable bytes (0x21..0x7E, never '/'). */
 void random_printable(struct rng *r, uint8_t *out, size_t n);
 
+/* Printable name number index of n bytes (first byte fastest; PRINTABLE_COUNT^n of them). */
+void nth_printable_name(uint64_t index, uint8_t *out, size_t n);
+
 /* Is a candidate unusable (the original, or already given to another name)? */
 typedef int (*collide_taken_fn)(void *ctx, const uint8_t *candidate, size_t n);
 
@@ -60,12 +64,13 @@ int collide_name_wide(struct rng *r, const uint8_t *name, size_t n, size_t keep,
 		      collide_taken_fn taken, void *ctx);
 
 /*
- * The reference's deterministic search (metadump.md 3.3), for images whose
- * replacements must equal btrfs-image's: an (n-4)-byte prefix counts up
- * like an odometer from all spaces (first byte fastest, bytes 0x20..0x7E
- * but '/'), and the last 4 bytes are solved exactly; the first candidate
- * whose bytes are all in that range, that is not the name and not taken,
- * wins.  Returns 1, or 0 for names of 1..4 bytes or when none exists.
+ * The reference's deterministic search (docs/sanitize.md, --odometer),
+ * for images whose replacements must equal btrfs-image's: an (n-4)-byte
+ * prefix counts up like an odometer from all spaces (first byte fastest,
+ * bytes 0x20..0x7E but '/'), and the last 4 bytes are solved exactly; the
+ * first candidate whose bytes are all in that range, that is not the name
+ * and not taken, wins.  Returns 1, or 0 for names of 1..4 bytes or when
+ * none exists.
  */
 int collide_odometer(const uint8_t *name, size_t n, uint8_t *out, collide_taken_fn taken, void *ctx);
 

@@ -7,7 +7,7 @@
 #include "btrfs.h"
 #include "csum.h"
 #include "le.h"
-#include "leaf.h"
+#include "block.h"
 #include "msg.h"
 #include "placement.h"
 #include "stream.h"
@@ -29,6 +29,18 @@ static void clear_label(uint8_t *sb)
 	memset(sb + SB_LABEL, 0, BTRFS_LABEL_SIZE);
 	if (csum_size(csum_type))
 		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
+}
+
+static void report_wiped(const struct block_sanitizer *bs)
+{
+	uint64_t wiped = bs->wiped_flagged + bs->wiped_csum + bs->wiped_unreadable;
+
+	if (wiped)
+		warn("%llu tree blocks could not be trusted or read in full: zeroed after their headers and flagged "
+		     "DAMAGED (%llu flagged damaged upstream, %llu with a checksum mismatch, %llu that could not be "
+		     "read in full)",
+		     (unsigned long long)wiped, (unsigned long long)bs->wiped_flagged,
+		     (unsigned long long)bs->wiped_csum, (unsigned long long)bs->wiped_unreadable);
 }
 
 static void report(const struct sanitize_options *opt, const struct name_stats *ns, const struct name_stats *xs,
@@ -59,14 +71,10 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		warn("%llu distinct names needed non-printable replacement bytes (more distinct names of their "
 		     "length than printable ones)",
 		     (unsigned long long)ns->non_printable);
-	if (ns->not_injective)
-		warn("%llu distinct names share a replacement with another name (every name of their length "
-		     "is in use)",
-		     (unsigned long long)ns->not_injective);
-	if (ls->malformed)
-		warn("%llu malformed items or leaves were left partly unsanitized: the name bytes past their "
-		     "bounds were not recognised as names",
-		     (unsigned long long)ls->malformed);
+	if (ns->kept_full)
+		warn("%llu distinct names of 1 or 2 bytes were kept as they are: every other name of their "
+		     "length is in use",
+		     (unsigned long long)ns->kept_full);
 	if (opt->verbose)
 		note("%llu distinct xattr names, %llu kept whole (not user.* or trusted.*, or no replacement with "
 		     "their hash)",
@@ -86,30 +94,40 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 
 struct filter {
 	const struct sanitize_options *opt;
-	struct name_map *map;
-	struct name_map *xattr_map;
-	struct placement *placement; /* -ss without --keep-short: short names move their keys */
-	struct leaf_stats stats;
+	struct block_sanitizer bs; /* its placement: -ss without --keep-short, short names move their keys */
 	struct fs_info info;
 	int have_info;
 	uint8_t block[BTRFS_MAX_NODESIZE];
 	uint8_t sb[BTRFS_SUPER_SIZE];
 };
 
-/* Sanitize f->block and write it. */
+/* Sanitize f->block and write it; a block it cannot trust or read in full leaves wiped and DAMAGED. */
 static void put_block(struct filter *f, struct stream_writer *out, uint64_t logical, uint64_t flags)
 {
-	uint32_t nodesize = f->info.nodesize;
-	/* A damaged block keeps a bad checksum bad: sanitizing must not make it look sound. */
-	int csum_was_ok = !(flags & TREE_BLOCK_FLAG_DAMAGED) || csum_block_ok(f->info.csum_type, f->block, nodesize);
-	int changed = sanitize_block(f->map, f->xattr_map, f->block, nodesize, !!(f->info.content & CONTENT_DATA),
-				     f->placement, logical, &f->stats);
+	const char *why;
 
-	if (f->placement)
-		changed |= placement_fix_node(f->placement, logical, f->block, nodesize);
-	if (changed && csum_was_ok)
-		csum_block_set(f->info.csum_type, f->block, nodesize);
-	stream_write_tree_block(out, logical, flags, f->block, nodesize);
+	if (sanitize_tree_block(&f->bs, logical, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED), &why) == BLOCK_WIPED) {
+		/* Blocks flagged upstream were reported there. */
+		if (!(flags & TREE_BLOCK_FLAG_DAMAGED))
+			warn("tree block %llu: %s: zeroed after its header", (unsigned long long)logical, why);
+		flags |= TREE_BLOCK_FLAG_DAMAGED;
+	}
+	stream_write_tree_block(out, logical, flags, f->block, f->info.nodesize);
+}
+
+/*
+ * -ss: must the block wait for the short names?  Blocks that will be wiped
+ * never do, but the placement learns of them (their pointer keys move).
+ */
+static int must_wait(struct filter *f, uint64_t logical, uint64_t flags)
+{
+	if (!f->bs.placement)
+		return 0;
+	if (block_untrusted(&f->bs, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED))) {
+		placement_wiped(f->bs.placement, logical);
+		return 0;
+	}
+	return placement_scan(f->bs.placement, logical, f->block, f->info.nodesize);
 }
 
 /*
@@ -131,6 +149,10 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 		switch (rec.type) {
 		case REC_FS_INFO:
 			record_fs_info(&rec, &f->info);
+			f->bs.nodesize = f->info.nodesize;
+			f->bs.sectorsize = f->info.sectorsize;
+			f->bs.csum_type = f->info.csum_type;
+			f->bs.keep_inline_data = !!(f->info.content & CONTENT_DATA);
 			f->info.content |= CONTENT_SANITIZED;
 			if (f->opt->mode == NAMES_SAME_HASH)
 				f->info.content |= CONTENT_SANITIZED_HASHES;
@@ -149,7 +171,7 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 				die("record %llu: TREE_BLOCK before FS_INFO", (unsigned long long)rec.seq);
 			bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 			memcpy(f->block, bytes, f->info.nodesize);
-			if (f->placement && placement_scan(f->placement, logical, f->block, f->info.nodesize))
+			if (must_wait(f, logical, flags))
 				stream_write_tree_block(held, logical, flags, bytes, f->info.nodesize);
 			else
 				put_block(f, out, logical, flags);
@@ -163,8 +185,7 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 			break;
 		}
 	}
-	/* stream_read() returned the END record. */
-	damaged = get_le64(rec.payload, END_DAMAGED);
+	damaged = stream_reader_damaged(&reader);
 	stream_reader_free(&reader);
 	return damaged;
 }
@@ -197,16 +218,16 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	struct stream_writer out;
 
 	f->opt = opt;
-	f->map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
-	f->xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
+	f->bs.map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
+	f->bs.xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
 	if (opt->odometer)
-		name_map_use_odometer(f->map);
+		name_map_use_odometer(f->bs.map);
 	if (opt->mode == NAMES_SAME_HASH && !opt->keep_short)
-		f->placement = placement_new();
+		f->bs.placement = placement_new();
 
 	stream_writer_init(&out, out_fd);
 	stream_writer_forward_errors(&out);
-	if (f->placement) {
+	if (f->bs.placement) {
 		struct stream_writer held;
 		int held_fd = temp_file_open("blocks waiting for the short names");
 
@@ -214,7 +235,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		out.damaged = first_pass(f, in_fd, &out, &held);
 		stream_write_end(&held);
 		stream_writer_free(&held);
-		placement_assign(f->placement, f->map);
+		placement_assign(f->bs.placement, f->bs.map);
 		second_pass(f, held_fd, &out);
 		close(held_fd);
 	} else {
@@ -222,11 +243,12 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	}
 	stream_write_end(&out);
 	stream_writer_free(&out);
-	report(opt, name_map_stats(f->map), name_map_stats(f->xattr_map), &f->stats,
-	       f->placement ? placement_pointers_moved(f->placement) : 0);
-	if (f->placement)
-		placement_free(f->placement);
-	name_map_free(f->map);
-	name_map_free(f->xattr_map);
+	report_wiped(&f->bs);
+	report(opt, name_map_stats(f->bs.map), name_map_stats(f->bs.xattr_map), &f->bs.stats,
+	       f->bs.placement ? placement_pointers_moved(f->bs.placement) : 0);
+	if (f->bs.placement)
+		placement_free(f->bs.placement);
+	name_map_free(f->bs.map);
+	name_map_free(f->bs.xattr_map);
 	free(f);
 }

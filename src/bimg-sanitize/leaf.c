@@ -62,6 +62,11 @@ static uint32_t record_header(uint8_t type)
 	return 0;
 }
 
+int item_holds_names(uint8_t type)
+{
+	return record_header(type) != 0;
+}
+
 int item_name_records(uint8_t type, uint8_t *item, uint32_t size, name_record_fn fn, void *ctx)
 {
 	uint32_t header = record_header(type), off = 0;
@@ -148,15 +153,11 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 	static struct short_key short_keys[SHORT_KEYS_MAX];
 	struct leaf_ctx c = { map, xattr_map, stats, tree_block_generation(block), 0 };
 	size_t short_count = 0;
-	uint32_t nritems;
+	uint32_t nritems = tree_block_nritems(block);
 
-	if (tree_block_level(block) != 0)
+	/* Callers pass readable blocks (readable.h); these bounds only keep a wrong call in the block. */
+	if (tree_block_level(block) != 0 || nritems > (nodesize - HDR_SIZE) / ITEM_SIZE)
 		return 0;
-	nritems = tree_block_nritems(block);
-	if (nritems > (nodesize - HDR_SIZE) / ITEM_SIZE) {
-		stats->malformed++;
-		return 0;
-	}
 	/* Windows come from the original keys, before any of them moves. */
 	if (placement)
 		short_count = leaf_short_keys(block, nodesize, placement_next_key(placement, logical),
@@ -166,10 +167,8 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		uint32_t off, size;
 		uint8_t *item;
 
-		if (leaf_item(block, nodesize, slot, &key, &off, &size) < 0) {
-			stats->malformed++;
+		if (leaf_item(block, nodesize, slot, &key, &off, &size) < 0)
 			continue;
-		}
 		item = block + off;
 		switch (key.type) {
 		case BTRFS_INODE_ITEM_KEY:
@@ -180,12 +179,10 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 				inline_extent(&c, item, size);
 			break;
 		default:
-			if (item_name_records(key.type, item, size, sanitize_record, &c) < 0)
-				stats->malformed++;
+			item_name_records(key.type, item, size, sanitize_record, &c);
 			break;
 		}
 	}
 	move_keys(&c, block, short_keys, short_count);
-	stats->blocks_changed += c.changed;
 	return c.changed;
 }

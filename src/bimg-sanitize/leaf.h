@@ -1,5 +1,5 @@
 /*
- * Sanitizing one tree block in place (metadump.md 3.1, without the
+ * Sanitizing one tree block in place (docs/sanitize.md, without the
  * reference's bugs): every name of DIR_ITEM, DIR_INDEX, INODE_REF,
  * INODE_EXTREF, ROOT_REF and ROOT_BACKREF records goes through the name
  * map; every XATTR_ITEM value is zeroed; inline file extents are zeroed
@@ -15,8 +15,8 @@
  * Every leaf is processed whatever its owner: these item types occur only
  * in filesystem trees (top level, subvolumes, snapshots, log and
  * relocation trees) and the root tree (the `default` dir item, root refs).
- * All record walks are bounded by the item; a record that overruns its
- * item ends the walk of that item and is counted as malformed.
+ * Blocks come here only once the sanitizer has read them in full
+ * (readable.h); every walk is still bounded by its item.
  */
 #ifndef BIMG_SANITIZE_LEAF_H
 #define BIMG_SANITIZE_LEAF_H
@@ -35,8 +35,10 @@ struct leaf_stats {
 	uint64_t transids;
 	uint64_t reserved; /* inode items whose reserved bytes were not zero */
 	uint64_t rekeyed;  /* DIR_ITEM and INODE_EXTREF keys moved with a short name */
-	uint64_t malformed;
 };
+
+/* Is type one of the item types below, whose records carry names? */
+int item_holds_names(uint8_t type);
 
 /* One record of a name-bearing item: its type, the record, and its name. */
 typedef void (*name_record_fn)(void *ctx, uint8_t type, uint8_t *record, uint8_t *name, size_t name_len);
@@ -50,7 +52,9 @@ typedef void (*name_record_fn)(void *ctx, uint8_t type, uint8_t *record, uint8_t
 int item_name_records(uint8_t type, uint8_t *item, uint32_t size, name_record_fn fn, void *ctx);
 
 /*
- * Returns 1 if the block was changed (its checksum is then stale).
+ * Sanitize a leaf the sanitizer can read in full (readable.h; other blocks
+ * are left alone).  Returns 1 if the block was changed (its checksum is
+ * then stale).
  * xattr_map: the map for xattr names (see name_map_new).  keep_inline_data:
  * the stream carries file data (-d), so inline extents are data the user
  * asked for and stay.  placement: names of 1..4 bytes were placed

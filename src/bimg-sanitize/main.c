@@ -15,110 +15,94 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "csum.h"
 #include "filter.h"
 #include "msg.h"
 #include "rng.h"
+#include "samefile.h"
 #include "xio.h"
 
-static void usage(FILE *out)
+static const char usage_text[] =
+	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
+	"Replace file, directory and subvolume names in a bimg record stream (standard input\n"
+	"to standard output), zero xattr values and clear the label.\n"
+	"\n"
+	"  -s            random printable names of the same length\n"
+	"  -ss           printable names of the same length and name hash (btrfs check\n"
+	"                and mount keep working; names of 1..4 bytes move their keys)\n"
+	"      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
+	"      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
+	"                no temporary file; those names are then NOT sanitized)\n"
+	"      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
+	"                and more (a deterministic search: spaces and a 4-byte tail)\n"
+	"  -v, --verbose print counts when done\n"
+	"      --help    show this help\n"
+	"      --version show the version\n";
+
+/* -s once or twice, and what only -ss takes. */
+static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
 {
-	fprintf(out, "Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
-		     "Replace file, directory and subvolume names in a bimg record stream (standard input\n"
-		     "to standard output), zero xattr values and clear the label.\n"
-		     "\n"
-		     "  -s            random printable names of the same length\n"
-		     "  -ss           printable names of the same length and name hash (btrfs check\n"
-		     "                and mount keep working; names of 1..4 bytes move their keys)\n"
-		     "      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
-		     "      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
-		     "                no temporary file; those names are then NOT sanitized)\n"
-		     "      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
-		     "                and more (a deterministic search: spaces and a 4-byte tail)\n"
-		     "  -v, --verbose print counts when done\n"
-		     "      --help    show this help\n"
-		     "      --version show the version\n");
+	if (s_count == 0 || s_count > 2)
+		usage_error("give -s (random names) or -ss (names with the same hash)");
+	if (opt->keep_short && s_count != 2)
+		usage_error("--keep-short applies to -ss only");
+	if (opt->odometer && s_count != 2)
+		usage_error("--odometer applies to -ss only");
+	return s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;
 }
 
-static void bad_usage(const char *what, const char *arg)
+static void parse_command_line(int argc, char **argv, struct sanitize_options *opt)
 {
-	if (what)
-		fprintf(stderr, "%s: %s%s%s\n", progname, what, arg ? ": " : "", arg ? arg : "");
-	usage(stderr);
-	exit(1);
-}
-
-static uint64_t parse_seed(const char *arg)
-{
-	char *end;
-	unsigned long long n;
-
-	if (!*arg || *arg == '-')
-		bad_usage("--seed: not a number", arg);
-	n = strtoull(arg, &end, 0);
-	if (*end)
-		bad_usage("--seed: not a number", arg);
-	return n;
-}
-
-int main(int argc, char **argv)
-{
-	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER, OPT_HELP, OPT_VERSION };
+	enum { OPT_SEED = 256, OPT_KEEP_SHORT, OPT_ODOMETER };
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "keep-short", no_argument, NULL, OPT_KEEP_SHORT },
 		{ "odometer", no_argument, NULL, OPT_ODOMETER },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
+		CLI_COMMON_OPTIONS,
+		CLI_END_OPTIONS,
 	};
-	struct sanitize_options opt = { 0 };
 	int s_count = 0, seeded = 0, c;
 
-	msg_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "sv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":sv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			s_count++;
 			break;
 		case 'v':
-			opt.verbose = 1;
+			opt->verbose = 1;
 			break;
 		case OPT_SEED:
-			opt.seed = parse_seed(optarg);
+			opt->seed = cli_c_number(optarg, "--seed");
 			seeded = 1;
 			break;
 		case OPT_KEEP_SHORT:
-			opt.keep_short = 1;
+			opt->keep_short = 1;
 			break;
 		case OPT_ODOMETER:
-			opt.odometer = 1;
+			opt->odometer = 1;
 			break;
-		case OPT_HELP:
-			usage(stdout);
-			return 0;
-		case OPT_VERSION:
-			printf("bimg-sanitize (bimg) %s\n", BIMG_VERSION);
-			return 0;
 		default:
-			bad_usage(NULL, NULL);
+			cli_common_option(c, argv, usage_text, NULL);
 		}
 	}
-	if (optind < argc)
-		bad_usage("unexpected argument", argv[optind]);
-	if (s_count == 0 || s_count > 2)
-		bad_usage("give -s (random names) or -ss (names with the same hash)", NULL);
-	if (opt.keep_short && s_count != 2)
-		bad_usage("--keep-short applies to -ss only", NULL);
-	if (opt.odometer && s_count != 2)
-		bad_usage("--odometer applies to -ss only", NULL);
+	cli_no_operands(argc, argv);
+	opt->mode = name_mode(s_count, opt);
 	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO))
-		bad_usage("reads and writes a binary stream: use it in a pipe", NULL);
-	opt.mode = s_count == 2 ? NAMES_SAME_HASH : NAMES_RANDOM;
+		usage_error("reads and writes a binary stream: use it in a pipe");
 	if (!seeded)
-		opt.seed = rng_random_seed();
+		opt->seed = rng_random_seed();
+}
 
+int main(int argc, char **argv)
+{
+	struct sanitize_options opt = { 0 };
+
+	cli_init(argv[0]);
+	parse_command_line(argc, argv, &opt);
+	if (stdout_overlaps(NULL))
+		die("refusing to write the stream to standard output: it is the stream being read (standard input)");
 	stdio_setup_pipes();
 	csum_init();
 	sanitize_stream(STDIN_FILENO, STDOUT_FILENO, &opt);

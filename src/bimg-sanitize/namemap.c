@@ -10,11 +10,18 @@
 
 #define ARENA_CHUNK (1u << 20)
 #define RANDOM_TRIES 64
+/* Names tried one by one before giving up: every name of 1 or 2 bytes (3 if printable). */
+#define EXHAUSTIVE_MAX (1u << 20)
 
 struct entry {
 	const uint8_t *orig;
 	const uint8_t *repl;
 	size_t len;
+};
+
+struct arena_chunk {
+	struct arena_chunk *older;
+	uint8_t bytes[];
 };
 
 /* Open addressing, linear probing; slot value is entry index + 1, 0 = empty. */
@@ -34,7 +41,7 @@ struct name_map {
 	struct entry *entries;
 	size_t count, capacity;
 	struct table forward, reverse;
-	uint8_t *arena;
+	struct arena_chunk *arena; /* the newest chunk; entries point into every chunk */
 	size_t arena_used, arena_size;
 	struct name_stats stats;
 	uint8_t scratch[65536];
@@ -85,7 +92,6 @@ static void table_insert(struct name_map *m, struct table *t, int reverse, uint3
 	uint64_t h = hash_bytes(m, p, e->len);
 	size_t i = table_find(m, t, reverse, p, e->len, h);
 
-	/* A duplicate replacement (hostile input only) keeps the first owner in the reverse map. */
 	if (t->slots[i])
 		return;
 	t->slots[i] = index + 1;
@@ -109,13 +115,17 @@ static void grow(struct name_map *m)
 static uint8_t *arena_alloc(struct name_map *m, size_t n)
 {
 	if (m->arena_size - m->arena_used < n) {
-		/* Old chunks stay allocated (entries point into them) and are freed at exit. */
+		/* Older chunks stay (entries point into them) until name_map_free. */
+		struct arena_chunk *chunk;
+
 		m->arena_size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		m->arena = xmalloc(m->arena_size);
+		chunk = xmalloc(sizeof(*chunk) + m->arena_size);
+		chunk->older = m->arena;
+		m->arena = chunk;
 		m->arena_used = 0;
 	}
 	m->arena_used += n;
-	return m->arena + m->arena_used - n;
+	return m->arena->bytes + m->arena_used - n;
 }
 
 struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed)
@@ -141,7 +151,12 @@ void name_map_use_odometer(struct name_map *m)
 
 void name_map_free(struct name_map *m)
 {
-	/* Arena chunks are not tracked individually; the process exits right after. */
+	while (m->arena) {
+		struct arena_chunk *older = m->arena->older;
+
+		free(m->arena);
+		m->arena = older;
+	}
 	table_free(&m->forward);
 	table_free(&m->reverse);
 	free(m->entries);
@@ -156,18 +171,33 @@ struct taken_ctx {
 };
 
 /*
- * A candidate is taken if it is the original, already some name's
- * replacement, or (when the caller knows them) another original name: a
- * replacement that is also a real name would mislead whoever reads the image.
+ * Names nothing may be renamed to: "." and ".." (a lookup of either never
+ * reaches the directory's items, so the entry and all below it would be
+ * lost), and names holding NUL or '/' (no path can name them).
+ */
+static int name_unusable(const uint8_t *c, size_t n)
+{
+	return name_is_dot_or_dotdot(c, n) || memchr(c, 0, n) || memchr(c, '/', n);
+}
+
+/* Is c[0..n) already the replacement of some name? */
+static int replacement_owned(const struct name_map *m, const uint8_t *c, size_t n)
+{
+	return m->reverse.slots[table_find(m, &m->reverse, 1, c, n, hash_bytes(m, c, n))] != 0;
+}
+
+/*
+ * A candidate is taken if it is unusable, the original, already some name's
+ * replacement (two names of one directory would become one), or (when the
+ * caller knows them) another original name: a replacement that is also a
+ * real name would mislead whoever reads the image.
  */
 static int candidate_taken(void *ctx, const uint8_t *c, size_t n)
 {
 	const struct taken_ctx *t = ctx;
 	const struct name_map *m = t->m;
 
-	if (memcmp(c, t->orig, n) == 0)
-		return 1;
-	if (m->reverse.slots[table_find(m, &m->reverse, 1, c, n, hash_bytes(m, c, n))] != 0)
+	if (name_unusable(c, n) || memcmp(c, t->orig, n) == 0 || replacement_owned(m, c, n))
 		return 1;
 	return t->is_original && t->is_original(t->is_original_ctx, c, n);
 }
@@ -182,30 +212,58 @@ static void any_name_bytes(struct name_map *m, uint8_t *out, size_t n, uint64_t 
 	}
 }
 
-/* Random printable bytes; wider alphabets only when the printable names of this length run out. */
+/* Every name of n bytes in turn from a random start, printable or not: 1 if a free one was found. */
+static int enumerate(struct name_map *m, struct taken_ctx *ctx, size_t n, int printable, uint8_t *out)
+{
+	uint64_t space = 1, start;
+
+	for (size_t i = 0; i < n && space <= EXHAUSTIVE_MAX; i++)
+		space *= printable ? PRINTABLE_COUNT : 254;
+	if (space > EXHAUSTIVE_MAX)
+		space = EXHAUSTIVE_MAX;
+	start = rng_next(&m->rng) % space;
+	for (uint64_t k = 0; k < space; k++) {
+		if (printable)
+			nth_printable_name((start + k) % space, out, n);
+		else
+			any_name_bytes(m, out, n, (start + k) % space, 1);
+		if (!candidate_taken(ctx, out, n))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Random printable bytes, then every printable name in turn; other bytes
+ * only when the printable names of this length run out.  A name is kept
+ * only when every other name of its length (1 or 2 bytes: 253 or 64 515
+ * usable ones) is taken, so the map stays one-to-one; beyond that the input
+ * has more distinct names than there are (names with NUL or '/': hostile)
+ * and the dump fails rather than give two names one replacement.
+ */
 static void make_random(struct name_map *m, struct taken_ctx ctx, size_t n, uint8_t *out)
 {
-	uint64_t space = 1;
-
 	for (int i = 0; i < RANDOM_TRIES; i++) {
 		random_printable(&m->rng, out, n);
 		if (!candidate_taken(&ctx, out, n))
 			return;
 	}
+	if (enumerate(m, &ctx, n, 1, out))
+		return;
 	m->stats.non_printable++;
 	for (int i = 0; i < RANDOM_TRIES; i++) {
 		any_name_bytes(m, out, n, 0, 0);
 		if (!candidate_taken(&ctx, out, n))
 			return;
 	}
-	for (size_t i = 0; i < n && space < (1u << 20); i++)
-		space *= 254;
-	for (uint64_t k = 0; k < space && space <= (1u << 20); k++) {
-		any_name_bytes(m, out, n, k, 1);
-		if (!candidate_taken(&ctx, out, n))
-			return;
+	if (enumerate(m, &ctx, n, 0, out))
+		return;
+	if (n <= 2 && !name_unusable(ctx.orig, n) && !replacement_owned(m, ctx.orig, n)) {
+		memcpy(out, ctx.orig, n);
+		m->stats.kept_full++;
+		return;
 	}
-	m->stats.not_injective++;
+	die("more distinct %zu-byte names than there are names to replace them with", n);
 }
 
 /* Length of the namespace an xattr name keeps: user.* and trusted.* names are the owner's; others are
@@ -300,7 +358,7 @@ static void make_placed(struct name_map *m, const uint8_t *name, size_t n, const
 		return;
 	}
 	if (n < 4) {
-		/* Allowed to stay (P15 covers names of 4 bytes and more), and the only name that fits. */
+		/* The only name that fits; a 1..3-byte name may stay (docs/sanitize.md, what stays readable). */
 		memcpy(out, name, n);
 		m->stats.kept_tight++;
 		return;
@@ -316,7 +374,11 @@ static const uint8_t *lookup(struct name_map *m, const uint8_t *name, size_t n)
 	return m->forward.slots[slot] ? m->entries[m->forward.slots[slot] - 1].repl : NULL;
 }
 
-/* Record name -> m->scratch[0..n) as a new entry. */
+/*
+ * Record name -> m->scratch[0..n) as a new entry.  Every path above either
+ * checked the replacement with candidate_taken or keeps a name no other
+ * name can have been given; this is the last guard of the one-to-one map.
+ */
 static const uint8_t *add_entry(struct name_map *m, const uint8_t *name, size_t n)
 {
 	struct entry *e;
@@ -324,6 +386,8 @@ static const uint8_t *add_entry(struct name_map *m, const uint8_t *name, size_t 
 
 	if (m->count == UINT32_MAX - 1)
 		die("more than %u distinct names", UINT32_MAX - 1);
+	if (replacement_owned(m, m->scratch, n))
+		die("internal error: two distinct names of %zu bytes would get the same replacement", n);
 	bytes = arena_alloc(m, 2 * n);
 	memcpy(bytes, name, n);
 	memcpy(bytes + n, m->scratch, n);

@@ -4,8 +4,10 @@
  * One original name gets one replacement everywhere (dir item, dir index,
  * inode ref, extref, root ref; every tree), and no two originals share a
  * replacement (a reverse map is checked before a replacement is accepted),
- * so names that were distinct in a directory stay distinct.  Names are
- * compared whole: bytes and length.
+ * so names that were distinct in a directory stay distinct.  No replacement
+ * is "." or "..", or holds NUL or '/', and none equals a name that is kept
+ * (see docs/robustness.md, "Sanitizing keeps every entry reachable").  Names
+ * are compared whole: bytes and length.
  *
  * This is the one structure of bimg-sanitize that grows: per distinct name
  * about 64 + 2 * length bytes (an entry, two hash slots at <= 50% load, and
@@ -35,7 +37,7 @@ struct name_stats {
 	uint64_t placed;	 /* -ss: names of 1..4 bytes replaced with a hash inside their keys' windows */
 	uint64_t wide_placed;	 /* -ss: of those, replacements that needed a space or bytes 0x80..0xFF */
 	uint64_t kept_tight;	 /* -ss: names of 1..3 bytes kept: no other name fits their windows */
-	uint64_t not_injective; /* replacements shared by two originals (only on hostile input) */
+	uint64_t kept_full;	 /* names of 1 or 2 bytes kept: every other name of their length was taken */
 	uint64_t non_printable; /* replacements that needed bytes outside 0x21..0x7E */
 };
 

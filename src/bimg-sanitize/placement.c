@@ -8,6 +8,7 @@
 #include "leaf.h"
 #include "msg.h"
 #include "tree.h"
+#include "vec.h"
 
 #define DIR_NAME_SEED 0xFFFFFFFEu
 #define NO_WINDOW UINT32_MAX
@@ -70,25 +71,16 @@ struct rewrite {
 	struct btrfs_key old_key, new_key;
 };
 
-#define VECTOR(type) struct { type *items; size_t count, capacity; }
-#define VECTOR_PUSH(v, value)                                                                  \
-	do {                                                                                   \
-		if ((v).count == (v).capacity) {                                               \
-			(v).capacity = (v).capacity ? 2 * (v).capacity : 64;                   \
-			(v).items = xrealloc((v).items, (v).capacity * sizeof(*(v).items));    \
-		}                                                                              \
-		(v).items[(v).count++] = (value);                                              \
-	} while (0)
-
 struct placement {
-	VECTOR(struct short_name) names;
-	VECTOR(struct window_link) windows;
-	VECTOR(struct pointer) pointers;
-	VECTOR(struct first_item) first_items;
-	VECTOR(struct last_item) last_items;
-	VECTOR(struct bound) bounds;
-	VECTOR(struct uplink) uplinks;
-	VECTOR(struct rewrite) rewrites;
+	VEC(struct short_name) names;
+	VEC(struct window_link) windows;
+	VEC(struct pointer) pointers;
+	VEC(struct first_item) first_items;
+	VEC(struct last_item) last_items;
+	VEC(struct bound) bounds;
+	VEC(struct uplink) uplinks;
+	VEC(struct rewrite) rewrites;
+	VEC(uint64_t) wiped; /* blocks bimg-sanitize zeroed (block.h): their pointer keys must not stay */
 	uint32_t *slots; /* open addressing over names: index + 1, 0 = empty */
 	size_t mask;
 	uint64_t pointers_moved;
@@ -151,7 +143,7 @@ static uint32_t register_name(struct placement *p, const uint8_t *name, size_t n
 		return p->slots[i] - 1;
 	if (p->names.count >= UINT32_MAX - 1)
 		die("more than %u distinct short names", UINT32_MAX - 1);
-	VECTOR_PUSH(p->names, entry);
+	VEC_PUSH(p->names, entry);
 	if (2 * p->names.count > p->mask + 1)
 		rehash(p, 2 * (p->mask + 1));
 	else
@@ -180,7 +172,7 @@ static void add_window(struct placement *p, uint32_t name, struct hash_window w)
 	if (p->windows.count >= NO_WINDOW)
 		die("too many short-name windows");
 	*link = (uint32_t)p->windows.count;
-	VECTOR_PUSH(p->windows, fresh);
+	VEC_PUSH(p->windows, fresh);
 }
 
 struct placement *placement_new(void)
@@ -202,23 +194,10 @@ void placement_free(struct placement *p)
 	free(p->bounds.items);
 	free(p->uplinks.items);
 	free(p->rewrites.items);
+	free(p->wiped.items);
 	free(p->slots);
 	free(p);
 }
-
-/* Index of the first element of a vector sorted by `field` that is >= value. */
-#define LOWER_BOUND(v, field, value)                                                   \
-	({                                                                             \
-		size_t lo_ = 0, hi_ = (v).count;                                       \
-		while (lo_ < hi_) {                                                    \
-			size_t mid_ = lo_ + (hi_ - lo_) / 2;                           \
-			if ((v).items[mid_].field < (value))                           \
-				lo_ = mid_ + 1;                                        \
-			else                                                           \
-				hi_ = mid_;                                            \
-		}                                                                      \
-		lo_;                                                                   \
-	})
 
 /* --- windows ------------------------------------------------------------ */
 
@@ -387,12 +366,12 @@ static int scan_leaf(struct placement *p, uint64_t logical, uint8_t *leaf, uint3
 		if (k->movable && k->slot == 0) {
 			struct first_item first = { logical, k->key, name, k->window, 0 };
 
-			VECTOR_PUSH(p->first_items, first);
+			VEC_PUSH(p->first_items, first);
 		}
 		if (k->movable && k->slot == nritems - 1) {
 			struct last_item last = { logical, k->key, name, k->window, k->key };
 
-			VECTOR_PUSH(p->last_items, last);
+			VEC_PUSH(p->last_items, last);
 			continue;
 		}
 		add_window(p, name, k->window);
@@ -418,15 +397,15 @@ static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node,
 
 			node_ptr(node, i + 1, &b.next, &next_child, &generation);
 			if (b.next.type == BTRFS_DIR_ITEM_KEY || b.next.type == BTRFS_INODE_EXTREF_KEY)
-				VECTOR_PUSH(p->bounds, b);
+				VEC_PUSH(p->bounds, b);
 		} else {
 			struct uplink up = { ptr.child, logical };
 
-			VECTOR_PUSH(p->uplinks, up);
+			VEC_PUSH(p->uplinks, up);
 		}
 		if (ptr.key.type != BTRFS_DIR_ITEM_KEY && ptr.key.type != BTRFS_INODE_EXTREF_KEY)
 			continue;
-		VECTOR_PUSH(p->pointers, ptr);
+		VEC_PUSH(p->pointers, ptr);
 		found = 1;
 	}
 	return found;
@@ -437,6 +416,11 @@ int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32
 	if (tree_block_level(block) == 0)
 		return scan_leaf(p, logical, block, nodesize);
 	return scan_node(p, logical, block, nodesize);
+}
+
+void placement_wiped(struct placement *p, uint64_t logical)
+{
+	VEC_PUSH(p->wiped, logical);
 }
 
 /* --- assignment ----------------------------------------------------------- */
@@ -479,7 +463,7 @@ static int move_pointers(struct placement *p, uint64_t child, const struct btrfs
 {
 	if (depth > BTRFS_MAX_LEVEL || --*budget < 0)
 		return 0;
-	for (size_t i = LOWER_BOUND(p->pointers, child, child);
+	for (size_t i = VEC_LOWER_BOUND(p->pointers, child, child);
 	     i < p->pointers.count && p->pointers.items[i].child == child; i++) {
 		const struct pointer *ptr = &p->pointers.items[i];
 		struct rewrite r = { ptr->node, ptr->index, *old_key, new_key ? *new_key : *old_key };
@@ -487,7 +471,7 @@ static int move_pointers(struct placement *p, uint64_t child, const struct btrfs
 		if (key_compare(&ptr->key, old_key) != 0)
 			continue;
 		if (new_key)
-			VECTOR_PUSH(p->rewrites, r);
+			VEC_PUSH(p->rewrites, r);
 		if (ptr->index == 0 && !move_pointers(p, ptr->node, old_key, new_key, depth + 1, budget))
 			return 0;
 	}
@@ -510,11 +494,11 @@ static struct btrfs_key key_after(const struct placement *p, uint64_t child, int
 
 	if (depth > BTRFS_MAX_LEVEL || --*budget < 0)
 		return best;
-	for (size_t i = LOWER_BOUND(p->bounds, child, child); i < p->bounds.count && p->bounds.items[i].child == child;
+	for (size_t i = VEC_LOWER_BOUND(p->bounds, child, child); i < p->bounds.count && p->bounds.items[i].child == child;
 	     i++)
 		if (key_compare(&p->bounds.items[i].next, &best) < 0)
 			best = p->bounds.items[i].next;
-	for (size_t i = LOWER_BOUND(p->uplinks, child, child);
+	for (size_t i = VEC_LOWER_BOUND(p->uplinks, child, child);
 	     i < p->uplinks.count && p->uplinks.items[i].child == child; i++) {
 		struct btrfs_key k = key_after(p, p->uplinks.items[i].node, depth + 1, budget);
 
@@ -543,7 +527,7 @@ static void close_last_items(struct placement *p)
 	/* A leaf's only item is its first and its last: the first-item record takes the closed window. */
 	for (size_t i = 0; i < p->first_items.count; i++) {
 		struct first_item *first = &p->first_items.items[i];
-		size_t j = LOWER_BOUND(p->last_items, leaf, first->leaf);
+		size_t j = VEC_LOWER_BOUND(p->last_items, leaf, first->leaf);
 
 		if (j < p->last_items.count && p->last_items.items[j].leaf == first->leaf &&
 		    key_compare(&p->last_items.items[j].key, &first->key) == 0)
@@ -553,7 +537,7 @@ static void close_last_items(struct placement *p)
 
 const struct btrfs_key *placement_next_key(const struct placement *p, uint64_t logical)
 {
-	size_t j = LOWER_BOUND(p->last_items, leaf, logical);
+	size_t j = VEC_LOWER_BOUND(p->last_items, leaf, logical);
 
 	if (j < p->last_items.count && p->last_items.items[j].leaf == logical)
 		return &p->last_items.items[j].next;
@@ -578,16 +562,61 @@ static void fix_unmovable_first_items(struct placement *p)
 	}
 }
 
+static int by_value(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A wiped block's pointer key is its old first key, and a DIR_ITEM or
+ * INODE_EXTREF key of a name of 1..4 bytes gives the name back.  Nothing
+ * below the pointer is left to agree with it, so it moves as high as it may
+ * go (just below the key after the block): it then says nothing of the
+ * old hash.  Moving up keeps every key of the blocks before it below it.
+ */
+static void hide_wiped_keys(struct placement *p)
+{
+	if (p->wiped.count > 1)
+		qsort(p->wiped.items, p->wiped.count, sizeof(*p->wiped.items), by_value);
+	for (size_t w = 0; w < p->wiped.count; w++) {
+		uint64_t block = p->wiped.items[w];
+		size_t first = VEC_LOWER_BOUND(p->pointers, child, block);
+
+		if (w > 0 && block == p->wiped.items[w - 1])
+			continue;
+		for (size_t i = first; i < p->pointers.count && p->pointers.items[i].child == block; i++) {
+			struct btrfs_key old_key = p->pointers.items[i].key, new_key = old_key, next;
+			size_t j;
+			uint32_t hi;
+
+			/* Pointers with the same key move together, once. */
+			for (j = first; j < i && key_compare(&p->pointers.items[j].key, &old_key) != 0; j++)
+				;
+			if (j < i)
+				continue;
+			next = key_after(p, block, 0, &p->walk_budget);
+			if (p->walk_budget < 0)
+				return;
+			if (!upper_bound(&old_key, &next, &hi) || hi <= old_key.offset)
+				continue;
+			new_key.offset = hi;
+			move_pointers(p, block, &old_key, &new_key, 0, &p->walk_budget);
+		}
+	}
+}
+
 int placement_first_fixed(const struct placement *p, uint64_t logical)
 {
-	size_t j = LOWER_BOUND(p->first_items, leaf, logical);
+	size_t j = VEC_LOWER_BOUND(p->first_items, leaf, logical);
 
 	return j < p->first_items.count && p->first_items.items[j].leaf == logical && p->first_items.items[j].fixed;
 }
 
 void placement_assign(struct placement *p, struct name_map *map)
 {
-	VECTOR(struct hash_window) windows = { NULL, 0, 0 };
+	VEC(struct hash_window) windows = VEC_INIT;
 
 	p->walk_budget = (int64_t)(p->pointers.count + p->bounds.count + p->uplinks.count + 1) * (BTRFS_MAX_LEVEL + 2) +
 			 65536;
@@ -601,7 +630,7 @@ void placement_assign(struct placement *p, struct name_map *map)
 		windows.count = 0;
 		for (uint32_t link = p->names.items[i].first_window; link != NO_WINDOW;
 		     link = p->windows.items[link].next)
-			VECTOR_PUSH(windows, p->windows.items[link].window);
+			VEC_PUSH(windows, p->windows.items[link].window);
 		unpack_name(p->names.items[i].name, name, &n);
 		name_map_place(map, name, n, windows.items, windows.count, is_original, p);
 	}
@@ -623,6 +652,7 @@ void placement_assign(struct placement *p, struct name_map *map)
 		new_key.offset = h;
 		move_pointers(p, first->leaf, &first->key, &new_key, 0, &budget);
 	}
+	hide_wiped_keys(p);
 	SORT_BY_ADDRESS(p->rewrites);
 }
 
@@ -635,7 +665,7 @@ int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, ui
 
 	if (tree_block_level(block) == 0 || nritems > (nodesize - HDR_SIZE) / KEY_PTR_SIZE)
 		return 0;
-	for (size_t i = LOWER_BOUND(p->rewrites, node, logical);
+	for (size_t i = VEC_LOWER_BOUND(p->rewrites, node, logical);
 	     i < p->rewrites.count && p->rewrites.items[i].node == logical; i++) {
 		const struct rewrite *r = &p->rewrites.items[i];
 		uint8_t *ptr = block + HDR_SIZE + (size_t)r->index * KEY_PTR_SIZE;

@@ -29,7 +29,8 @@
  * window per distinct seed (DIR_ITEM, and each parent of an INODE_EXTREF),
  * plus one record of up to 80 bytes per leaf whose first or last item is a
  * short name, per node pointer whose key (or whose successor's key) is a
- * DIR_ITEM or INODE_EXTREF key, and per node (its last pointer).
+ * DIR_ITEM or INODE_EXTREF key, and per node (its last pointer); 8 bytes
+ * per wiped block.
  */
 #ifndef BIMG_SANITIZE_PLACEMENT_H
 #define BIMG_SANITIZE_PLACEMENT_H
@@ -77,6 +78,13 @@ void placement_free(struct placement *p);
  * pointer whose key may move).
  */
 int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize);
+
+/*
+ * First pass: the block at logical was wiped (block.h).  The keys of node
+ * pointers to it move as high as they may, so that none keeps a short
+ * name's hash.
+ */
+void placement_wiped(struct placement *p, uint64_t logical);
 
 /* Give every short name its replacement in map, then work out which node pointers move. */
 void placement_assign(struct placement *p, struct name_map *map);

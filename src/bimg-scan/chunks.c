@@ -4,10 +4,9 @@
  * chunk tree also becomes a CHUNK record, in logical order, so that the
  * stages downstream can map addresses before the first tree block arrives.
  *
- * Beyond what chunk_parse() checks, a chunk must be aligned to the
- * sectorsize and every stripe must lie on its device (as the device's own
- * superblock sizes it, so that a truncated image still maps and its reads
- * come up short instead).
+ * Beyond what chunk_parse() checks against the superblock, every stripe
+ * must lie on its device (as the device's own superblock sizes it, so that
+ * a truncated image still maps and its reads come up short instead).
  */
 #include "scan.h"
 #include "le.h"
@@ -17,49 +16,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Bytes each stripe holds on its device. */
-static uint64_t stripe_bytes(const struct chunk *c)
-{
-	uint64_t n = c->num_stripes;
-
-	if (c->type & BTRFS_BLOCK_GROUP_RAID0)
-		return (c->length + n - 1) / n;
-	if (c->type & BTRFS_BLOCK_GROUP_RAID10)
-		return c->length / n * c->sub_stripes + ((c->length % n) * c->sub_stripes + n - 1) / n;
-	if ((c->type & BTRFS_BLOCK_GROUP_RAID5) && n > 1)
-		return (c->length + n - 2) / (n - 1);
-	if ((c->type & BTRFS_BLOCK_GROUP_RAID6) && n > 2)
-		return (c->length + n - 3) / (n - 2);
-	return c->length;
-}
-
 /* NULL, or what is wrong (in a static buffer). */
 static const char *chunk_misfit(const struct scan_fs *fs, const struct chunk *c)
 {
 	static char why[200];
-	uint64_t sectorsize = fs->sb.sectorsize, per_stripe = stripe_bytes(c);
+	uint64_t per_stripe = chunk_stripe_bytes(c);
 	unsigned i;
 
-	if (c->logical % sectorsize || c->length % sectorsize) {
-		snprintf(why, sizeof(why), "chunk start or length %llu is not a multiple of the sectorsize %llu",
-			 (unsigned long long)(c->logical % sectorsize ? c->logical : c->length),
-			 (unsigned long long)sectorsize);
-		return why;
-	}
-	if (c->length > fs->sb.total_bytes) {
-		snprintf(why, sizeof(why), "chunk length %llu is larger than the filesystem (%llu bytes)",
-			 (unsigned long long)c->length, (unsigned long long)fs->sb.total_bytes);
-		return why;
-	}
 	for (i = 0; i < c->num_stripes; i++) {
 		const struct chunk_stripe *s = &c->stripes[i];
 		const struct scan_device *d = device_by_id(fs, s->devid);
 
-		if (s->offset % sectorsize) {
-			snprintf(why, sizeof(why), "stripe %u offset %llu is not a multiple of the sectorsize", i,
-				 (unsigned long long)s->offset);
-			return why;
-		}
 		if (d && (s->offset > d->total_bytes || per_stripe > d->total_bytes - s->offset)) {
 			snprintf(why, sizeof(why),
 				 "stripe %u (devid %llu, offset %llu, %llu bytes) lies beyond the end of the device "
@@ -91,7 +58,8 @@ static const char *add_system_chunk(void *ctx, const struct chunk *c, const uint
 static void load_system_chunks(struct scan_fs *fs)
 {
 	size_t bad = 0;
-	const char *err = chunk_array_walk(fs->sb_raw + SB_SYS_CHUNK_ARRAY, fs->sb.sys_chunk_array_size,
+	struct chunk_limits limits = chunk_limits_of(&fs->sb);
+	const char *err = chunk_array_walk(fs->sb_raw + SB_SYS_CHUNK_ARRAY, fs->sb.sys_chunk_array_size, &limits,
 					   add_system_chunk, fs, &bad);
 
 	if (err)
@@ -104,6 +72,7 @@ static void load_system_chunks(struct scan_fs *fs)
 static void chunk_tree_item(struct scan_fs *fs, const uint8_t *leaf, uint32_t slot, const struct btrfs_key *key,
 			    uint32_t off, uint32_t size)
 {
+	struct chunk_limits limits = chunk_limits_of(&fs->sb);
 	struct chunk c;
 	const char *err;
 	uint8_t disk_key[KEY_SIZE];
@@ -111,7 +80,7 @@ static void chunk_tree_item(struct scan_fs *fs, const uint8_t *leaf, uint32_t sl
 	if (key->objectid != BTRFS_FIRST_CHUNK_TREE_OBJECTID)
 		die("%s: chunk tree block %llu slot %u: chunk item with objectid %llu", fs->name,
 		    (unsigned long long)tree_block_bytenr(leaf), slot, (unsigned long long)key->objectid);
-	err = chunk_parse(leaf + off, size, key->offset, &c);
+	err = chunk_parse(leaf + off, size, key->offset, &limits, &c);
 	if (err)
 		die("%s: chunk tree block %llu slot %u (chunk %llu): %s", fs->name,
 		    (unsigned long long)tree_block_bytenr(leaf), slot, (unsigned long long)key->offset, err);

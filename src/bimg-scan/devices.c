@@ -51,7 +51,7 @@ void devices_open(struct scan_fs *fs, char **paths, size_t count)
 		struct super_info info;
 
 		d->path = paths[i];
-		/* O_RDONLY only: the source is never written (P23). */
+		/* O_RDONLY only: a dump never writes to its source. */
 		d->fd = open(d->path, O_RDONLY | O_CLOEXEC);
 		if (d->fd < 0)
 			die("cannot open '%s':", d->path);

@@ -1,6 +1,6 @@
 /*
  * Default mode: every tree block recorded in the extent tree, in ascending
- * logical order (metadump.md 2.3); with -d every data extent too, between
+ * logical order (docs/dump.md, Order); with -d every data extent too, between
  * them in the same order.  The extent tree holds each data extent exactly
  * once however many files (reflinks, snapshots) refer to it, whatever its
  * kind (regular, preallocated, compressed: the bytes as stored), so
@@ -108,6 +108,41 @@ static void offer_tree_blocks(struct scan_fs *fs, const struct extent_offer *off
 	}
 }
 
+/*
+ * extent-tree-v2 keeps one extent tree per global root (ROOT_ITEM offsets
+ * 0, 1, ...).  btrfs-image reads only the first, and so do we, to write the
+ * same image; but only while the others are empty, since their tree blocks
+ * (and, with -d, data extents) would be missing from the dump.  Walk mode
+ * finds every tree block whatever the extent trees say.
+ */
+static void require_one_extent_tree(struct scan_fs *fs, uint8_t *block)
+{
+	struct btrfs_key key = { BTRFS_EXTENT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY, 1 };
+	struct tree_cursor c;
+
+	if (!(fs->sb.incompat_flags & BTRFS_INCOMPAT_EXTENT_TREE_V2))
+		return;
+	cursor_open(&c, fs, fs->sb.root, fs->sb.root_level, "root tree");
+	for (cursor_seek(&c, &key); c.valid; cursor_next(&c)) {
+		uint32_t off, size;
+
+		if (leaf_item(cursor_leaf(&c), fs->nodesize, cursor_slot(&c), &key, &off, &size) < 0 ||
+		    key.objectid != BTRFS_EXTENT_TREE_OBJECTID || key.type != BTRFS_ROOT_ITEM_KEY)
+			break;
+		if (size < ROOT_ITEM_MIN_SIZE)
+			die("%s: tree block %llu: root item of extent tree %llu is too short (%u bytes)", fs->name,
+			    (unsigned long long)tree_block_bytenr(cursor_leaf(&c)), (unsigned long long)key.offset,
+			    size);
+		read_tree_block(fs, get_le64(cursor_leaf(&c), off + ROOT_ITEM_BYTENR),
+				get_le8(cursor_leaf(&c), off + ROOT_ITEM_LEVEL), block);
+		if (tree_block_nritems(block))
+			die("%s: extent tree %llu of this extent-tree-v2 filesystem is not empty, and only the "
+			    "first one is read in extent-tree order: dump it with -w",
+			    fs->name, (unsigned long long)key.offset);
+	}
+	cursor_close(&c);
+}
+
 void offer_from_extent_tree(struct scan_fs *fs)
 {
 	struct tree_cursor c;
@@ -118,6 +153,7 @@ void offer_from_extent_tree(struct scan_fs *fs)
 	uint64_t *logicals = xcalloc(max, sizeof(*logicals));
 	uint8_t *block = xmalloc(fs->nodesize);
 
+	require_one_extent_tree(fs, block);
 	find_tree_root(fs, BTRFS_EXTENT_TREE_OBJECTID, &root, &level);
 	cursor_open(&c, fs, root, level, "extent tree");
 	while (c.valid) {

@@ -11,8 +11,10 @@
  * status 2).  See bimg-scan(1).
  */
 #include "scan.h"
+#include "cli.h"
 #include "csum.h"
 #include "msg.h"
+#include "samefile.h"
 #include "xio.h"
 
 #include <getopt.h>
@@ -21,100 +23,142 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *to)
+static const char usage_text[] =
+	"Usage: bimg-scan [-w | -d] [--rescue=copy|skip] [--progress | --no-progress] DEVICE...\n"
+	"Read a btrfs filesystem read-only and write its metadata as a bimg record stream\n"
+	"to standard output (for bimg-sanitize or bimg-pack).\n"
+	"\n"
+	"  -w, --walk     find tree blocks by walking the trees instead of the extent tree\n"
+	"  -d, --data     also dump every data extent, and keep inline file data (image\n"
+	"                 format 1); conflicts with -w\n"
+	"      --rescue=copy  a tree block with no good copy does not stop the dump: it is\n"
+	"                 copied as read (checksum kept, flagged DAMAGED) and what is below\n"
+	"                 it is not followed; exit status 2 if any block was damaged\n"
+	"      --rescue=skip  the same, but damaged blocks are left out\n"
+	"      --progress     a status line on stderr (default: only if it is a terminal)\n"
+	"      --no-progress  no status line\n"
+	"      --help     print this help and exit\n"
+	"      --version  print the version and exit\n"
+	"\n"
+	"DEVICE: every device of the filesystem (image files or block devices); the\n"
+	"superblock of the first one is used.\n"
+	"\n"
+	"Exit status: 0 done; 1 failure; 2 (--rescue) done, but blocks were damaged.\n";
+
+struct scan_options {
+	int walk;		       /* -w */
+	int dump_data;		       /* -d */
+	enum rescue_mode rescue;       /* --rescue */
+	enum progress_mode progress;   /* --progress, --no-progress */
+	char **devices;		       /* the operands */
+	size_t device_count;
+};
+
+static enum rescue_mode parse_rescue(const char *arg)
 {
-	fprintf(to,
-		"Usage: %s [-w | -d] [--rescue=copy|skip] [--progress | --no-progress] DEVICE...\n"
-		"Read a btrfs filesystem read-only and write its metadata as a bimg record stream\n"
-		"to standard output (for bimg-sanitize or bimg-pack).\n"
-		"\n"
-		"  -w, --walk     find tree blocks by walking the trees instead of the extent tree\n"
-		"  -d, --data     also dump every data extent, and keep inline file data (image\n"
-		"                 format 1); conflicts with -w\n"
-		"      --rescue=copy  a tree block with no good copy does not stop the dump: it is\n"
-		"                 copied as read (checksum kept, flagged DAMAGED) and what is below\n"
-		"                 it is not followed; exit status 2 if any block was damaged\n"
-		"      --rescue=skip  the same, but damaged blocks are left out\n"
-		"      --progress     a status line on stderr (default: only if it is a terminal)\n"
-		"      --no-progress  no status line\n"
-		"      --help     print this help and exit\n"
-		"      --version  print the version and exit\n"
-		"\n"
-		"DEVICE: every device of the filesystem (image files or block devices); the\n"
-		"superblock of the first one is used.\n"
-		"\n"
-		"Exit status: 0 done; 1 failure; 2 (--rescue) done, but blocks were damaged.\n",
-		progname);
+	if (strcmp(arg, "copy") == 0)
+		return RESCUE_COPY;
+	if (strcmp(arg, "skip") == 0)
+		return RESCUE_SKIP;
+	usage_error("--rescue: '%s' is neither copy nor skip", arg);
+}
+
+static void parse_command_line(int argc, char **argv, struct scan_options *opt)
+{
+	enum { OPT_RESCUE = 256 };
+	static const struct option options[] = {
+		{ "walk", no_argument, NULL, 'w' },
+		{ "data", no_argument, NULL, 'd' },
+		{ "rescue", required_argument, NULL, OPT_RESCUE },
+		CLI_PROGRESS_OPTIONS,
+		CLI_COMMON_OPTIONS,
+		CLI_END_OPTIONS,
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":wd", options, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			opt->walk = 1;
+			break;
+		case 'd':
+			opt->dump_data = 1;
+			break;
+		case OPT_RESCUE:
+			opt->rescue = parse_rescue(optarg);
+			break;
+		default:
+			cli_common_option(c, argv, usage_text, &opt->progress);
+		}
+	}
+	/* The walk finds no data extents: data comes from the extent tree. */
+	if (opt->walk && opt->dump_data)
+		usage_error("-d conflicts with -w option");
+	if (optind >= argc)
+		usage_error("no device given");
+	opt->devices = argv + optind;
+	opt->device_count = (size_t)(argc - optind);
+}
+
+/* Checked before the first byte of the stream (an ERROR record included) goes out. */
+static void refuse_stdout_onto_sources(char **paths, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (stdout_overlaps(paths[i]))
+			die("refusing to write the stream to standard output: it is the source device %s", paths[i]);
+}
+
+/* FS_INFO and SUPERBLOCK: the first records of every stream. */
+static void write_stream_head(struct scan_fs *fs, const struct scan_options *opt)
+{
+	struct fs_info info = { 0 };
+
+	memcpy(info.fsid, fs->sb.fsid, BTRFS_UUID_SIZE);
+	memcpy(info.header_fsid, fs->sb.header_fsid, BTRFS_UUID_SIZE);
+	info.nodesize = fs->sb.nodesize;
+	info.sectorsize = fs->sb.sectorsize;
+	info.csum_type = (uint16_t)fs->sb.csum_type;
+	info.content = (opt->walk ? CONTENT_WALKED : 0) | (opt->dump_data ? CONTENT_DATA : 0) |
+		       (opt->rescue != RESCUE_NONE ? CONTENT_RESCUE : 0);
+	info.num_devices = fs->sb.num_devices;
+	info.generation = fs->sb.generation;
+	stream_write_fs_info(fs->out, &info);
+	stream_write(fs->out, REC_SUPERBLOCK, 0, fs->sb_raw, BTRFS_SUPER_SIZE, NULL, 0);
+}
+
+/* The tree blocks, log trees and space cache, in btrfs-image's order. */
+static void offer_metadata(struct scan_fs *fs, const struct scan_options *opt)
+{
+	struct seen_set *seen = seen_new();
+
+	progress_init(&fs->progress, progname, 0, opt->progress);
+	if (fs->progress.enabled)
+		fs->progress.total = dump_total_bytes(fs);
+	if (opt->walk)
+		offer_by_walking(fs, seen);
+	else
+		offer_from_extent_tree(fs);
+	offer_log_tree(fs, seen);
+	/* With -d the cache extents went out with the other data extents. */
+	if (!fs->dump_data)
+		offer_space_cache(fs);
+	stream_write_end(fs->out);
+	progress_finish(&fs->progress);
+	seen_free(seen);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "walk", no_argument, NULL, 'w' },
-		{ "data", no_argument, NULL, 'd' },
-		{ "rescue", required_argument, NULL, 'R' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "no-progress", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'H' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct scan_options opt = { .rescue = RESCUE_NONE, .progress = PROGRESS_AUTO };
 	struct scan_fs fs = { 0 };
 	struct stream_writer out;
-	struct fs_info info = { 0 };
-	struct seen_set *seen;
-	enum rescue_mode rescue = RESCUE_NONE;
-	enum progress_mode progress = PROGRESS_AUTO;
-	int walk = 0, opt, status;
+	int status;
 
-	msg_init(argv[0]);
-	while ((opt = getopt_long(argc, argv, "wd", options, NULL)) != -1) {
-		switch (opt) {
-		case 'w':
-			walk = 1;
-			break;
-		case 'd':
-			fs.dump_data = 1;
-			break;
-		case 'R':
-			if (strcmp(optarg, "copy") == 0) {
-				rescue = RESCUE_COPY;
-			} else if (strcmp(optarg, "skip") == 0) {
-				rescue = RESCUE_SKIP;
-			} else {
-				fprintf(stderr, "%s: --rescue: '%s' is neither copy nor skip\n", progname, optarg);
-				usage(stderr);
-				return 1;
-			}
-			break;
-		case 'P':
-			progress = PROGRESS_ON;
-			break;
-		case 'N':
-			progress = PROGRESS_OFF;
-			break;
-		case 'H':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("%s (bimg) %s\n", progname, BIMG_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (walk && fs.dump_data) {
-		/* The walk finds no data extents: data comes from the extent tree. */
-		fprintf(stderr, "%s: -d conflicts with -w option\n", progname);
-		usage(stderr);
-		return 1;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "%s: no device given\n", progname);
-		usage(stderr);
-		return 1;
-	}
+	cli_init(argv[0]);
+	parse_command_line(argc, argv, &opt);
+	refuse_stdout_onto_sources(opt.devices, opt.device_count);
 	stdio_setup_pipes();
 	csum_init();
 
@@ -122,44 +166,18 @@ int main(int argc, char **argv)
 	stream_writer_init(&out, STDOUT_FILENO);
 	stream_writer_forward_errors(&out);
 	fs.out = &out;
-	devices_open(&fs, argv + optind, (size_t)(argc - optind));
-
-	memcpy(info.fsid, fs.sb.fsid, BTRFS_UUID_SIZE);
-	memcpy(info.header_fsid, fs.sb.header_fsid, BTRFS_UUID_SIZE);
-	info.nodesize = fs.sb.nodesize;
-	info.sectorsize = fs.sb.sectorsize;
-	info.csum_type = (uint16_t)fs.sb.csum_type;
-	info.content = (walk ? CONTENT_WALKED : 0) | (fs.dump_data ? CONTENT_DATA : 0) |
-		       (rescue != RESCUE_NONE ? CONTENT_RESCUE : 0);
-	info.num_devices = fs.sb.num_devices;
-	info.generation = fs.sb.generation;
-	stream_write_fs_info(&out, &info);
-	stream_write(&out, REC_SUPERBLOCK, 0, fs.sb_raw, BTRFS_SUPER_SIZE, NULL, 0);
+	fs.dump_data = opt.dump_data;
+	devices_open(&fs, opt.devices, opt.device_count);
+	write_stream_head(&fs, &opt);
 
 	chunk_map_init(&fs.map);
 	chunks_load(&fs);
 	/* Without the chunk tree or the root tree's root nothing can be rescued: both fail as usual. */
 	check_root_tree(&fs);
-	fs.rescue = rescue;
-
-	progress_init(&fs.progress, progname, 0, progress);
-	if (fs.progress.enabled)
-		fs.progress.total = dump_total_bytes(&fs);
-
-	seen = seen_new();
-	if (walk)
-		offer_by_walking(&fs, seen);
-	else
-		offer_from_extent_tree(&fs);
-	offer_log_tree(&fs, seen);
-	/* With -d the cache extents went out with the other data extents. */
-	if (!fs.dump_data)
-		offer_space_cache(&fs);
-	stream_write_end(&out);
-	progress_finish(&fs.progress);
+	fs.rescue = opt.rescue;
+	offer_metadata(&fs, &opt);
 	status = rescue_report(&fs);
 
-	seen_free(seen);
 	seen_free(fs.damaged_set);
 	blockio_free();
 	chunk_map_free(&fs.map);

@@ -1,6 +1,6 @@
 /*
- * What the reference changes in every tree block it stores (metadump.md
- * 2.8): unused space and inline file data are zeroed, as are items of the
+ * What the reference changes in every tree block it stores (docs/dump.md,
+ * Scrubbing): unused space and inline file data are zeroed, as are items of the
  * obsolete type 120, and the checksum is recomputed.
  *
  * A data dump (-d) keeps inline file data: the point of -d is a restored

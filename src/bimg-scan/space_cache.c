@@ -1,5 +1,5 @@
 /*
- * The v1 free space cache (metadump.md 2.6): the only files kept in the
+ * The v1 free space cache (docs/dump.md, Order): the only files kept in the
  * root tree.  Every regular extent of theirs is offered as data, verbatim,
  * in root tree key order (by cache inode), from key (0, EXTENT_DATA, 0).
  */

@@ -67,17 +67,15 @@ uint64_t dump_total_bytes(struct scan_fs *fs)
 	uint8_t *block = xmalloc(fs->nodesize);
 	uint64_t kinds = BTRFS_BLOCK_GROUP_METADATA | BTRFS_BLOCK_GROUP_SYSTEM | (fs->dump_data ? BTRFS_BLOCK_GROUP_DATA : 0);
 	uint64_t root, total = 0;
+	const struct chunk *c;
 	uint32_t off, size;
 	int level;
-	size_t i;
 
 	if (lookup(fs, fs->sb.root, fs->sb.root_level, &key, block, &off, &size) < 0 || size < ROOT_ITEM_MIN_SIZE)
 		goto unknown;
 	root = get_le64(block, off + ROOT_ITEM_BYTENR);
 	level = get_le8(block, off + ROOT_ITEM_LEVEL);
-	for (i = 0; i < fs->map.count; i++) {
-		const struct chunk *c = &fs->map.chunks[i];
-
+	for (c = chunk_map_first(&fs->map); c; c = chunk_map_next(&fs->map, c)) {
 		if (!(c->type & kinds))
 			continue;
 		key = (struct btrfs_key){ c->logical, BTRFS_BLOCK_GROUP_ITEM_KEY, c->length };

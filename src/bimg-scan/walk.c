@@ -1,5 +1,5 @@
 /*
- * Walk mode (-w, metadump.md 2.4) and the log tree (2.5): trees walked
+ * Walk mode (-w) and the log trees (docs/dump.md, Order): trees walked
  * depth first, pre-order, each block offered once.  In a tree that holds
  * root items (the root tree, the chunk tree, the log root tree) every
  * ROOT_ITEM's tree is walked in full, in slot order, before the walk goes

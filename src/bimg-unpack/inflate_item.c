@@ -74,13 +74,71 @@ static int whole_buffer_inflate(const uint8_t *in, size_t in_len, size_t limit, 
 	return 1;
 }
 
+/* More room for output: the buffer doubles, up to limit (plus the byte that tells "more"). */
+static const char *grow_output(z_stream *zs, uint8_t **buf, size_t *cap, size_t limit, int *over_limit, char *err,
+			       size_t err_size)
+{
+	size_t used = zs->total_out;
+	uint8_t *bigger;
+
+	if (used > limit) {
+		snprintf(err, err_size, "zlib stream inflates to more than %zu bytes", limit);
+		*over_limit = 1;
+		return err;
+	}
+	*cap = *cap * 2 > limit ? limit : *cap * 2;
+	bigger = realloc(*buf, *cap + 1);
+	if (!bigger) {
+		snprintf(err, err_size, "out of memory inflating to %zu bytes", *cap);
+		return err;
+	}
+	*buf = bigger;
+	zs->next_out = bigger + used;
+	zs->avail_out = (uInt)(*cap + 1 - used);
+	return NULL;
+}
+
+/* Run zlib to the end of its stream, growing *buf as needed. */
+static const char *inflate_to_end(z_stream *zs, uint8_t **buf, size_t *cap, size_t in_len, size_t limit,
+				  int *over_limit, char *err, size_t err_size)
+{
+	for (;;) {
+		int ret = inflate(zs, Z_NO_FLUSH);
+
+		if (ret == Z_STREAM_END)
+			return NULL;
+		if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT) {
+			snprintf(err, err_size, "corrupt zlib stream after %lu input bytes (%s)", zs->total_in,
+				 zs->msg ? zs->msg : "bad data");
+			return err;
+		}
+		if (ret == Z_MEM_ERROR) {
+			snprintf(err, err_size, "out of memory in zlib");
+			return err;
+		}
+		if (zs->avail_out == 0) {
+			if (grow_output(zs, buf, cap, limit, over_limit, err, err_size))
+				return err;
+			continue;
+		}
+		if (zs->avail_in == 0) {
+			snprintf(err, err_size, "zlib stream ends early (truncated after %zu bytes, %lu inflated)",
+				 in_len, zs->total_out);
+			return err;
+		}
+		if (ret != Z_OK) {
+			snprintf(err, err_size, "zlib error %d", ret);
+			return err;
+		}
+	}
+}
+
 const char *inflate_item_within(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len,
 				int *over_limit, char *err, size_t err_size)
 {
 	z_stream zs = { 0 };
 	size_t cap = in_len * FIRST_GUESS_RATIO;
 	uint8_t *buf;
-	int ret;
 
 	*out = NULL;
 	*out_len = 0;
@@ -106,49 +164,8 @@ const char *inflate_item_within(const uint8_t *in, size_t in_len, size_t limit, 
 	zs.avail_in = (uInt)in_len;
 	zs.next_out = buf;
 	zs.avail_out = (uInt)(cap + 1);
-	for (;;) {
-		ret = inflate(&zs, Z_NO_FLUSH);
-		if (ret == Z_STREAM_END)
-			break;
-		if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT) {
-			snprintf(err, err_size, "corrupt zlib stream after %lu input bytes (%s)", zs.total_in,
-				 zs.msg ? zs.msg : "bad data");
-			goto fail;
-		}
-		if (ret == Z_MEM_ERROR) {
-			snprintf(err, err_size, "out of memory in zlib");
-			goto fail;
-		}
-		if (zs.avail_out == 0) {
-			size_t used = zs.total_out;
-			uint8_t *bigger;
-
-			if (used > limit) {
-				snprintf(err, err_size, "zlib stream inflates to more than %zu bytes", limit);
-				*over_limit = 1;
-				goto fail;
-			}
-			cap = cap * 2 > limit ? limit : cap * 2;
-			bigger = realloc(buf, cap + 1);
-			if (!bigger) {
-				snprintf(err, err_size, "out of memory inflating to %zu bytes", cap);
-				goto fail;
-			}
-			buf = bigger;
-			zs.next_out = buf + used;
-			zs.avail_out = (uInt)(cap + 1 - used);
-			continue;
-		}
-		if (zs.avail_in == 0) {
-			snprintf(err, err_size, "zlib stream ends early (truncated after %zu bytes, %lu inflated)",
-				 in_len, zs.total_out);
-			goto fail;
-		}
-		if (ret != Z_OK) {
-			snprintf(err, err_size, "zlib error %d", ret);
-			goto fail;
-		}
-	}
+	if (inflate_to_end(&zs, &buf, &cap, in_len, limit, over_limit, err, err_size))
+		goto fail;
 	if (zs.total_out > limit) {
 		snprintf(err, err_size, "zlib stream inflates to more than %zu bytes", limit);
 		*over_limit = 1;

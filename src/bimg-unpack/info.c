@@ -1,5 +1,6 @@
 #include "info.h"
 #include "csum.h"
+#include "msg.h"
 #include "sink.h"
 #include "tree.h"
 
@@ -19,6 +20,7 @@ void info_print(struct record_sink *s)
 {
 	FILE *out = s->out;
 	const struct image_stats *img = &s->image;
+	char label[TEXT_ESCAPED_SIZE(BTRFS_LABEL_SIZE)];
 	size_t i;
 
 	if (img->is_image) {
@@ -42,7 +44,9 @@ void info_print(struct record_sink *s)
 		print_uuid(out, "fsid:", s->super.fsid);
 		if (memcmp(s->super.fsid, s->super.header_fsid, 16) != 0)
 			print_uuid(out, "metadata uuid:", s->super.header_fsid);
-		fprintf(out, "%-16s%s\n", "label:", s->super.label);
+		/* the label is the image's: it must not drive the terminal */
+		text_escape(label, sizeof(label), s->super.label, strlen(s->super.label));
+		fprintf(out, "%-16s%s\n", "label:", label);
 		fprintf(out, "%-16s%" PRIu64 "\n", "generation:", s->super.generation);
 		fprintf(out, "%-16s%u\n", "nodesize:", s->super.nodesize);
 		fprintf(out, "%-16s%u\n", "sectorsize:", s->super.sectorsize);
@@ -61,8 +65,8 @@ void info_print(struct record_sink *s)
 	fprintf(out, "%-16s%" PRIu64 "\n", "tree blocks:", s->tree_blocks);
 	fprintf(out, "%-16s%" PRIu64 " bytes in %" PRIu64 " extents\n", "data:", s->data_bytes, s->data_extents);
 	fprintf(out, "trees:\n");
-	for (i = 0; i < s->nowners; i++) {
-		uint64_t id = s->owners[i].owner;
+	for (i = 0; i < s->owners.count; i++) {
+		uint64_t id = s->owners.items[i].owner;
 		const char *name = tree_name(id);
 		char idtext[24];
 
@@ -72,7 +76,7 @@ void info_print(struct record_sink *s)
 			snprintf(idtext, sizeof(idtext), "%" PRIu64, id);
 		if (strcmp(name, idtext) == 0)
 			name = id >= 256 && id <= (uint64_t)-256 ? "subvolume" : "";
-		fprintf(out, "  %-22s %-18s %" PRIu64 " blocks\n", idtext, name, s->owners[i].blocks);
+		fprintf(out, "  %-22s %-18s %" PRIu64 " blocks\n", idtext, name, s->owners.items[i].blocks);
 	}
 	if (s->other_owner_blocks)
 		fprintf(out, "  %-22s %-18s %" PRIu64 " blocks\n", "(more)", "", s->other_owner_blocks);

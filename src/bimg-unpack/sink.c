@@ -15,6 +15,7 @@
 void sink_init(struct record_sink *s, enum sink_mode mode)
 {
 	memset(s, 0, sizeof(*s));
+	hashmap_init(&s->owner_index);
 	s->mode = mode;
 	s->out = stdout;
 	if (mode == SINK_STREAM) {
@@ -50,8 +51,7 @@ static void list_line(struct record_sink *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(s->out, fmt, ap);
 	va_end(ap);
-	if (ferror(s->out))
-		die("writing the listing:");
+	report_check(s->out);
 }
 
 void sink_fs_info(struct record_sink *s, const struct fs_info *fs)
@@ -103,31 +103,26 @@ void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len)
 
 static void count_owner(struct record_sink *s, uint64_t owner)
 {
-	size_t lo = 0, hi = s->nowners;
+	uint64_t *index = hashmap_find(&s->owner_index, owner);
+	struct owner_count fresh = { owner, 1 };
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->owners[mid].owner < owner)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < s->nowners && s->owners[lo].owner == owner) {
-		s->owners[lo].blocks++;
+	if (index) {
+		s->owners.items[*index].blocks++;
 		return;
 	}
-	if (s->nowners == MAX_OWNERS) {
+	if (s->owners.count == MAX_OWNERS) {
 		s->other_owner_blocks++;
 		return;
 	}
-	if (s->nowners == s->owners_cap) {
-		s->owners_cap = s->owners_cap ? s->owners_cap * 2 : 32;
-		s->owners = xrealloc(s->owners, s->owners_cap * sizeof(*s->owners));
-	}
-	memmove(s->owners + lo + 1, s->owners + lo, (s->nowners - lo) * sizeof(*s->owners));
-	s->owners[lo].owner = owner;
-	s->owners[lo].blocks = 1;
-	s->nowners++;
+	hashmap_insert(&s->owner_index, owner, s->owners.count, NULL);
+	VEC_PUSH(s->owners, fresh);
+}
+
+static int by_owner(const void *a, const void *b)
+{
+	const struct owner_count *x = a, *y = b;
+
+	return x->owner < y->owner ? -1 : x->owner > y->owner;
 }
 
 void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block)
@@ -200,14 +195,17 @@ void sink_finish(struct record_sink *s)
 			  (unsigned long long)s->data_bytes);
 		break;
 	case SINK_INFO:
+		if (s->owners.count)
+			qsort(s->owners.items, s->owners.count, sizeof(*s->owners.items), by_owner);
 		info_print(s);
 		break;
 	case SINK_VERIFY:
 		break;
 	}
-	if (s->mode != SINK_STREAM && fflush(s->out) != 0)
-		die("writing to standard output:");
-	free(s->owners);
-	s->owners = NULL;
-	s->nowners = s->owners_cap = 0;
+	if (s->mode != SINK_STREAM) {
+		(void)fflush(s->out); /* a failure sets the error indicator */
+		report_check(s->out);
+	}
+	VEC_FREE(s->owners);
+	hashmap_free(&s->owner_index);
 }

@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hashmap.h"
 #include "stream.h"
 #include "super.h"
+#include "vec.h"
 
 enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO, SINK_VERIFY };
 
@@ -51,9 +53,13 @@ struct record_sink {
 	uint64_t data_bytes;
 	uint64_t data_extents; /* DATA records without DATA_FLAG_CONTINUES */
 	uint64_t other_records;
-	/* Sorted by owner; bounded by the number of trees, capped (rest in other_owner_blocks). */
-	struct owner_count *owners;
-	size_t nowners, owners_cap;
+	/*
+	 * In order of first appearance (sorted by owner for the summary), found
+	 * through owner_index; bounded by the number of trees, capped (the rest
+	 * in other_owner_blocks).
+	 */
+	VEC(struct owner_count) owners;
+	struct hashmap owner_index; /* owner -> index in owners */
 	uint64_t other_owner_blocks;
 	struct image_stats image;
 	struct verifier *verify; /* SINK_VERIFY */

@@ -1,5 +1,7 @@
 /*
- * btrfs on-disk constants and byte offsets (see shared spec ondisk.md).
+ * btrfs on-disk constants and byte offsets (the on-disk format of the btrfs
+ * documentation, https://btrfs.readthedocs.io/en/latest/dev/On-disk-format.html,
+ * checked against real filesystems by the tests).
  *
  * Offsets are relative to the start of the structure they name; read them
  * with le.h.  Only what the bimg programs use is here.

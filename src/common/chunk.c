@@ -2,12 +2,34 @@
 #include "le.h"
 #include "msg.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int is_power_of_two(uint64_t v)
 {
 	return v && !(v & (v - 1));
+}
+
+/* chunk_parse's messages: one at a time, like the static strings they replace. */
+static char why[256];
+
+__attribute__((format(printf, 1, 2))) static const char *because(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return why;
+}
+
+struct chunk_limits chunk_limits_of(const struct super_info *sb)
+{
+	struct chunk_limits l = { sb->sectorsize, sb->total_bytes, sb->num_devices };
+
+	return l;
 }
 
 size_t chunk_item_size(const uint8_t *item, size_t avail)
@@ -17,23 +39,89 @@ size_t chunk_item_size(const uint8_t *item, size_t avail)
 	return CHUNK_ITEM_HEADER + (size_t)STRIPE_SIZE * get_le16(item, CHUNK_NUM_STRIPES);
 }
 
-/* Fewest stripes each profile can have. */
-static unsigned min_stripes(uint64_t type)
+/* The stripe count each profile needs; stripes beyond the first copy lie on distinct devices. */
+static const char *check_stripes(const struct chunk *c, const struct chunk_limits *l)
 {
-	if (type & BTRFS_BLOCK_GROUP_RAID1C4)
-		return 4;
-	if (type & (BTRFS_BLOCK_GROUP_RAID1C3 | BTRFS_BLOCK_GROUP_RAID6))
-		return 3;
-	if (type & (BTRFS_BLOCK_GROUP_DUP | BTRFS_BLOCK_GROUP_RAID1 | BTRFS_BLOCK_GROUP_RAID10 |
-		    BTRFS_BLOCK_GROUP_RAID5))
-		return 2;
-	return 1;
+	uint64_t profile = c->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	const char *name = chunk_profile_name(c->type);
+	unsigned exactly = 0, at_least = 1;
+
+	if (profile & (profile - 1))
+		return "chunk has more than one profile";
+	if (!profile)
+		exactly = 1;
+	else if (profile & (BTRFS_BLOCK_GROUP_DUP | BTRFS_BLOCK_GROUP_RAID1))
+		exactly = 2;
+	else if (profile & BTRFS_BLOCK_GROUP_RAID1C3)
+		exactly = 3;
+	else if (profile & BTRFS_BLOCK_GROUP_RAID1C4)
+		exactly = 4;
+	else if (profile & (BTRFS_BLOCK_GROUP_RAID10 | BTRFS_BLOCK_GROUP_RAID5))
+		at_least = 2;
+	else if (profile & BTRFS_BLOCK_GROUP_RAID6)
+		at_least = 3;
+	if (exactly && c->num_stripes != exactly)
+		return because("%s chunk with %u stripes (%s has exactly %u)", name, c->num_stripes, name, exactly);
+	if (c->num_stripes < at_least)
+		return because("%s chunk with %u stripes (%s needs at least %u)", name, c->num_stripes, name,
+			       at_least);
+	if ((profile & BTRFS_BLOCK_GROUP_RAID10) && (c->sub_stripes != 2 || c->num_stripes % 2))
+		return because("raid10 chunk with %u stripes of %u sub stripes (pairs expected)", c->num_stripes,
+			       c->sub_stripes);
+	if (!(profile & BTRFS_BLOCK_GROUP_DUP) && c->num_stripes > l->num_devices)
+		return because("%s chunk with %u stripes on a filesystem of %llu devices", name, c->num_stripes,
+			       (unsigned long long)l->num_devices);
+	return NULL;
 }
 
-const char *chunk_parse(const uint8_t *item, size_t item_len, uint64_t logical, struct chunk *out)
+/* Start, length, stripe length and stripes within what the filesystem can hold. */
+static const char *check_extent(const struct chunk *c, const struct chunk_limits *l)
 {
-	uint64_t profile;
+	uint64_t per_stripe;
 	unsigned i;
+
+	if (c->logical % l->sectorsize || c->length % l->sectorsize)
+		return because("chunk start or length %llu is not a multiple of the sectorsize %u",
+			       (unsigned long long)(c->logical % l->sectorsize ? c->logical : c->length), l->sectorsize);
+	if (c->length > l->total_bytes)
+		return because("chunk length %llu is larger than the filesystem (%llu bytes)",
+			       (unsigned long long)c->length, (unsigned long long)l->total_bytes);
+	if (!is_power_of_two(c->stripe_len) || c->stripe_len < l->sectorsize || c->stripe_len > CHUNK_MAX_STRIPE_LEN)
+		return because("invalid chunk stripe length %llu (a power of two from the sectorsize %u to %u)",
+			       (unsigned long long)c->stripe_len, l->sectorsize, CHUNK_MAX_STRIPE_LEN);
+	per_stripe = chunk_stripe_bytes(c);
+	for (i = 0; i < c->num_stripes; i++) {
+		const struct chunk_stripe *s = &c->stripes[i];
+
+		if (s->offset % l->sectorsize)
+			return because("stripe %u offset %llu is not a multiple of the sectorsize", i,
+				       (unsigned long long)s->offset);
+		if (s->offset > l->total_bytes || per_stripe > l->total_bytes - s->offset)
+			return because("stripe %u (devid %llu, offset %llu, %llu bytes) lies beyond the end of the "
+				       "filesystem (%llu bytes)",
+				       i, (unsigned long long)s->devid, (unsigned long long)s->offset,
+				       (unsigned long long)per_stripe, (unsigned long long)l->total_bytes);
+	}
+	return NULL;
+}
+
+static void read_stripes(const uint8_t *item, struct chunk *out)
+{
+	unsigned i;
+
+	out->stripes = xcalloc(out->num_stripes, sizeof(*out->stripes));
+	for (i = 0; i < out->num_stripes; i++) {
+		const uint8_t *s = item + CHUNK_STRIPES + (size_t)i * STRIPE_SIZE;
+		out->stripes[i].devid = get_le64(s, STRIPE_DEVID);
+		out->stripes[i].offset = get_le64(s, STRIPE_OFFSET);
+		memcpy(out->stripes[i].dev_uuid, s + STRIPE_DEV_UUID, BTRFS_UUID_SIZE);
+	}
+}
+
+const char *chunk_parse(const uint8_t *item, size_t item_len, uint64_t logical, const struct chunk_limits *limits,
+			struct chunk *out)
+{
+	const char *err;
 
 	memset(out, 0, sizeof(*out));
 	if (item_len < CHUNK_ITEM_HEADER + STRIPE_SIZE)
@@ -50,34 +138,18 @@ const char *chunk_parse(const uint8_t *item, size_t item_len, uint64_t logical, 
 		return "chunk item size does not match its stripe count";
 	if (out->length == 0 || logical + out->length < logical)
 		return "invalid chunk length";
-	if (!is_power_of_two(out->stripe_len) || out->stripe_len > (1ULL << 30))
-		return "invalid chunk stripe length";
 	if (!(out->type & BTRFS_BLOCK_GROUP_TYPE_MASK))
 		return "chunk has no data, metadata or system type";
-	profile = out->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
-	if (profile & (profile - 1))
-		return "chunk has more than one profile";
-	if (out->num_stripes < min_stripes(out->type))
-		return "too few stripes for the chunk profile";
-	if ((profile & (BTRFS_BLOCK_GROUP_DUP)) && out->num_stripes != 2)
-		return "DUP chunk without exactly two stripes";
-	if ((profile & BTRFS_BLOCK_GROUP_RAID1) && out->num_stripes != 2)
-		return "RAID1 chunk without exactly two stripes";
-	if ((profile & BTRFS_BLOCK_GROUP_RAID1C3) && out->num_stripes != 3)
-		return "RAID1C3 chunk without exactly three stripes";
-	if ((profile & BTRFS_BLOCK_GROUP_RAID1C4) && out->num_stripes != 4)
-		return "RAID1C4 chunk without exactly four stripes";
-	if ((profile & BTRFS_BLOCK_GROUP_RAID10) &&
-	    (out->sub_stripes < 2 || out->num_stripes % out->sub_stripes))
-		return "RAID10 chunk with inconsistent sub stripes";
-	out->stripes = xcalloc(out->num_stripes, sizeof(*out->stripes));
-	for (i = 0; i < out->num_stripes; i++) {
-		const uint8_t *s = item + CHUNK_STRIPES + (size_t)i * STRIPE_SIZE;
-		out->stripes[i].devid = get_le64(s, STRIPE_DEVID);
-		out->stripes[i].offset = get_le64(s, STRIPE_OFFSET);
-		memcpy(out->stripes[i].dev_uuid, s + STRIPE_DEV_UUID, BTRFS_UUID_SIZE);
-	}
-	return NULL;
+	if (out->type & ~(BTRFS_BLOCK_GROUP_TYPE_MASK | BTRFS_BLOCK_GROUP_PROFILE_MASK))
+		return because("chunk type 0x%llx has unknown bits", (unsigned long long)out->type);
+	err = check_stripes(out, limits);
+	if (err)
+		return err;
+	read_stripes(item, out);
+	err = check_extent(out, limits);
+	if (err)
+		chunk_free(out);
+	return err;
 }
 
 void chunk_free(struct chunk *c)
@@ -86,7 +158,8 @@ void chunk_free(struct chunk *c)
 	c->stripes = NULL;
 }
 
-const char *chunk_array_walk(const uint8_t *array, size_t size, chunk_array_fn fn, void *ctx, size_t *error_offset)
+const char *chunk_array_walk(const uint8_t *array, size_t size, const struct chunk_limits *limits, chunk_array_fn fn,
+			     void *ctx, size_t *error_offset)
 {
 	size_t pos = 0;
 
@@ -103,7 +176,7 @@ const char *chunk_array_walk(const uint8_t *array, size_t size, chunk_array_fn f
 		item_len = chunk_item_size(array + pos + KEY_SIZE, size - pos - KEY_SIZE);
 		if (!item_len || item_len > size - pos - KEY_SIZE)
 			return "truncated chunk item in chunk array";
-		err = chunk_parse(array + pos + KEY_SIZE, item_len, get_le64(array, pos + KEY_OFFSET), &c);
+		err = chunk_parse(array + pos + KEY_SIZE, item_len, get_le64(array, pos + KEY_OFFSET), limits, &c);
 		if (err)
 			return err;
 		err = fn(ctx, &c, array + pos + KEY_SIZE, item_len);
@@ -146,6 +219,26 @@ int chunk_num_copies(const struct chunk *c)
 	return 1;
 }
 
+static uint64_t div_round_up(uint64_t a, uint64_t b)
+{
+	return a / b + (a % b != 0);
+}
+
+uint64_t chunk_stripe_bytes(const struct chunk *c)
+{
+	uint64_t n = c->num_stripes;
+
+	if (c->type & BTRFS_BLOCK_GROUP_RAID0)
+		return div_round_up(c->length, n);
+	if (c->type & BTRFS_BLOCK_GROUP_RAID10)
+		return c->length / n * c->sub_stripes + div_round_up((c->length % n) * c->sub_stripes, n);
+	if ((c->type & BTRFS_BLOCK_GROUP_RAID5) && n > 1)
+		return div_round_up(c->length, n - 1);
+	if ((c->type & BTRFS_BLOCK_GROUP_RAID6) && n > 2)
+		return div_round_up(c->length, n - 2);
+	return c->length;
+}
+
 int chunk_map_copy(const struct chunk *c, uint64_t logical, int copy, uint64_t *devid, uint64_t *physical,
 		   uint64_t *contiguous)
 {
@@ -185,72 +278,4 @@ int chunk_map_copy(const struct chunk *c, uint64_t logical, int copy, uint64_t *
 	if (*contiguous > c->length - off)
 		*contiguous = c->length - off;
 	return 0;
-}
-
-void chunk_map_init(struct chunk_map *map)
-{
-	memset(map, 0, sizeof(*map));
-}
-
-void chunk_map_free(struct chunk_map *map)
-{
-	size_t i;
-
-	for (i = 0; i < map->count; i++)
-		chunk_free(&map->chunks[i]);
-	free(map->chunks);
-	memset(map, 0, sizeof(*map));
-}
-
-/* Index of the first chunk whose end is above logical. */
-static size_t chunk_map_search(const struct chunk_map *map, uint64_t logical)
-{
-	size_t lo = 0, hi = map->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct chunk *c = &map->chunks[mid];
-		if (c->logical + c->length <= logical)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-const char *chunk_map_add(struct chunk_map *map, struct chunk *c)
-{
-	size_t pos = chunk_map_search(map, c->logical);
-
-	if (pos < map->count) {
-		struct chunk *old = &map->chunks[pos];
-		if (old->logical == c->logical && old->length == c->length) {
-			chunk_free(old);
-			*old = *c;
-			c->stripes = NULL;
-			return NULL;
-		}
-		if (old->logical < c->logical + c->length) {
-			chunk_free(c);
-			return "chunk overlaps another chunk";
-		}
-	}
-	if (map->count == map->capacity) {
-		map->capacity = map->capacity ? map->capacity * 2 : 64;
-		map->chunks = xrealloc(map->chunks, map->capacity * sizeof(*map->chunks));
-	}
-	memmove(&map->chunks[pos + 1], &map->chunks[pos], (map->count - pos) * sizeof(*map->chunks));
-	map->chunks[pos] = *c;
-	c->stripes = NULL;
-	map->count++;
-	return NULL;
-}
-
-const struct chunk *chunk_map_lookup(const struct chunk_map *map, uint64_t logical)
-{
-	size_t pos = chunk_map_search(map, logical);
-
-	if (pos < map->count && map->chunks[pos].logical <= logical)
-		return &map->chunks[pos];
-	return NULL;
 }

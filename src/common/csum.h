@@ -1,5 +1,6 @@
 /*
- * The four btrfs checksum algorithms (ondisk.md section 5).
+ * The four btrfs checksum algorithms: csum_type 0 crc32c, 1 xxhash64,
+ * 2 sha256, 3 blake2b-256, over bytes 32.. of a superblock or tree block.
  *
  * CRC-32C is ours (crc32c.c); xxHash64 comes from libxxhash, SHA-256 and
  * BLAKE2b-256 from libgcrypt.  A digest is written into the first
@@ -37,8 +38,8 @@ int csum_block_ok(unsigned csum_type, const uint8_t *block, size_t len);
 
 /*
  * Blocks that the reference btrfs-image wrote for a non-crc32c filesystem
- * carry a CRC-32C in bytes 0..3 instead of the real digest (metadump.md
- * 2.8).  Non-zero if block has exactly that pattern.
+ * carry a CRC-32C in bytes 0..3 instead of the real digest (docs/dump.md,
+ * Scrubbing).  Non-zero if block has exactly that pattern.
  */
 int csum_block_is_reference_crc32c(const uint8_t *block, size_t len);
 

@@ -1,6 +1,6 @@
 /*
  * The btrfs-image ("metadump") file format, shared by bimg-pack (writer)
- * and bimg-unpack (reader).  Layout (metadump.md section 1):
+ * and bimg-unpack (reader).  Layout (docs/image-format.md):
  *
  *   cluster := index block (1024 bytes) + payloads of its items + zero
  *              padding to the next multiple of 1024

@@ -1,11 +1,16 @@
 #include "msg.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *progname = "bimg";
+static char escaped_progname[TEXT_ESCAPED_SIZE(64)];
 
 static void (*die_hooks[8])(const char *text);
 static int die_hook_count;
@@ -27,6 +32,78 @@ __attribute__((noreturn)) static void die_exit(void)
 	exit(1);
 }
 
+/*
+ * Bytes of the valid UTF-8 character at s that a terminal prints as it is
+ * (1..4), or 0 for a byte to escape: a control (C0, DEL, C1), a stray or
+ * missing continuation byte, an overlong form, a surrogate, or a code point
+ * above U+10FFFF.
+ */
+static size_t printable_utf8(const uint8_t *s, size_t len)
+{
+	uint8_t lead = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (lead < 0x80)
+		return lead >= 0x20 && lead != 0x7f ? 1 : 0;
+	if (lead >= 0xc2 && lead <= 0xdf)
+		need = 2;
+	else if (lead >= 0xe0 && lead <= 0xef)
+		need = 3;
+	else if (lead >= 0xf0 && lead <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (lead == 0xc2)
+		lo = 0xa0; /* U+0080..U+009F are the C1 controls */
+	else if (lead == 0xe0)
+		lo = 0xa0;
+	else if (lead == 0xed)
+		hi = 0x9f;
+	else if (lead == 0xf0)
+		lo = 0x90;
+	else if (lead == 0xf4)
+		hi = 0x8f;
+	if (len < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return need;
+}
+
+char *text_escape(char *dst, size_t dst_size, const void *src, size_t len)
+{
+	const uint8_t *s = src;
+	size_t in = 0, out = 0;
+
+	if (!dst_size)
+		return dst;
+	while (in < len) {
+		size_t n = printable_utf8(s + in, len - in);
+		char piece[5];
+		size_t piece_len;
+
+		if (n == 1 && s[in] == '\\') {
+			piece_len = 2;
+			memcpy(piece, "\\\\", 2);
+		} else if (n) {
+			piece_len = n;
+			memcpy(piece, s + in, n);
+		} else {
+			n = 1;
+			piece_len = 4;
+			snprintf(piece, sizeof(piece), "\\x%02x", s[in]);
+		}
+		if (out + piece_len >= dst_size)
+			break;
+		memcpy(dst + out, piece, piece_len);
+		out += piece_len;
+		in += n;
+	}
+	dst[out] = 0;
+	return dst;
+}
+
 void msg_init(const char *argv0)
 {
 	const char *slash;
@@ -34,7 +111,17 @@ void msg_init(const char *argv0)
 	if (!argv0 || !*argv0)
 		return;
 	slash = strrchr(argv0, '/');
-	progname = slash ? slash + 1 : argv0;
+	slash = slash ? slash + 1 : argv0;
+	progname = text_escape(escaped_progname, sizeof(escaped_progname), slash, strlen(slash));
+}
+
+/* One message line on stderr: "progname: " kind, then text escaped. */
+static void print_line(const char *kind, const char *text)
+{
+	static char escaped[TEXT_ESCAPED_SIZE(4096)];
+
+	fprintf(stderr, "%s: %s%s\n", progname, kind,
+		text_escape(escaped, sizeof(escaped), text, strlen(text)));
 }
 
 const char *msg_vformat(const char *fmt, va_list ap)
@@ -74,7 +161,7 @@ void die(const char *fmt, ...)
 		for (i = die_hook_count - 1; i >= 0; i--)
 			die_hooks[i](text);
 	}
-	fprintf(stderr, "%s: %s\n", progname, text);
+	print_line("", text);
 	die_exit();
 }
 
@@ -83,7 +170,7 @@ void warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: warning: %s\n", progname, msg_vformat(fmt, ap));
+	print_line("warning: ", msg_vformat(fmt, ap));
 	va_end(ap);
 }
 
@@ -92,7 +179,7 @@ void note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: %s\n", progname, msg_vformat(fmt, ap));
+	print_line("", msg_vformat(fmt, ap));
 	va_end(ap);
 }
 
@@ -142,4 +229,62 @@ void die_silently(const char *text)
 			die_hooks[i](text);
 	}
 	die_exit();
+}
+
+void usage_error(const char *fmt, ...)
+{
+	char line[1024], escaped[TEXT_ESCAPED_SIZE(1024)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	text_escape(escaped, sizeof(escaped), line, strlen(line));
+	fprintf(stderr, "%s: %s: try '%s --help'\n", progname, escaped, progname);
+	exit(1);
+}
+
+void bad_option(int c, char *const argv[])
+{
+	/* getopt has moved optind past a long option, but not always past a short one */
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int is_long = strncmp(arg, "--", 2) == 0;
+	int name_len = (int)strcspn(arg, "=");
+
+	if (c == ':' && is_long)
+		usage_error("option '%.*s' needs an argument", name_len, arg);
+	if (c == ':')
+		usage_error("option '-%c' needs an argument", optopt);
+	if (optopt && is_long && arg[name_len] == '=')
+		usage_error("option '%.*s' takes no argument", name_len, arg);
+	if (!optopt)
+		usage_error("unknown option '%.*s'", name_len, arg);
+	usage_error("unknown option '-%c'", optopt);
+}
+
+void die_downstream_closed(const char *what)
+{
+	const char *quiet = getenv("BIMG_DOWNSTREAM_REPORTS");
+
+	if (quiet && strcmp(quiet, "1") == 0)
+		die_silently("downstream closed the pipe");
+	die("%s: downstream closed the pipe", what);
+}
+
+void report_check(FILE *out)
+{
+	if (!ferror(out))
+		return;
+	if (errno == EPIPE)
+		_exit(0);
+	die("writing to standard output:");
+}
+
+int report_finish(void)
+{
+	/* The reader may have gone before anything was flushed: EPIPE, not SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	(void)fflush(stdout); /* a failure sets the error indicator */
+	report_check(stdout);
+	return 0;
 }

@@ -59,7 +59,7 @@ static void writer_raw(struct stream_writer *w, const void *p, size_t len)
 {
 	if (write_full(w->fd, p, len) < 0) {
 		if (errno == EPIPE)
-			die("writing stream: downstream closed the pipe");
+			die_downstream_closed("writing stream");
 		die("writing stream:");
 	}
 }
@@ -198,7 +198,9 @@ void stream_write_fs_info(struct stream_writer *w, const struct fs_info *info)
 	put_le32(p, FS_INFO_CONTENT, info->content);
 	put_le64(p, FS_INFO_NUM_DEVICES, info->num_devices);
 	put_le64(p, FS_INFO_GENERATION, info->generation);
-	stream_write(w, REC_FS_INFO, 0, p, sizeof(p), NULL, 0);
+	if (info->tail_len > sizeof(info->tail))
+		die("internal error: FS_INFO tail of %u bytes", info->tail_len);
+	stream_write(w, REC_FS_INFO, 0, p, sizeof(p), info->tail, info->tail_len);
 }
 
 void stream_write_tree_block(struct stream_writer *w, uint64_t logical, uint64_t flags, const uint8_t *block,
@@ -326,6 +328,7 @@ static void check_end(struct stream_reader *r, const struct record *rec)
 		die("reading stream from %s: record %llu: END counts %llu data bytes, stream had %llu", r->name, n,
 		    (unsigned long long)get_le64(rec->payload, END_DATA_BYTES),
 		    (unsigned long long)r->data_bytes);
+	r->end_damaged = get_le64(rec->payload, END_DAMAGED);
 }
 
 int stream_read(struct stream_reader *r, struct record *rec)
@@ -395,6 +398,8 @@ int stream_read(struct stream_reader *r, struct record *rec)
 		r->ended = 1;
 		if (reader_fill(r, 1) != 0)
 			die("reading stream from %s: junk after the END record (record %llu)", r->name, n);
+		/* END is the reader's business: callers get its damaged count from stream_reader_damaged(). */
+		memset(rec, 0, sizeof(*rec));
 		return 0;
 	default:
 		if (!(rec->flags & RECORD_FLAG_OPTIONAL))
@@ -404,13 +409,23 @@ int stream_read(struct stream_reader *r, struct record *rec)
 	return 1;
 }
 
+uint64_t stream_reader_damaged(const struct stream_reader *r)
+{
+	if (!r->ended)
+		die("internal error: END's damaged count asked for before END");
+	return r->end_damaged;
+}
+
 void record_fs_info(const struct record *rec, struct fs_info *info)
 {
 	const uint8_t *p = rec->payload;
 
-	if (rec->len < FS_INFO_SIZE)
-		die("record %llu: FS_INFO of %u bytes (expected %u)", (unsigned long long)rec->seq, rec->len,
-		    FS_INFO_SIZE);
+	if (rec->len < FS_INFO_SIZE || rec->len > FS_INFO_MAX_SIZE)
+		die("record %llu: FS_INFO of %u bytes (expected %u..%u)", (unsigned long long)rec->seq, rec->len,
+		    FS_INFO_SIZE, FS_INFO_MAX_SIZE);
+	/* Fields of a later minor version: not ours to read, but a filter passes them on. */
+	info->tail_len = rec->len - FS_INFO_SIZE;
+	memcpy(info->tail, p + FS_INFO_SIZE, info->tail_len);
 	memcpy(info->fsid, p + FS_INFO_FSID, BTRFS_UUID_SIZE);
 	memcpy(info->header_fsid, p + FS_INFO_HEADER_FSID, BTRFS_UUID_SIZE);
 	info->nodesize = get_le32(p, FS_INFO_NODESIZE);
@@ -444,6 +459,9 @@ const uint8_t *record_data(const struct record *rec, uint64_t *logical, uint64_t
 {
 	if (rec->len <= BLOCK_PREFIX_SIZE)
 		die("record %llu: DATA record without data", (unsigned long long)rec->seq);
+	if (rec->len - BLOCK_PREFIX_SIZE > DATA_PIECE_MAX)
+		die("record %llu: DATA record of %u data bytes (at most %u: longer extents come in pieces)",
+		    (unsigned long long)rec->seq, rec->len - BLOCK_PREFIX_SIZE, DATA_PIECE_MAX);
 	*logical = get_le64(rec->payload, BLOCK_LOGICAL);
 	*flags = get_le64(rec->payload, BLOCK_FLAGS);
 	*len = rec->len - BLOCK_PREFIX_SIZE;

@@ -23,10 +23,14 @@
 #define RECORD_HEADER_SIZE 24
 /* Largest payload a reader accepts; bigger extents travel in pieces. */
 #define RECORD_MAX_PAYLOAD (16u << 20)
-/* Largest piece of a data extent in one DATA record. */
+/*
+ * Largest piece of a data extent in one DATA record; record_data() refuses
+ * more.  Pieces bound what a stage holds per record; extents travel as
+ * several records (DATA_FLAG_CONTINUES).
+ */
 #define DATA_PIECE_MAX (1u << 20)
 
-/* Record types (docs/record-stream.md section 3) */
+/* Record types (docs/record-stream.md section 4) */
 enum record_type {
 	REC_FS_INFO = 1,
 	REC_SUPERBLOCK = 2,
@@ -40,8 +44,9 @@ enum record_type {
 /* Record header flags */
 #define RECORD_FLAG_OPTIONAL 0x1 /* a reader that does not know the type skips it */
 
-/* FS_INFO payload (64 bytes) */
+/* FS_INFO payload: 64 bytes in version 1.0; a later minor version may append fields up to FS_INFO_MAX_SIZE. */
 #define FS_INFO_SIZE 64
+#define FS_INFO_MAX_SIZE 4096
 #define FS_INFO_FSID 0
 #define FS_INFO_HEADER_FSID 16
 #define FS_INFO_NODESIZE 32
@@ -68,6 +73,14 @@ struct fs_info {
 	uint32_t content;
 	uint64_t num_devices;
 	uint64_t generation;
+	/*
+	 * The bytes after the first 64 of a longer FS_INFO (fields of a later
+	 * minor version): record_fs_info() keeps them and stream_write_fs_info()
+	 * writes them back, so a filter forwards them without knowing them.
+	 * Zero when the structure is built from scratch.
+	 */
+	uint32_t tail_len;
+	uint8_t tail[FS_INFO_MAX_SIZE - FS_INFO_SIZE];
 };
 
 /* TREE_BLOCK and DATA payloads: 16-byte prefix, then the bytes */
@@ -103,7 +116,7 @@ struct stream_writer {
 	uint64_t seq;
 	uint64_t tree_blocks;
 	uint64_t data_bytes;
-	uint64_t damaged; /* set by the producer; carried in END */
+	uint64_t damaged; /* set by the producer (a filter: from stream_reader_damaged()); carried in END */
 	int ended;
 };
 
@@ -138,6 +151,7 @@ struct stream_reader {
 	uint64_t next_seq;
 	uint64_t tree_blocks;
 	uint64_t data_bytes;
+	uint64_t end_damaged; /* END's damaged count, once END is read */
 	int ended;
 	int eof;
 };
@@ -152,19 +166,28 @@ void stream_reader_init_with(struct stream_reader *r, int fd, const char *name, 
 			     size_t already_len);
 /*
  * Read the next record.  Returns 1 with *rec filled, or 0 once the END
- * record has been read and verified (its counts, then end of input).
+ * record has been read and verified (its counts, then end of input); *rec
+ * is then cleared (END's damaged count: stream_reader_damaged()).
  * Dies, naming the record number, on truncation, bad crc, a sequence gap,
  * an oversize length, or an unknown record type that is not optional.
- * An ERROR record from upstream ends the program quietly with status 1
- * (the upstream stage has already reported it), after the die hooks ran.
+ * An ERROR record from upstream (any record, the first included) ends the
+ * program quietly with status 1 (the upstream stage has already reported
+ * it), after the die hooks ran.
  */
 int stream_read(struct stream_reader *r, struct record *rec);
+/*
+ * The damaged count of the END record read (after stream_read() returned
+ * 0).  A filter forwards it by adding it to its writer's damaged count
+ * (docs/record-stream.md section 9).
+ */
+uint64_t stream_reader_damaged(const struct stream_reader *r);
 
 /* Parse helpers; each dies with the record number when the payload is malformed. */
+/* FS_INFO: 64..FS_INFO_MAX_SIZE bytes; the bytes after 64 go to info->tail. */
 void record_fs_info(const struct record *rec, struct fs_info *info);
 /* TREE_BLOCK: logical, flags, and the block (exactly nodesize bytes). */
 const uint8_t *record_tree_block(const struct record *rec, uint32_t nodesize, uint64_t *logical, uint64_t *flags);
-/* DATA: logical, flags, bytes and their length (at least 1). */
+/* DATA: logical, flags, bytes and their length (1..DATA_PIECE_MAX). */
 const uint8_t *record_data(const struct record *rec, uint64_t *logical, uint64_t *flags, size_t *len);
 
 const char *record_type_name(uint16_t type);

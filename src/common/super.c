@@ -91,7 +91,5 @@ const char *super_parse(const uint8_t *sb, struct super_info *info, int check_cs
 		return "invalid log root address in superblock";
 	if (!info->num_devices || info->num_devices > 65536)
 		return "invalid number of devices in superblock";
-	if (info->incompat_flags & BTRFS_INCOMPAT_EXTENT_TREE_V2)
-		return "extent-tree-v2 filesystems are not supported";
 	return NULL;
 }

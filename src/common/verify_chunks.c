@@ -65,13 +65,24 @@ static const char *keep_chunk(void *ctx, const struct chunk *c, const uint8_t *i
 	return NULL;
 }
 
+/* Chunks are checked against the superblock's sizes: without one, none can be. */
+static const char *limits_of(const struct verifier *v, struct chunk_limits *limits)
+{
+	if (!v->have_sb)
+		return "no superblock to check it against";
+	*limits = chunk_limits_of(&v->sb);
+	return NULL;
+}
+
 void verify_sys_array(struct verifier *v)
 {
 	struct array_target t = { &v->sys_chunks, &v->nsys_chunks };
+	struct chunk_limits limits = chunk_limits_of(&v->sb);
 	size_t bad = 0;
 	const char *why;
 
-	why = chunk_array_walk(v->sb_raw + SB_SYS_CHUNK_ARRAY, v->sb.sys_chunk_array_size, keep_chunk, &t, &bad);
+	why = chunk_array_walk(v->sb_raw + SB_SYS_CHUNK_ARRAY, v->sb.sys_chunk_array_size, &limits, keep_chunk, &t,
+			       &bad);
 	if (why)
 		problem(v, PROBLEM_SUPERBLOCK, NULL, "superblock: system chunk array at offset %zu: %s", bad, why);
 	sort_array(v->sys_chunks, v->nsys_chunks, sizeof(*v->sys_chunks), vchunk_order);
@@ -80,10 +91,12 @@ void verify_sys_array(struct verifier *v)
 void verify_chunk_record(struct verifier *v, const uint8_t *payload, size_t len)
 {
 	struct array_target t = { &v->record_chunks, &v->nrecord_chunks };
+	struct chunk_limits limits;
 	size_t bad = 0;
-	const char *why;
+	const char *why = limits_of(v, &limits);
 
-	why = chunk_array_walk(payload, len, keep_chunk, &t, &bad);
+	if (!why)
+		why = chunk_array_walk(payload, len, &limits, keep_chunk, &t, &bad);
 	if (why)
 		problem(v, PROBLEM_CHUNK, NULL, "CHUNK record %" PRIu64 ": %s", v->records, why);
 }
@@ -91,9 +104,12 @@ void verify_chunk_record(struct verifier *v, const uint8_t *payload, size_t len)
 int verify_chunk_item(struct verifier *v, uint64_t leaf, uint32_t slot, uint64_t logical, const uint8_t *item,
 		      size_t len)
 {
-	struct chunk c;
-	const char *why = chunk_parse(item, len, logical, &c);
+	struct chunk c = { 0 };
+	struct chunk_limits limits;
+	const char *why = limits_of(v, &limits);
 
+	if (!why)
+		why = chunk_parse(item, len, logical, &limits, &c);
 	chunk_free(&c);
 	if (!why)
 		return 0;

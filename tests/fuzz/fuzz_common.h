@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunk.h"
 #include "csum.h"
 #include "msg.h"
 
@@ -45,6 +46,14 @@ static inline uint32_t fuzz_nodesize_for(size_t len)
 	while (n >= 4096 && n > len)
 		n >>= 1;
 	return n >= 4096 ? n : 0;
+}
+
+/* Chunk limits for chunk items without a superblock: the loosest any superblock allows. */
+static inline struct chunk_limits fuzz_loosest_chunk_limits(void)
+{
+	struct chunk_limits l = { 4096, UINT64_MAX, 65536 };
+
+	return l;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

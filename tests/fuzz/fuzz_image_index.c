@@ -133,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		msg_set_die_jump(NULL);
 	}
-	free(sink.owners);
+	VEC_FREE(sink.owners);
+	hashmap_free(&sink.owner_index);
 	return 0;
 }

@@ -18,11 +18,12 @@ static struct stream_reader reader;
 static struct chunk_map map;
 static struct fs_info info;
 static int have_info;
+static struct chunk_limits limits; /* from the SUPERBLOCK record once one parses */
 
 static const char *add_chunk(void *ctx, const struct chunk *c, const uint8_t *item, size_t item_len)
 {
 	struct chunk copy;
-	const char *err = chunk_parse(item, item_len, c->logical, &copy);
+	const char *err = chunk_parse(item, item_len, c->logical, &limits, &copy);
 
 	(void)ctx;
 	if (err)
@@ -43,11 +44,11 @@ static void use_record(const struct record *rec)
 		have_info = 1;
 		break;
 	case REC_SUPERBLOCK:
-		if (rec->len == BTRFS_SUPER_SIZE)
-			(void)super_parse(rec->payload, &si, 1);
+		if (rec->len == BTRFS_SUPER_SIZE && !super_parse(rec->payload, &si, 1))
+			limits = chunk_limits_of(&si);
 		break;
 	case REC_CHUNK:
-		(void)chunk_array_walk(rec->payload, rec->len, add_chunk, NULL, &error_offset);
+		(void)chunk_array_walk(rec->payload, rec->len, &limits, add_chunk, NULL, &error_offset);
 		break;
 	case REC_TREE_BLOCK:
 		if (!have_info)
@@ -74,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size) || lseek(fd, 0, SEEK_SET) != 0)
 		abort();
 	chunk_map_init(&map);
+	limits = fuzz_loosest_chunk_limits();
 	have_info = 0;
 	reader.buf = NULL;
 	FUZZ_TRY {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 static struct chunk_map map;
+static struct chunk_limits limits;
 
 static void map_addresses(const struct chunk *c)
 {
@@ -33,7 +34,7 @@ static void map_addresses(const struct chunk *c)
 static const char *add_chunk(void *ctx, const struct chunk *c, const uint8_t *item, size_t item_len)
 {
 	struct chunk copy;
-	const char *err = chunk_parse(item, item_len, c->logical, &copy);
+	const char *err = chunk_parse(item, item_len, c->logical, &limits, &copy);
 
 	(void)ctx;
 	if (err)
@@ -58,17 +59,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (super_parse(sb, &info, check))
 			continue;
 		chunk_map_init(&map);
+		limits = chunk_limits_of(&info);
 		FUZZ_TRY {
-			(void)chunk_array_walk(sb + SB_SYS_CHUNK_ARRAY, info.sys_chunk_array_size, add_chunk, NULL,
-					       &error_offset);
+			(void)chunk_array_walk(sb + SB_SYS_CHUNK_ARRAY, info.sys_chunk_array_size, &limits, add_chunk,
+					       NULL, &error_offset);
 		}
 		msg_set_die_jump(NULL);
 		chunk_map_free(&map);
 	}
 	/* The walk on its own, over arbitrary bytes (as a CHUNK record would carry). */
 	chunk_map_init(&map);
+	limits = fuzz_loosest_chunk_limits();
 	FUZZ_TRY {
-		(void)chunk_array_walk(data, size, add_chunk, NULL, &error_offset);
+		(void)chunk_array_walk(data, size, &limits, add_chunk, NULL, &error_offset);
 	}
 	msg_set_die_jump(NULL);
 	chunk_map_free(&map);

@@ -10,13 +10,19 @@
  * scrub_tree_block then keeps the layout valid and leaves a correct
  * checksum (of the type named by the byte after the block, if any; bit 0
  * of the block's last byte picks -d's keep-inline when that byte exists).
- * bimg-sanitize's sanitize_block takes any block, valid or not (it bounds
- * every walk itself); for a valid one it must leave the header, keys,
- * item offsets and sizes as they were.  The byte after the block also
- * picks -s or -ss and --keep-short.
+ * bimg-sanitize's sanitize_tree_block takes any block.  It fails closed: a
+ * block it reports wiped has only zeros after its header, and every block
+ * whose layout check fails is wiped; a block it keeps stays readable,
+ * verifies, has no byte left in its free space, and keeps its header,
+ * keys, item offsets and sizes.  The byte after the block also picks -s or
+ * -ss (bit 2), --keep-short (bit 3), keep-inline (bit 4), a checksum left
+ * as it is instead of set first (bit 5: mostly wrong, so wiped) and the
+ * stream's DAMAGED flag (bit 6).
  */
 #include "fuzz_common.h"
+#include "block.h"
 #include "leaf.h"
+#include "readable.h"
 #include "placement.h"
 #include "namemap.h"
 #include "scan.h"
@@ -77,30 +83,6 @@ static void walk_names(const uint8_t *block, uint8_t type, uint32_t off, uint32_
 	}
 }
 
-/*
- * namemap.c keeps its arena chunks until the program exits (name_map_free
- * does not free them), which would be a 1 MiB leak per input here.  The
- * harness frees them itself: xmalloc is wrapped (-Wl,--wrap=xmalloc, see
- * fuzz.mk) and what it returns during a sanitize call is recorded; namemap.c
- * uses xmalloc for arena chunks only.
- */
-void *__real_xmalloc(size_t size);
-void *__wrap_xmalloc(size_t size);
-static void *arena_chunks[64];
-static int arena_count, collecting_arena;
-
-void *__wrap_xmalloc(size_t size)
-{
-	void *p = __real_xmalloc(size);
-
-	if (collecting_arena) {
-		if (arena_count == (int)(sizeof(arena_chunks) / sizeof(arena_chunks[0])))
-			__builtin_trap(); /* far more names than one block can hold */
-		arena_chunks[arena_count++] = p;
-	}
-	return p;
-}
-
 /* Copy into `before` the key offsets that may move (short-name DIR_ITEM and INODE_EXTREF keys). */
 static void allow_moved_keys(uint8_t *before, const uint8_t *after)
 {
@@ -130,53 +112,86 @@ static int keys_sorted(const uint8_t *leaf)
 	return 1;
 }
 
+static int zero_after_header(const uint8_t *block, uint32_t nodesize)
+{
+	for (uint32_t i = HDR_SIZE; i < nodesize; i++)
+		if (block[i])
+			return 0;
+	return 1;
+}
+
+/* The invariants of a block the sanitizer kept: see the comment at the top. */
+static void check_kept(uint8_t *before, const uint8_t *block, uint32_t nodesize, const struct block_sanitizer *bs)
+{
+	uint64_t fixed_end = tree_block_level(before) ? HDR_SIZE
+						       : HDR_SIZE + (uint64_t)ITEM_SIZE * tree_block_nritems(before);
+
+	if (block_untrusted(bs, block, 0) != NULL)
+		__builtin_trap(); /* sanitizing made a readable block unreadable, or left a stale checksum */
+	if (tree_block_level(before) == 0 && bs->placement)
+		allow_moved_keys(before, block);
+	if (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0)
+		__builtin_trap();
+	if (tree_block_level(before) == 0 && bs->placement && keys_sorted(before) && !keys_sorted(block))
+		__builtin_trap();
+	/* Free space is zero: zeroing it again changes nothing. */
+	memcpy(before, block, nodesize);
+	if (zero_unused_space(before, nodesize))
+		__builtin_trap();
+}
+
+/* What sanitize() owns, outside its registers: die() may jump back into it (FUZZ_TRY). */
+static struct block_sanitizer bs;
+static uint8_t *before;
+
+static void sanitize_checked(uint8_t *block, uint32_t nodesize, int flagged)
+{
+	int layout_ok = tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL;
+	const char *why;
+
+	memcpy(before, block, nodesize);
+	/* -ss as bimg-sanitize runs it: learn the block (if it would), place its short names, then sanitize. */
+	if (bs.placement && !block_untrusted(&bs, block, flagged))
+		(void)placement_scan(bs.placement, 0, block, nodesize);
+	if (bs.placement)
+		placement_assign(bs.placement, bs.map);
+	if (sanitize_tree_block(&bs, 0, block, flagged, &why) == BLOCK_WIPED) {
+		/* Fails closed: nothing after the header survives, and the header is untouched. */
+		if (!zero_after_header(block, nodesize) || memcmp(before, block, HDR_SIZE) != 0)
+			__builtin_trap();
+	} else if (!layout_ok || flagged) {
+		__builtin_trap(); /* a block the layout check refuses, or flagged DAMAGED, was kept */
+	} else {
+		check_kept(before, block, nodesize, &bs);
+	}
+}
+
 static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 {
 	enum name_mode mode = (options & 4) ? NAMES_SAME_HASH : NAMES_RANDOM;
-	struct name_map *map = name_map_new(mode, (options >> 3) & 1, 0, 42);
-	struct name_map *xattr_map = name_map_new(mode, 0, 1, 43);
-	struct leaf_stats stats = { 0 };
-	struct placement *placement = (mode == NAMES_SAME_HASH && !((options >> 3) & 1)) ? placement_new() : NULL;
-	int valid = tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL;
-	uint64_t fixed_end = HDR_SIZE + (uint64_t)ITEM_SIZE * tree_block_nritems(block);
-	uint8_t *before = NULL;
+	int keep_short = (options >> 3) & 1;
 
-	if (valid && tree_block_level(block) == 0) {
-		before = malloc(nodesize);
-		memcpy(before, block, nodesize);
+	memset(&bs, 0, sizeof(bs));
+	bs.map = name_map_new(mode, keep_short, 0, 42);
+	bs.xattr_map = name_map_new(mode, 0, 1, 43);
+	bs.placement = (mode == NAMES_SAME_HASH && !keep_short) ? placement_new() : NULL;
+	bs.nodesize = nodesize;
+	bs.sectorsize = 4096;
+	bs.csum_type = options & 3;
+	bs.keep_inline_data = (options >> 4) & 1;
+	before = malloc(nodesize);
+	if (!(options & 0x20))
+		csum_block_set(bs.csum_type, block, nodesize);
+	/* A hostile block may hold more distinct 1-byte names than there are replacements: die(). */
+	FUZZ_TRY {
+		sanitize_checked(block, nodesize, (options >> 6) & 1);
 	}
-	collecting_arena = 1;
-	if (placement) {
-		/* -ss as bimg-sanitize runs it: learn the block, place its short names, then sanitize. */
-		(void)placement_scan(placement, 0, block, nodesize);
-		placement_assign(placement, map);
-		(void)sanitize_block(map, xattr_map, block, nodesize, (options >> 4) & 1, placement, 0, &stats);
-		(void)placement_fix_node(placement, 0, block, nodesize);
-	} else {
-		(void)sanitize_block(map, xattr_map, block, nodesize, (options >> 4) & 1, NULL, 0, &stats);
-	}
-	collecting_arena = 0;
-	/*
-	 * Sanitizing changes names and values only: header (after the checksum), offsets and sizes
-	 * stay, and so do keys but the offsets of short-name DIR_ITEM and INODE_EXTREF keys, which
-	 * keep a sorted leaf sorted.
-	 */
-	if (before) {
-		if (placement)
-			allow_moved_keys(before, block);
-		if (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0 ||
-		    tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) != NULL)
-			__builtin_trap();
-		if (placement && keys_sorted(before) && !keys_sorted(block))
-			__builtin_trap();
-	}
-	if (placement)
-		placement_free(placement);
+	msg_set_die_jump(NULL);
+	if (bs.placement)
+		placement_free(bs.placement);
 	free(before);
-	name_map_free(map);
-	name_map_free(xattr_map);
-	while (arena_count > 0)
-		free(arena_chunks[--arena_count]);
+	name_map_free(bs.map);
+	name_map_free(bs.xattr_map);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Generate the fuzzing seed corpora in tests/fuzz/seeds/<harness>/ (not
-# committed) from the test corpus and the saved regression inputs.
+# committed) from the test filesystems and the saved regression inputs.
 #
-#   make-seeds.sh SEEDGEN
+#   CORPUS=DIR make-seeds.sh SEEDGEN
 #
-# The corpus is $CORPUS if it holds a MANIFEST.tsv, else /var/tmp/bimg-corpus;
-# without either, the seeds are only the regression inputs.  The reference
+# DIR is a set directory of tests/fixtures/mkfixtures (make fuzz-seeds passes
+# the quick set); without a MANIFEST.tsv there, the seeds are only the
+# regression inputs.  The reference
 # btrfs-image, when installed, provides the image_index seeds (one raw and
 # one zlib-compressed metadump of a small filesystem).
 set -eu
@@ -16,12 +17,10 @@ seeds=$here/seeds
 regress=$here/regress
 
 corpus=${CORPUS:-}
-if [ -z "$corpus" ] || [ ! -f "$corpus/MANIFEST.tsv" ]; then
-	corpus=/var/tmp/bimg-corpus
-fi
 
 rm -rf "$seeds"
-mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index" "$seeds/verify"
+mkdir -p "$seeds/stream" "$seeds/super_chunks" "$seeds/tree_block" "$seeds/image_index" "$seeds/fixchunks" \
+	"$seeds/fixchunks_multi" "$seeds/verify"
 
 if [ -f "$corpus/MANIFEST.tsv" ]; then
 	for img in "$corpus"/*.img; do
@@ -43,8 +42,16 @@ if [ -f "$corpus/MANIFEST.tsv" ]; then
 		done
 	fi
 else
-	echo "make-seeds: no corpus at $corpus; seeding from regression inputs only" >&2
+	echo "make-seeds: no test filesystems at ${corpus:-\$CORPUS}; seeding from regression inputs only" >&2
 fi
+
+# bimg-fixchunks reads record streams too.
+for h in fixchunks fixchunks_multi; do
+	mkdir -p "$seeds/$h"
+	for f in "$seeds"/stream/*; do
+		[ -f "$f" ] && cp "$f" "$seeds/$h/"
+	done
+done
 
 for dir in "$regress"/*/; do
 	[ -d "$dir" ] || continue

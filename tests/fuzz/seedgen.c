@@ -90,6 +90,7 @@ static void seed_fs(const char *image, const char *name, const char *outdir)
 	off_t pos, end;
 	char path[4096], what[64];
 	size_t error_offset;
+	struct chunk_limits limits;
 
 	fd = xopen_input(image);
 	if (pread_full(fd, sb, sizeof(sb), BTRFS_SUPER_OFFSET) != (ssize_t)sizeof(sb))
@@ -115,7 +116,9 @@ static void seed_fs(const char *image, const char *name, const char *outdir)
 	fi.generation = info.generation;
 	stream_write_fs_info(&w, &fi);
 	stream_write(&w, REC_SUPERBLOCK, 0, sb, sizeof(sb), NULL, 0);
-	if (!chunk_array_walk(sb + SB_SYS_CHUNK_ARRAY, info.sys_chunk_array_size, copy_chunk, NULL, &error_offset))
+	limits = chunk_limits_of(&info);
+	if (!chunk_array_walk(sb + SB_SYS_CHUNK_ARRAY, info.sys_chunk_array_size, &limits, copy_chunk, NULL,
+			      &error_offset))
 		stream_write(&w, REC_CHUNK, 0, sb + SB_SYS_CHUNK_ARRAY, info.sys_chunk_array_size, NULL, 0);
 
 	block = xmalloc(info.nodesize);

@@ -1,19 +1,50 @@
 # Shared helpers for the bats suite.  Load with: load lib/common
 #
-#   ROOT      the repository
-#   BIN       the built programs (bin/)
-#   CORPUS    mkcorpus output (make check builds the quick set there)
+#   ROOT         the repository
+#   BIN          the built programs (bin/)
+#   CORPUS       the quick set of test filesystems (tests/fixtures/mkfixtures;
+#                make check builds it; default .cache/fixtures/quick)
+#   FULL_CORPUS  the full set, quick cases included (default .cache/fixtures/full)
 #   corpus_img CASE        path of a single-device case, or skip the test
 #   corpus_files CASE      all device images of a case, in devid order
 #   corpus_cases FILTER [DIR]  case names of CORPUS (or DIR): FILTER is "single-crc32c",
 #                          "single" or "all"
 #   need_loop_mount        skip the test unless loop mounts work here
+#   need_bin PROGRAM...    skip the test unless bin/PROGRAM is built
+#   stream_lines STREAM    one line per record (type flags length sha1)
+#   same_entry_count MOUNT SOURCE RESTORED  both mount with as many entries
+#   STREAMCMP, CORRUPT     tests/lib/streamcmp.py, tests/lib/corrupt.py as commands
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="$ROOT/bin"
-CORPUS="${CORPUS:-$ROOT/.cache/corpus}"
-FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/corpus-full}"
+CORPUS="${CORPUS:-$ROOT/.cache/fixtures/quick}"
+FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/fixtures/full}"
 export PATH="$BIN:$PATH"
+STREAMCMP="python3 $ROOT/tests/lib/streamcmp.py"
+CORRUPT="python3 $ROOT/tests/lib/corrupt.py"
+
+need_bin() {
+	local p
+	for p in "$@"; do
+		[[ -x $BIN/$p ]] || skip "bin/$p is not built"
+	done
+}
+
+# One line per record of a stream: type flags length sha1(payload); first the header's
+# major minor compat incompat.
+stream_lines() {
+	python3 - "$1" <<'PY'
+import hashlib, struct, sys
+data = open(sys.argv[1], "rb").read()
+print("header", *struct.unpack_from("<HHII", data, 8))
+pos = 32
+while pos < len(data):
+    rtype, flags, length = struct.unpack_from("<HHI", data, pos)
+    payload = data[pos + 24:pos + 24 + length]
+    print(rtype, flags, length, hashlib.sha1(payload).hexdigest())
+    pos += 24 + length
+PY
+}
 
 manifest_line() { # CASE -> its MANIFEST.tsv line from CORPUS or FULL_CORPUS
 	local dir
@@ -38,7 +69,7 @@ corpus_files() {
 
 corpus_img() {
 	local files
-	files=$(corpus_files "$1") || skip "corpus case $1 not built (mkcorpus --only $1)"
+	files=$(corpus_files "$1") || skip "test filesystem $1 not built (make corpus, as root)"
 	[[ $(printf '%s\n' "$files" | wc -l) -eq 1 ]] || skip "corpus case $1 has several devices"
 	printf '%s\n' "$files"
 }
@@ -65,30 +96,43 @@ need_loop_mount() {
 LOOP_MOUNTS=()
 LOOP_DEVS=()
 loop_mount_ro() {
-	local dev
-	dev=$(losetup --find --show --read-only "$1") || return 1
-	LOOP_DEVS+=("$dev")
-	mkdir -p "$2"
-	mount -t btrfs -o ro "$dev" "$2" || return 1
-	LOOP_MOUNTS+=("$2")
-	LOOPDEV=$dev
+	loop_mount_with --read-only "$1" "$2"
 }
 
 # loop_mount_ro_replay IMAGE DIR: a writable loop device mounted read-only, so that a log tree
 # can be replayed (the kernel refuses log replay on read-only media); IMAGE may be written.
 loop_mount_ro_replay() {
+	loop_mount_with "" "$1" "$2"
+}
+
+# loop_mount_with LOSETUP_OPTION IMAGE DIR: the two above.
+loop_mount_with() {
 	local dev
-	dev=$(losetup --find --show "$1") || return 1
+	dev=$(losetup --find --show ${1:+"$1"} "$2") || return 1
 	LOOP_DEVS+=("$dev")
-	mkdir -p "$2"
-	mount -t btrfs -o ro "$dev" "$2" || return 1
-	LOOP_MOUNTS+=("$2")
+	mkdir -p "$3"
+	mount -t btrfs -o ro "$dev" "$3" || return 1
+	LOOP_MOUNTS+=("$3")
 	LOOPDEV=$dev
 }
 
 # count_entries DIR: entries under DIR, DIR included (names may hold newlines: counted by NUL).
 count_entries() {
 	find "$1" -print0 | tr -dc '\0' | wc -c
+}
+
+# same_entry_count MOUNT SOURCE RESTORED: mount SOURCE, then RESTORED (at
+# $BATS_TEST_TMPDIR/mnt, left mounted) with MOUNT (loop_mount_ro or
+# loop_mount_ro_replay) and compare their entry counts; sets NEW_COUNT.
+same_entry_count() {
+	local src_count
+	"$1" "$2" "$BATS_TEST_TMPDIR/src" || return 1
+	src_count=$(count_entries "$BATS_TEST_TMPDIR/src")
+	loop_cleanup
+	"$1" "$3" "$BATS_TEST_TMPDIR/mnt" || return 1
+	NEW_COUNT=$(count_entries "$BATS_TEST_TMPDIR/mnt")
+	echo "source $src_count entries, sanitized $NEW_COUNT"
+	[ "$src_count" -eq "$NEW_COUNT" ]
 }
 
 loop_cleanup() {

@@ -18,6 +18,12 @@
   corrupt.py nritems       SRC DST LOGICAL N
                                             nritems of the block at LOGICAL (checksum fixed)
   corrupt.py item-offset   SRC DST LOGICAL  leaf item 0's data offset points past the block
+  corrupt.py level         SRC DST LOGICAL N
+                                            header level of the block at LOGICAL (checksum fixed)
+  corrupt.py short-item    SRC DST LOGICAL TYPE
+                                            the first item of TYPE (e.g. 1 inode item, 96 dir index)
+                                            in the leaf at LOGICAL is one byte shorter than its
+                                            contents (its size in the item header; checksum fixed)
   corrupt.py extent-len0   SRC DST          the first EXTENT_ITEM key of the extent tree gets offset
                                             (length) 0; prints the extent's bytenr
   corrupt.py chunk         SRC DST FIELD    the last non-system chunk item of the chunk tree:
@@ -37,7 +43,7 @@
   corrupt.py physical      SRC LOGICAL      print the physical address of every copy of LOGICAL
   corrupt.py info          SRC              print root, chunk_root, fs tree root and its level
 
-Written from ondisk.md alone (no shared code with the C programs); handles the
+Written from the btrfs on-disk format alone (no shared code with the C programs); handles the
 single and DUP profiles of the test corpus.  Prints the logical address it
 changed (for the tests' messages).
 """
@@ -334,6 +340,29 @@ def main():
         if b[100] != 0:
             sys.exit("corrupt.py: not a leaf")
         struct.pack_into("<I", b, 101 + 17, img.nodesize)
+        img.write_block(logical, b)
+        print(logical)
+    elif cmd == "level":
+        img = copy(args[0], args[1])
+        logical = int(args[2])
+        b = img.block(logical)
+        b[100] = int(args[3])
+        img.write_block(logical, b)
+        print(logical)
+    elif cmd == "short-item":
+        img = copy(args[0], args[1])
+        logical, typ = int(args[2]), int(args[3])
+        b = img.block(logical)
+        if b[100] != 0:
+            sys.exit("corrupt.py: not a leaf")
+        nritems = struct.unpack_from("<I", b, 96)[0]
+        for i in range(nritems):
+            if b[101 + 25 * i + 8] == typ:
+                size = struct.unpack_from("<I", b, 101 + 25 * i + 21)[0]
+                struct.pack_into("<I", b, 101 + 25 * i + 21, size - 1)
+                break
+        else:
+            sys.exit(f"corrupt.py: no item of type {typ} in the leaf")
         img.write_block(logical, b)
         print(logical)
     elif cmd == "extent-len0":

@@ -66,3 +66,13 @@ no_valid_superblock() {
 		return 1
 	fi
 }
+
+# The setup and teardown of most fixchunks test files; a file that needs more
+# defines its own after `load lib/fixchunks`.
+setup() {
+	fx_setup
+}
+
+teardown() {
+	loop_cleanup
+}

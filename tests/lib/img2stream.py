@@ -2,7 +2,7 @@
 """img2stream.py [--order image|reverse|shuffle:SEED] [--damage N] IMAGE|- : convert a btrfs-image (metadump) file to a bimg record stream.
 
 An independent test oracle for bin/bimg-unpack: written from the image format
-(metadump.md section 1) and the record stream format (src/common/stream.h),
+(docs/image-format.md) and the record stream format (src/common/stream.h),
 sharing no code with the C programs.  The stream goes to standard output.
 
 Items are classified as bimg-unpack does: an item is a run of tree blocks when

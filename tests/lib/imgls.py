@@ -7,7 +7,7 @@ One line per cluster, then one per item:
   cluster INDEX offset OFFSET nritems N compress C
   item CLUSTER.SLOT bytenr BYTENR stored SIZE inflated SIZE sha256 HEX
 --content leaves out what depends on the deflate codec (cluster offsets
-and stored sizes), so that two images with the same content (P5) list the
+and stored sizes), so that two images with the same content list the
 same.  Each compressed payload must be exactly one complete zlib stream.
 """
 import hashlib

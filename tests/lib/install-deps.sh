@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential zlib1g-dev libdeflate-dev uuid-dev libxxhash-dev libgcrypt20-dev bats bats-assert bats-support
-btrfs-progs python3 util-linux e2fsprogs clang libclang-rt-14-dev pigz hyperfine man-db groff-base time xxd"
+btrfs-progs python3 util-linux e2fsprogs clang libclang-rt-14-dev pigz hyperfine man-db groff-base time xxd xz-utils gdb strace"
 
 missing=""
 for p in $PKGS; do

@@ -10,6 +10,10 @@ filesystem does:
   fan       5000 nodes, all pointing at the same leaf at index 0 and as their last pointer
   unsorted  a leaf whose keys are out of order around a short name
   valid     one node over two leaves, consistent: the short names must move
+  damaged-second  the same, the second leaf (first item a short name) flagged DAMAGED: it is
+            wiped, and the node's pointer key to it must not keep that name's hash
+  all-bytes four leaves of DIR_INDEX items whose names are every 1-byte value, NUL and '/'
+            included: more distinct 1-byte names than there are replacements
 
 Checksums are crc32c (csum type 0); bimg-sanitize recomputes those of blocks it changes.
 """
@@ -72,9 +76,9 @@ def short_leaf(logical, names, tail=None):
     return leaf(logical, items)
 
 
-def tb(block):
+def tb(block, flags=0):
     logical = struct.unpack_from("<Q", block, 48)[0]
-    return (ms.TREE_BLOCK, struct.pack("<QQ", logical, 0) + block, 0)
+    return (ms.TREE_BLOCK, struct.pack("<QQ", logical, flags) + block, 0)
 
 
 def superblock():
@@ -90,10 +94,11 @@ def variant(name):
     names = sorted([b"abcd", b"wxyz", b"qq", b"mnop", b"rs"], key=h)
     la = short_leaf(A, names[:3], tail=[])  # only DIR_ITEMs: the first and the last are short
     first = struct.unpack_from("<QBQ", la, 101)
-    if name == "valid":
+    if name in ("valid", "damaged-second"):
         lb = short_leaf(B, names[3:])
         second = struct.unpack_from("<QBQ", lb, 101)
-        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)]))]
+        return start + [tb(la), tb(lb, 1 if name == "damaged-second" else 0),
+                        tb(node(N, 1, [(first, A), (second, B)]))]
     if name == "cycle":
         return start + [tb(la),
                         tb(node(N, 1, [(first, A)])),           # N(a): index 0 and last -> A
@@ -108,6 +113,10 @@ def variant(name):
         items = [(256, DIR_ITEM, h(b"abcd"), dir_item(b"abcd")), (256, DIR_ITEM, 5, dir_item(b"long-name")),
                  (256, DIR_ITEM, h(b"wxyz"), dir_item(b"wxyz")), (256, DIR_ITEM, 1, dir_item(b"ab"))]
         return start + [tb(leaf(A, items))]
+    if name == "all-bytes":
+        return start + [tb(leaf(A + k * NODESIZE, [(256, DIR_INDEX, 2 + i, dir_item(bytes([i])))
+                                                    for i in range(64 * k, 64 * k + 64)]))
+                        for k in range(4)]
     raise SystemExit("mkstream-short.py: unknown variant %s" % name)
 
 

@@ -9,6 +9,9 @@ one of the names in VARIANTS below; `mkstream.py --list` prints them.
 
 The valid stream is: FS_INFO, SUPERBLOCK, CHUNK, TREE_BLOCK, DATA (two
 pieces of one extent), END.  Every broken variant changes exactly one thing.
+"future" is a valid stream as a later minor version might write it: a
+longer FS_INFO, compat bits, OPTIONAL records of unknown types, and a
+damaged count in END, all of which a filter must forward (section 9.3).
 """
 
 import struct
@@ -21,6 +24,8 @@ FS_INFO, SUPERBLOCK, CHUNK, TREE_BLOCK, DATA, ERROR, END = 1, 2, 3, 4, 5, 14, 15
 FLAG_OPTIONAL = 0x1
 DATA_CONTINUES = 0x1
 MAX_PAYLOAD = 16 << 20
+DATA_MAX = 1 << 20
+FS_INFO_MAX = 4096
 NODESIZE = 4096
 
 
@@ -45,9 +50,10 @@ def record(rtype, seq, payload, flags=0, length=None, bad_crc=False):
     return head[:16] + struct.pack("<I", crc) + head[20:] + payload
 
 
-def fs_info():
+def fs_info(tail=b""):
+    """The 64 bytes of version 1.0, then tail (fields a later minor version appends)."""
     fsid = bytes(range(16))
-    return fsid + fsid + struct.pack("<IIHxxIQQ", NODESIZE, 4096, 0, 0, 1, 7)
+    return fsid + fsid + struct.pack("<IIHxxIQQ", NODESIZE, 4096, 0, 0, 1, 7) + tail
 
 
 def superblock():
@@ -70,6 +76,8 @@ def tree_block(logical):
     block = bytearray(NODESIZE)
     block[32:48] = bytes(range(16))
     block[48:56] = struct.pack("<Q", logical)
+    # A valid checksum: an empty leaf the sanitizer can parse whole, so it passes unchanged.
+    block[0:4] = struct.pack("<I", crc32c(bytes(block[32:])))
     return struct.pack("<QQ", logical, 0) + bytes(block)
 
 
@@ -77,23 +85,32 @@ def data(logical, nbytes, flags):
     return struct.pack("<QQ", logical, flags) + bytes([0x5A]) * nbytes
 
 
-def body():
+def body(first_piece=3000, info=None):
     """(type, payload, flags) of the valid stream, END excluded."""
     return [
-        (FS_INFO, fs_info(), 0),
+        (FS_INFO, info or fs_info(), 0),
         (SUPERBLOCK, superblock(), 0),
         (CHUNK, chunk(), 0),
         (TREE_BLOCK, tree_block(1 << 20), 0),
-        (DATA, data(2 << 20, 3000, 0), 0),
-        (DATA, data((2 << 20) + 3000, 1000, DATA_CONTINUES), 0),
+        (DATA, data(2 << 20, first_piece, 0), 0),
+        (DATA, data((2 << 20) + first_piece, 1000, DATA_CONTINUES), 0),
     ]
 
 
-def end_payload(records, tree_blocks, data_bytes):
-    return struct.pack("<QQQQQ", records, tree_blocks, data_bytes, 0, 0)
+def future():
+    """Version 1.7 as it might be: every addition in a place section 5 allows."""
+    recs = body(info=fs_info(tail=b"appended by minor 7: " + bytes(range(30))))
+    recs.insert(2, (200, b"after the superblock", FLAG_OPTIONAL))
+    recs.insert(4, (201, b"", FLAG_OPTIONAL))           # empty, between CHUNK and TREE_BLOCK
+    recs.append((202, bytes(range(256)) * 20, FLAG_OPTIONAL))  # 5120 bytes, just before END
+    return build(recs, header=stream_header(minor=7, compat=0x4), damaged=3)
 
 
-def build(recs, header=None, end=True, end_counts=None, mutate=None):
+def end_payload(records, tree_blocks, data_bytes, damaged=0):
+    return struct.pack("<QQQQQ", records, tree_blocks, data_bytes, damaged, 0)
+
+
+def build(recs, header=None, end=True, end_counts=None, mutate=None, damaged=0):
     """Assemble header + records (+ END).  mutate(seq, fields) may edit a record's fields."""
     out = bytearray(header if header is not None else stream_header())
     tree_blocks = data_bytes = 0
@@ -108,7 +125,7 @@ def build(recs, header=None, end=True, end_counts=None, mutate=None):
         seq += 1
     if end:
         counts = end_counts or (seq, tree_blocks, data_bytes)
-        out += record(END, seq, end_payload(*counts))
+        out += record(END, seq, end_payload(*counts, damaged=damaged))
     return bytes(out)
 
 
@@ -147,6 +164,14 @@ VARIANTS = {
     "unknown-type": lambda: build(body() + [(9, b"future", 0)]),
     "unknown-optional": lambda: build(body() + [(9, b"future", FLAG_OPTIONAL)]),
     "error-record": lambda: build(body()[:2] + [(ERROR, b"upstream: something failed", 0)], end=False),
+    "error-first": lambda: build([(ERROR, b"cannot open '/nonexistent': No such file or directory", 0)],
+                                 end=False),
+    "data-1mib": lambda: build(body(first_piece=DATA_MAX)),
+    "data-over-1mib": lambda: build(body(first_piece=DATA_MAX + 1)),
+    "data-8mib": lambda: build(body(first_piece=8 * DATA_MAX)),
+    "fs-info-max": lambda: build(body(info=fs_info(tail=bytes(FS_INFO_MAX - 64)))),
+    "fs-info-over-max": lambda: build(body(info=fs_info(tail=bytes(FS_INFO_MAX - 63)))),
+    "future": future,
 }
 
 

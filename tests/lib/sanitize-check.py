@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """sanitize-check.py [--odometer] [--leak-min N] PLAIN.img SANITIZED.img MODE : check a sanitized btrfs-image against the plain one.
+sanitize-check.py --names-absent PLAIN.img FILE... : no name of 5 bytes or more of PLAIN.img
+            occurs in any FILE (a btrfs-image, searched in its inflated payloads, or any other
+            file, such as a record stream, searched as it is); prints how many were found
+sanitize-check.py --text PLAIN.img MESSAGES PROGRAM : no source name in a program's messages
 
 Both images must come from the same source (bimg-scan | [bimg-sanitize] | bimg-pack);
-MODE is -s or -ss.  Checks (acceptance P15, P16, P17, P19 and the consistency rules):
+MODE is -s or -ss.  Checks (docs/sanitize.md):
   leak      no source name of >= 4 bytes appears anywhere in the sanitized image's
             inflated payloads; no xattr value or inline extent byte is non-zero
   shape     same items in the same order, same keys and sizes; bytes differ only in
@@ -11,14 +15,17 @@ MODE is -s or -ss.  Checks (acceptance P15, P16, P17, P19 and the consistency ru
             offset of a DIR_ITEM or INODE_EXTREF key whose name has 1..4 bytes may move (to
             the new name's hash, the leaf staying in key order), and with it the key of
             every node pointer to a leaf whose first key moved
-  map       one original name -> one replacement everywhere; no two originals share one
+  map       one original name -> one replacement everywhere; no two originals share one;
+            the entries of each directory (DIR_ITEM and DIR_INDEX of one inode in one tree)
+            have as many distinct names after as before
   bytes     -s: replacements are 0x21..0x7E but '/'; -ss: the same, except 5-byte names
-            without a printable collision (space or 0x80..0xFF, never NUL, control, '/')
+            without a printable collision (space or 0x80..0xFF, never NUL, control, '/');
+            no replacement is "." or ".." (the kernel answers those lookups itself)
   hash      -ss: names of >= 5 bytes keep crc32c_raw(~1, name); every DIR_ITEM and
             INODE_EXTREF key matches its (new) name, and no key of a replaced name of 1..4
             bytes is left as it was (that key is the old name's hash, and gives it back)
 Prints one line per failure and a summary; exit 1 on failure.  Written from the image
-format and ondisk.md, sharing no code with the C programs.
+format (docs/image-format.md) and the btrfs on-disk format, sharing no code with the C programs.
 """
 import struct
 import sys
@@ -68,10 +75,12 @@ def records(leaf):
     nritems, level = struct.unpack_from("<IB", leaf, 96)
     if level:
         return
-    for slot in range(nritems):
+    for slot in range(min(nritems, (len(leaf) - 101) // 25)):
         ih = 101 + 25 * slot
         oid, typ, koff, ioff, isize = struct.unpack_from("<QBQII", leaf, ih)
         start, end = 101 + ioff, 101 + ioff + isize
+        if end > len(leaf):
+            continue
         key = (oid, typ, koff)
         if typ in NAMED or typ == XATTR:
             head = 30 if typ == XATTR else NAMED[typ]
@@ -144,6 +153,39 @@ def check_text(plain_path, text_path, program):
     sys.exit(1 if found else 0)
 
 
+def source_names(plain_path, min_len):
+    """Every name of min_len bytes or more in the records of a plain image; xattr names only when
+    -ss replaces them too (a user.* or trusted.* name whose part after the namespace is that long)."""
+    _, plain, _ = blocks(plain_path)
+    found = set()
+    for leaf in plain.values():
+        for slot, typ, key, no, nl, vo, vl, to in records(leaf):
+            if no is None:
+                continue
+            name = bytes(leaf[no:no + nl])
+            if typ == XATTR:
+                keep = 5 if name.startswith(b"user.") else 8 if name.startswith(b"trusted.") else nl
+                if nl - keep < min_len:
+                    continue
+            if nl >= min_len:
+                found.add(name)
+    return found
+
+
+def names_absent(plain_path, paths):
+    """--names-absent: exit 1 if a source name of 5+ bytes occurs in any of the files."""
+    names = sorted(source_names(plain_path, 5))
+    total = 0
+    for path in paths:
+        data = open(path, "rb").read()
+        if len(data) >= INDEX_SIZE and struct.unpack_from("<Q", data, 0)[0] in (0xBD5C25E27295668B, 0x31765F506D55445F):
+            data = b"".join(payload for _, payload in items(path))
+        leaked = find_leaks(names, data)
+        total += len(leaked)
+        print("%s: %d of %d source names of 5 bytes or more found" % (path, len(leaked), len(names)))
+    sys.exit(1 if total or not names else 0)
+
+
 def find_leaks(names, haystack):
     """The names that occur in haystack: grep -F (Aho-Corasick) for the many, Python for names with a newline."""
     import subprocess
@@ -168,6 +210,8 @@ def find_leaks(names, haystack):
 def main():
     if sys.argv[1] == "--text":
         check_text(sys.argv[2], sys.argv[3], sys.argv[4])
+    if sys.argv[1] == "--names-absent":
+        names_absent(sys.argv[2], sys.argv[3:])
     leak_min, low = 4, 0x21
     if sys.argv[1] == "--odometer":
         # bimg-sanitize -ss --odometer: btrfs-image's search, whose prefixes start as spaces.
@@ -186,6 +230,7 @@ def main():
     if sorted(plain) != sorted(san):
         fail("shape: the images hold different tree block addresses")
     forward, reverse, source_names, kept_short = {}, {}, set(), set()
+    directories = {}  # (tree, directory inode, item type) -> [(old name, new name)]
     xattr_values = inline = names = 0
     for bytenr in sorted(set(plain) & set(san)):
         a, b = plain[bytenr], san[bytenr]
@@ -232,6 +277,11 @@ def main():
                 allowed[to:to + 8] = b"\xff" * 8
             old, new = bytes(a[no:no + nl]), bytes(b[no:no + nl])
             names += 1
+            if typ in (84, 96):
+                owner = struct.unpack_from("<Q", a, 88)[0]
+                directories.setdefault((owner, key[0], typ), []).append((old, new))
+            if new in (b".", b"..") and old != new:
+                fail("bytes: block %d slot %d: a %d-byte name became %r" % (bytenr, slot, nl, new))
             if old in (b".", b".."):
                 continue
             source_names.add(old)
@@ -263,6 +313,11 @@ def main():
             if stray:
                 i = (stray & -stray).bit_length() // 8
                 fail("shape: block %d byte %d changed outside names and values" % (bytenr, i))
+    for (tree, ino, typ), pairs in sorted(directories.items()):
+        before, after = len(set(o for o, _ in pairs)), len(set(n for _, n in pairs))
+        if before != after:
+            fail("map: tree %d directory %d: %d distinct names became %d (%s)" % (tree, ino, before, after,
+                                                                             "DIR_ITEM" if typ == 84 else "DIR_INDEX"))
     for n in sorted(n for n in reverse if len(n) >= 4 and n in source_names and forward.get(n) != n)[:10]:
         fail("leak: a replacement is also a source name: %r" % n)
     leaked = find_leaks(sorted(n for n in source_names if len(n) >= leak_min), san_bytes)

@@ -22,7 +22,7 @@
 
 Formats: src/common/stream.h (32-byte stream header; records with a 24-byte
 header: type u16, flags u16, len u32, seq u64, crc u32, reserved u32, LE) and
-metadump.md section 1 (1024-byte index blocks, 12-byte items, zlib payloads).
+docs/image-format.md (1024-byte index blocks, 12-byte items, zlib payloads).
 Exit status 0 when equal / valid, 1 otherwise, with the first difference.
 """
 import hashlib

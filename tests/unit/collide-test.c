@@ -244,7 +244,7 @@ static void test_place_short(void)
 	CHECK(placed[4] > tried[4] / 2, "too few 4-byte names placed");
 }
 
-/* The reference's replacements (acceptance P18, checked against btrfs-image). */
+/* The reference's replacements (checked against btrfs-image 6.2). */
 static void test_odometer(void)
 {
 	static const struct {

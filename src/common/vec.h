@@ -1,0 +1,78 @@
+/*
+ * Growable arrays of any element type.
+ *
+ *   VEC(struct extent) list = VEC_INIT;
+ *   VEC_PUSH(list, e);               list.items[i], i < list.count
+ *   qsort(list.items, list.count, sizeof(*list.items), cmp);
+ *   size_t at = VEC_LOWER_BOUND(list, start, wanted);
+ *   VEC_FREE(list);
+ *
+ * Capacity doubles, so n pushes cost O(n) copies in all; a size that
+ * would overflow size_t dies like running out of memory.
+ */
+#ifndef BIMG_VEC_H
+#define BIMG_VEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define VEC(type)                  \
+	struct {                   \
+		type *items;       \
+		size_t count;      \
+		size_t capacity;   \
+	}
+#define VEC_INIT { NULL, 0, 0 }
+
+/* Room for at least `need` elements of elem_size bytes at *items (capacity updated). */
+static inline void *vec_grow(void *items, size_t *capacity, size_t need, size_t elem_size)
+{
+	size_t cap = *capacity ? *capacity : 16;
+
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2)
+			die("out of memory: an array of %zu elements", need);
+		cap *= 2;
+	}
+	if (cap > SIZE_MAX / elem_size)
+		die("out of memory: an array of %zu elements of %zu bytes", cap, elem_size);
+	*capacity = cap;
+	return xrealloc(items, cap * elem_size);
+}
+
+#define VEC_RESERVE(v, need)                                                                         \
+	do {                                                                                         \
+		if ((need) > (v).capacity)                                                           \
+			(v).items = vec_grow((v).items, &(v).capacity, (need), sizeof(*(v).items)); \
+	} while (0)
+
+#define VEC_PUSH(v, value)                                 \
+	do {                                               \
+		VEC_RESERVE((v), (v).count + 1);           \
+		(v).items[(v).count++] = (value);          \
+	} while (0)
+
+#define VEC_FREE(v)                              \
+	do {                                     \
+		free((v).items);                 \
+		(v).items = NULL;                \
+		(v).count = (v).capacity = 0;    \
+	} while (0)
+
+/* Index of the first element of a vector sorted by `field` that is >= value (count if none). */
+#define VEC_LOWER_BOUND(v, field, value)                                       \
+	({                                                                     \
+		size_t lo_ = 0, hi_ = (v).count;                               \
+		while (lo_ < hi_) {                                            \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                   \
+			if ((v).items[mid_].field < (value))                   \
+				lo_ = mid_ + 1;                                \
+			else                                                   \
+				hi_ = mid_;                                    \
+		}                                                              \
+		lo_;                                                           \
+	})
+
+#endif

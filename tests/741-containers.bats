@@ -1,0 +1,17 @@
+#!/usr/bin/env bats
+# The shared containers that keep every stage's work O(n log n)
+# (docs/design.md, "Work bounds"): the chunk map (a balanced search tree),
+# the seeded hash map and the growable array, against brute force
+# (tests/unit/containers-test.c).
+
+load lib/common
+
+@test "chunk map, hash map, vec: the same answers as brute force, in any insertion order" {
+	make -C "$ROOT" -s -f tests/unit/Makefile build/unit/containers-test >/dev/null
+	run "$ROOT/build/unit/containers-test"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"ok: chunk map, 20000 chunks in random order"* ]]
+	[[ $output == *"ok: hash map, 20000 keys"* ]]
+	[[ $output == *"ok: vec, 20000 elements"* ]]
+}
