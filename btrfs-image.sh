@@ -205,10 +205,7 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 	fi
 	case $name in
 	@(h|he|hel|help)) full=help ;;
-	@(v|ve|ver))
-		printf "%s: option '%s' is ambiguous; possibilities: '--version' '--verify'\n" "$prog" "$1" >&2
-		usage_exit
-		;;
+	@(v|ve|ver)) bad_usage "option '$1' is ambiguous; possibilities: '--version' '--verify'" ;;
 	@(vers|versi|versio|version)) full=version ;;
 	@(veri|verif|verify)) full=verify ;;
 	@(d|de|dev|devi|devic|device)) full=device ;;
@@ -260,6 +257,7 @@ long_option() { # ARG INDEX-OF-NEXT -> sets consumed=1 if the next argument was 
 		;;
 	ignore-bad-blocks)
 		ignore_bad_blocks=--ignore-bad-blocks
+		;;
 	verify)
 		verify=1
 		;;
@@ -317,9 +315,9 @@ done
 verify_image() {
 	local image=${positional[0]}
 	if ((!create || multi || old_restore || walk || sanitize || compress || dump_data)) ||
-		[[ ${#extra_devices[@]} -gt 0 || -n $rescue || -n $new_fsid || -n $odometer ]]; then
+		[[ ${#extra_devices[@]} -gt 0 || -n $rescue$new_fsid$odometer$ignore_bad_blocks ]]; then
 		error "--verify with one argument checks an image: only -t goes with it"
-		usage_exit
+		exit 1
 	fi
 	need_stage bimg-unpack
 	# a file named like an option is passed as a path ("-" is standard input)

@@ -13,7 +13,6 @@
 #include "csum.h"
 #include "deflate.h"
 #include "image.h"
-#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "output.h"
@@ -129,11 +128,11 @@ static void verify_record(struct verifier *v, const struct record *rec, uint32_t
  * makes no image (the temporary output goes with the die hooks).  A
  * --rescue stream is incomplete knowingly: reported, and packed.
  */
-static void verify_verdict(struct verifier *v, const struct record *end)
+static void verify_verdict(struct verifier *v, const struct stream_reader *reader)
 {
 	enum verify_verdict verdict;
 
-	verifier_end_record(v, get_le64(end->payload, END_DAMAGED));
+	verifier_end_record(v, stream_reader_damaged(reader));
 	verdict = verifier_finish(v);
 	verifier_free(v);
 	if (verdict == VERIFY_PROBLEMS)
@@ -197,7 +196,7 @@ static void pack(int level, enum deflate_codec codec, unsigned threads, struct v
 	if (!have_super)
 		die("the stream has no SUPERBLOCK record");
 	if (verify)
-		verify_verdict(verify, &rec); /* stream_read() returned END in rec */
+		verify_verdict(verify, &reader);
 	end_data(packer, &data);
 	stream_reader_free(&reader);
 	packer_finish(packer);

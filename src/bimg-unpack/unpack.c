@@ -2,7 +2,6 @@
 #include "image.h"
 #include "inflate_item.h"
 #include "items.h"
-#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "stream_item.h"
@@ -273,8 +272,7 @@ void unpack_stream(struct input *in, struct record_sink *sink)
 			break;
 		}
 	}
-	/* stream_read() returned the END record */
-	sink_end_record(sink, get_le64(rec.payload, END_DAMAGED));
+	sink_end_record(sink, stream_reader_damaged(&reader));
 	stream_reader_free(&reader);
 	sink_finish(sink);
 }
