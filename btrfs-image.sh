@@ -317,7 +317,7 @@ done
 verify_image() {
 	local image=${positional[0]}
 	if ((!create || multi || old_restore || walk || sanitize || compress || dump_data)) ||
-		[[ ${#extra_devices[@]} -gt 0 || -n $rescue || -n $new_fsid || -n $odometer ]]; then
+		[[ ${#extra_devices[@]} -gt 0 || -n $rescue$new_fsid$odometer$ignore_bad_blocks ]]; then
 		error "--verify with one argument checks an image: only -t goes with it"
 		exit 1
 	fi

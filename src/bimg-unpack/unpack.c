@@ -2,7 +2,6 @@
 #include "image.h"
 #include "inflate_item.h"
 #include "items.h"
-#include "le.h"
 #include "msg.h"
 #include "ordered_pool.h"
 #include "stream_item.h"

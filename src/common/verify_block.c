@@ -243,6 +243,8 @@ void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, c
 	struct vblock *b;
 	struct btrfs_key first = { 0 };
 
+	if (v->nblocks >= UINT32_MAX)
+		die("verify: more than %u tree blocks", UINT32_MAX);
 	if (v->nblocks == v->blocks_cap) {
 		v->blocks_cap = v->blocks_cap ? v->blocks_cap * 2 : 4096;
 		v->blocks = xrealloc(v->blocks, v->blocks_cap * sizeof(*v->blocks));
@@ -267,8 +269,9 @@ void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, c
 	b->key_objectid = first.objectid;
 	b->key_type = first.type;
 	b->key_offset = first.offset;
-	if (v->nlinks - b->link_first > UINT16_MAX || v->nlinks > UINT32_MAX)
-		die("verify: too many pointers in tree block %llu", (unsigned long long)logical);
+	/* a block has at most 2617 items (64 KiB leaf): only the total can overflow */
+	if (v->nlinks > UINT32_MAX)
+		die("verify: more than %u pointers and items to follow", UINT32_MAX);
 	b->link_count = (uint16_t)(v->nlinks - b->link_first);
 	v->nblocks++;
 }
