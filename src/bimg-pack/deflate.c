@@ -36,14 +36,18 @@ static void make_compressor_key(void)
 }
 
 /*
- * libdeflate's levels are not zlib's.  Its level 9 spends 1.6x the time of
- * its level 8 for images within 0.2 % of the size (every corpus image and
- * the 200000-file benchmark), and both beat zlib 9's time by 3x or more;
- * so -c9 means libdeflate 8.  Levels 1..8 are taken as they are.
+ * libdeflate's levels are not zlib's.  At 1..9 it parses greedily or
+ * lazily like zlib, in a fraction of zlib's time, but its level 9 comes out
+ * up to 2 % larger than zlib's level 9 on lived-in filesystems; from level
+ * 10 on it parses near-optimally.  Level 10 is the cheapest level smaller
+ * than zlib -9 on every image we measured (1.3 to 6 % smaller, in 0.45 to
+ * 0.66x zlib -9's time; the table is in docs/design.md, bench/levels.sh
+ * makes it), so -c9, which asks for the smallest image, gets level 10.
+ * Levels 1..8 are taken as they are: the fast choices.
  */
 static int libdeflate_level(int zlib_level)
 {
-	return zlib_level >= 9 ? 8 : zlib_level;
+	return zlib_level >= 9 ? 10 : zlib_level;
 }
 
 static struct libdeflate_compressor *thread_compressor(int level)
