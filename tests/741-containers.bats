@@ -2,7 +2,8 @@
 # The shared containers that keep every stage's work O(n log n)
 # (docs/design.md, "Work bounds"): the chunk map (a balanced search tree),
 # the seeded hash map and the growable array, against brute force
-# (tests/unit/containers-test.c).
+# (tests/unit/containers-test.c), and the CRC-32C both paths share
+# (tests/unit/crc32c-test.c).
 
 load lib/common
 
@@ -14,4 +15,12 @@ load lib/common
 	[[ $output == *"ok: chunk map, 20000 chunks in random order"* ]]
 	[[ $output == *"ok: hash map, 20000 keys"* ]]
 	[[ $output == *"ok: vec, 20000 elements"* ]]
+}
+
+@test "crc32c: the three-run hardware path equals the table path at every length and alignment" {
+	make -C "$ROOT" -s -f tests/unit/Makefile build/unit/crc32c-test >/dev/null
+	run "$ROOT/build/unit/crc32c-test"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"ok: crc32c, "*" lengths at 8 alignments"* ]]
 }

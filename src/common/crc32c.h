@@ -6,8 +6,9 @@
  * and extref hashes crc32c_raw(parent, name).  crc32c() is the standard
  * checksum, crc32c_raw(~0, data) ^ ~0.
  *
- * The SSE4.2 crc32 instruction is used when the CPU has it (about 20x the
- * table's speed on 16 KiB blocks); the table is the portable fallback.
+ * The SSE4.2 crc32 instruction is used when the CPU has it, on three
+ * interleaved runs (about 3x one run's speed, 60x the table's, on 16 KiB
+ * blocks); the table is the portable fallback.
  */
 #ifndef BIMG_CRC32C_H
 #define BIMG_CRC32C_H
