@@ -1,11 +1,22 @@
 # shellcheck shell=bash disable=SC2034
-# Shared by bench/dump.sh and bench/restore.sh (sourced, not run).
+# Shared by the bench scripts (sourced, not run).
 #
-#   BENCH_IMG    the source filesystem (default: big-$BENCH_FILES from
-#                $BENCH_DIR, built with mkcorpus --big when missing)
-#   BENCH_DIR    scratch and corpus directory (default: .cache/bench)
-#   BENCH_RUNS   runs per measurement, the median is reported (default 3)
-#   BTRFS_IMAGE  the reference binary (default: btrfs-image)
+#   BENCH_FIXTURES  where the benchmark filesystems are: big-N.img (or
+#                   bench/big-N.img, images/big-N.img as tests/fixtures/mkfixtures
+#                   lays them out) and usr-content.img (default: BENCH_DIR)
+#   BENCH_FILES     N of the big-N filesystem dump.sh and restore.sh use (default 200000)
+#   BENCH_IMG       the source filesystem (default: big-BENCH_FILES from BENCH_FIXTURES)
+#   BENCH_DIR       scratch directory (default: .cache/bench)
+#   BENCH_RUNS      runs of each measurement (default 5): min, median and max are reported
+#   BENCH_SYNC      1 (default): sync before every timed run, untimed (see settle)
+#   BTRFS_IMAGE     the reference binary (default: btrfs-image)
+#
+# Timings are only comparable within one run of a script: every figure we
+# report is a ratio of the two tools measured side by side, their runs
+# interleaved (side_by_side).  A missing benchmark filesystem is built with
+# tests/fixtures/mkfixtures when the repository has it and N <= 200000
+# (BENCH_BUILD_MAX); bigger ones take minutes and gigabytes, so they are
+# only named.
 
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,37 +24,85 @@ BIN=$ROOT/bin
 WRAPPER=$ROOT/btrfs-image.sh
 REF=${BTRFS_IMAGE:-btrfs-image}
 BENCH_DIR=${BENCH_DIR:-$ROOT/.cache/bench}
+BENCH_FIXTURES=${BENCH_FIXTURES:-$BENCH_DIR}
 BENCH_FILES=${BENCH_FILES:-200000}
-BENCH_RUNS=${BENCH_RUNS:-3}
-SHARED=${SHARED:-$ROOT/../shared}
+BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_SYNC=${BENCH_SYNC:-1}
+BENCH_BUILD_MAX=${BENCH_BUILD_MAX:-200000}
+MKFIXTURES=$ROOT/tests/fixtures/mkfixtures
 TIME=/usr/bin/time
 
-[[ -x $TIME ]] || { echo "bench: $TIME is missing (apt-get install time)" >&2; exit 1; }
-command -v "$REF" >/dev/null || { echo "bench: the reference $REF is missing" >&2; exit 1; }
+bench_fail() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# bench_need COMMAND PACKAGE: COMMAND is there, or PACKAGE is installed (as
+# root, with apt-get), or the script stops saying what is missing.
+bench_need() {
+	command -v "$1" >/dev/null && return 0
+	if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+		bench_fail "$1 is missing: install $2 (as root: apt-get install $2)"
+	fi
+	echo "bench: installing $2 for $1" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null ||
+		bench_fail "apt-get install $2 failed"
+	command -v "$1" >/dev/null || bench_fail "$2 is installed but $1 is still missing"
+}
+
+bench_need "$TIME" time
+command -v "$REF" >/dev/null || bench_fail "the reference $REF is missing (apt-get install btrfs-progs)"
 for p in bimg-scan bimg-pack bimg-unpack bimg-fixchunks; do
-	[[ -x $BIN/$p ]] || { echo "bench: bin/$p is not built (make)" >&2; exit 1; }
+	[[ -x $BIN/$p ]] || bench_fail "bin/$p is not built (make)"
 done
 mkdir -p "$BENCH_DIR"
 SCRATCH=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
+# fixture_image NAME: print the path of NAME.img from BENCH_FIXTURES, or fail quietly.
+fixture_image() {
+	local f
+	for f in "$BENCH_FIXTURES/$1.img" "$BENCH_FIXTURES/bench/$1.img" "$BENCH_FIXTURES/images/$1.img"; do
+		[[ -f $f ]] && printf '%s\n' "$f" && return 0
+	done
+	return 1
+}
+
+# big_image N: print the path of big-N.img, building it first when allowed
+# (see above); fail quietly when there is none.
+big_image() {
+	fixture_image "big-$1" && return 0
+	[[ -x $MKFIXTURES ]] && (($1 <= BENCH_BUILD_MAX)) || return 1
+	echo "bench: building big-$1 with tests/fixtures/mkfixtures (about 20 s per 100000 files)" >&2
+	"$MKFIXTURES" --only "big-$1" "$BENCH_FIXTURES" >&2 || return 1
+	fixture_image "big-$1"
+}
+
 bench_source() {
 	if [[ -z ${BENCH_IMG:-} ]]; then
-		BENCH_IMG=$BENCH_DIR/big-$BENCH_FILES.img
-		if [[ ! -f $BENCH_IMG ]]; then
-			echo "bench: building big-$BENCH_FILES with mkcorpus (about 15-25 s)" >&2
-			"$SHARED/corpus/mkcorpus" --big "$BENCH_FILES" "$BENCH_DIR" >&2
-		fi
+		BENCH_IMG=$(big_image "$BENCH_FILES") ||
+			bench_fail "no big-$BENCH_FILES.img in $BENCH_FIXTURES: make it with" \
+				"tests/fixtures/mkfixtures --only big-$BENCH_FILES DIR, then BENCH_FIXTURES=DIR"
 	fi
-	[[ -f $BENCH_IMG ]] || { echo "bench: no source filesystem $BENCH_IMG" >&2; exit 1; }
+	[[ -f $BENCH_IMG ]] || bench_fail "no source filesystem $BENCH_IMG"
 }
 
 print_machine() {
-	local zlib
+	local zlib cpu
 	zlib=$(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)' 2>/dev/null || echo unknown)
-	echo "machine: nproc $(nproc), zlib $zlib, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "source:  $BENCH_IMG ($(du -h --apparent-size "$BENCH_IMG" | cut -f1) apparent, $(du -h "$BENCH_IMG" | cut -f1) on disk)"
-	echo "runs:    median of $BENCH_RUNS; RSS is the peak of the largest process"
+	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr)"
+	echo "machine: $cpu, nproc $(nproc), zlib $zlib, libdeflate $(libdeflate_version)"
+	echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+	[[ -n ${BENCH_IMG:-} ]] &&
+		echo "source:  $BENCH_IMG ($(du -hL --apparent-size "$BENCH_IMG" | cut -f1) apparent, $(du -hL "$BENCH_IMG" | cut -f1) on disk)"
+	echo "runs:    $BENCH_RUNS of each tool, interleaved; wall min/median/max; ratio = median / median;"
+	echo "         CPU = user + system of every process, median; RSS = peak of the largest process"
+	return 0
+}
+
+libdeflate_version() {
+	dpkg-query -W -f='${Version}' libdeflate0 2>/dev/null | cut -d- -f1 || echo unknown
 }
 
 # timed FILE COMMAND...: run COMMAND under /usr/bin/time; FILE gets "wall maxrss_kb".
@@ -54,11 +113,31 @@ timed() {
 	"$TIME" -f '%e %M' -o "$out" "$@"
 }
 
+# timed_cpu FILE COMMAND...: as timed, FILE gets "wall cpu_seconds maxrss_kb".
+timed_cpu() {
+	local out=$1
+	shift
+	"$TIME" -f '%e %U %S %M' -o "$out.raw" "$@"
+	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$out.raw" >"$out"
+	rm -f "$out.raw"
+}
+
+# settle: before a timed run, untimed.  Earlier runs leave hundreds of MB of
+# dirty page cache; written back during a later run, it lands in that run's
+# time (the flusher takes CPU and the disk).  sync makes every run start
+# with none.
+settle() {
+	((BENCH_SYNC)) && sync
+	return 0
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 max() { sort -n | tail -1; }
+min() { sort -n | head -1; }
 
 # Run a measurement BENCH_RUNS times: measure NAME COMMAND... (COMMAND is
-# eval'ed: it may be a pipeline).  Sets WALL and RSS_MB.
+# eval'ed: it may be a pipeline, and it writes "wall rss_kb" to $SCRATCH/t).
+# Sets WALL (median) and RSS_MB (largest).
 measure() {
 	local name=$1 i
 	shift
@@ -71,5 +150,42 @@ measure() {
 	RSS_MB=$(cut -d' ' -f2 "$SCRATCH/$name.runs" | max | awk '{ printf "%.0f", $1 / 1024 }')
 }
 
+# side_by_side A B: BENCH_RUNS rounds of the commands $CMD_A and $CMD_B (each
+# eval'ed, after $CLEAN_A / $CLEAN_B and settle, untimed), in alternating
+# order, so that a change of load on the machine falls on both.  Each
+# command writes its timing with timed_cpu to "$SCRATCH/t".
+# Then stats A and stats B give the figures.
+side_by_side() {
+	local a=$1 b=$2 i first second
+	: >"$SCRATCH/$a.runs"
+	: >"$SCRATCH/$b.runs"
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		first=$a second=$b
+		((i % 2)) && first=$b second=$a
+		one_run "$first"
+		one_run "$second"
+	done
+}
+
+one_run() {
+	local clean=CLEAN_$1 cmd=CMD_$1
+	eval "${!clean:-:}"
+	settle
+	eval "${!cmd}"
+	cat "$SCRATCH/t" >>"$SCRATCH/$1.runs"
+}
+
+# stats NAME: MIN MED MAX (wall seconds), CPU (median seconds), RSS_MB (largest) of NAME's runs.
+stats() {
+	local f=$SCRATCH/$1.runs
+	MIN=$(cut -d' ' -f1 "$f" | min)
+	MED=$(cut -d' ' -f1 "$f" | median)
+	MAX=$(cut -d' ' -f1 "$f" | max)
+	CPU=$(cut -d' ' -f2 "$f" | median)
+	RSS_MB=$(cut -d' ' -f3 "$f" | max | awk '{ printf "%.0f", $1 / 1024 }')
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
-verdict() { awk -v v="$1" -v goal="$2" 'BEGIN { print (v <= goal) ? "ok" : "MISSED" }'; }
+# verdict VALUE GOAL: "met" when VALUE <= GOAL.
+verdict() { awk -v v="$1" -v goal="$2" 'BEGIN { print (v <= goal) ? "met" : "NOT MET" }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
