@@ -1,9 +1,10 @@
 /*
  * Deflating one image item into a zlib stream (RFC 1950), by one of two
  * codecs.  zlib's compress2() reproduces the reference's bytes exactly;
- * libdeflate is several times faster at the same level and within about
- * 1% of its ratio.  Either output is one complete zlib stream, which is
- * all that a restorer requires of a payload (docs/image-format.md).
+ * libdeflate is several times faster at levels 1..8, within about 2 % of
+ * zlib's size, and at 9 (its level 10) smaller than zlib's 9 in about 0.6x
+ * its time (deflate.c).  Either output is one complete zlib stream, which
+ * is all that a restorer requires of a payload (docs/image-format.md).
  */
 #ifndef PACK_DEFLATE_H
 #define PACK_DEFLATE_H
