@@ -18,7 +18,7 @@ if ((${#sources[@]} == 0)); then
 	sources=("$BENCH_IMG")
 	usr=$(fixture_image usr-content) && sources+=("$usr")
 fi
-print_machine
+print_setup
 for src in "${sources[@]}"; do
 	echo
 	echo "$(basename "$src" .img):"

@@ -9,6 +9,8 @@
 #   BENCH_DIR       scratch directory (default: .cache/bench)
 #   BENCH_RUNS      runs of each measurement (default 5): min, median and max are reported
 #   BENCH_SYNC      1 (default): sync before every timed run, untimed (see settle)
+#   BENCH_COLD      1 (default): the source's page cache dropped before every timed
+#                   dump, untimed (see settle); 0: leave it
 #   BTRFS_IMAGE     the reference binary (default: btrfs-image)
 #
 # Timings are only comparable within one run of a script: every figure we
@@ -28,6 +30,7 @@ BENCH_FIXTURES=${BENCH_FIXTURES:-$BENCH_DIR}
 BENCH_FILES=${BENCH_FILES:-200000}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_SYNC=${BENCH_SYNC:-1}
+BENCH_COLD=${BENCH_COLD:-1}
 BENCH_BUILD_MAX=${BENCH_BUILD_MAX:-200000}
 MKFIXTURES=$ROOT/tests/fixtures/mkfixtures
 TIME=/usr/bin/time
@@ -87,7 +90,8 @@ bench_source() {
 	[[ -f $BENCH_IMG ]] || bench_fail "no source filesystem $BENCH_IMG"
 }
 
-print_machine() {
+# print_setup: what the figures were measured on; print_machine: and how.
+print_setup() {
 	local zlib cpu
 	zlib=$(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)' 2>/dev/null || echo unknown)
 	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -96,8 +100,15 @@ print_machine() {
 	echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
 	[[ -n ${BENCH_IMG:-} ]] &&
 		echo "source:  $BENCH_IMG ($(du -hL --apparent-size "$BENCH_IMG" | cut -f1) apparent, $(du -hL "$BENCH_IMG" | cut -f1) on disk)"
+	return 0
+}
+
+print_machine() {
+	print_setup
 	echo "runs:    $BENCH_RUNS of each tool, interleaved; wall min/median/max; ratio = median / median;"
-	echo "         CPU = user + system of every process, median; RSS = peak of the largest process"
+	echo "         CPU = user + system of every process, median; RSS = peak of the largest process;"
+	echo "         before each run: sync $( ((BENCH_SYNC)) && echo yes || echo no), source page cache dropped" \
+		"$( ((BENCH_COLD)) && echo yes || echo no)"
 	return 0
 }
 
@@ -122,12 +133,21 @@ timed_cpu() {
 	rm -f "$out.raw"
 }
 
-# settle: before a timed run, untimed.  Earlier runs leave hundreds of MB of
-# dirty page cache; written back during a later run, it lands in that run's
-# time (the flusher takes CPU and the disk).  sync makes every run start
-# with none.
+# settle: before a timed run, untimed.
+# * Earlier runs leave hundreds of MB of dirty page cache; written back
+#   during a later run, it lands in that run's time (the flusher takes CPU
+#   and the disk).  sync makes every run start with none.
+# * btrfs-image drops the page cache of the device it dumps when it opens
+#   it (posix_fadvise DONTNEED): its runs always read from the disk, and
+#   leave the next run cold too.  Interleaved, our runs were warm after one
+#   of ours and cold after one of the reference, 0.4 or 1.4 s by turns.
+#   So every dump starts cold: the page cache of SETTLE_SOURCE (set by the
+#   script to the filesystem it dumps) is dropped the same way.
 settle() {
-	((BENCH_SYNC)) && sync
+	if ((BENCH_SYNC)); then sync; fi
+	if ((BENCH_COLD)) && [[ -n ${SETTLE_SOURCE:-} ]]; then
+		dd if="$SETTLE_SOURCE" iflag=nocache count=0 status=none
+	fi
 	return 0
 }
 

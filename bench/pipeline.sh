@@ -24,6 +24,7 @@ echo "zstd:    $(zstd --version)"
 echo
 
 src=$BENCH_IMG
+SETTLE_SOURCE=$src
 target=$SCRATCH/target
 ZSTD_FAST="zstd -3 -T2 --long=27"
 ZSTD_SMALL="zstd -19 -T2 --long=27"

@@ -60,9 +60,11 @@ measure_size() {
 	# (-ss makes btrfs-image print a warning per name it cannot match: kept out of the table)
 	CMD_ref='timed_cpu "$SCRATCH/t" "$REF" $MODE "$SRC" "$SCRATCH/ref.img" 2>>"$SCRATCH/ref.err"'
 	CMD_ours='timed_cpu "$SCRATCH/t" "$WRAPPER" $MODE "$SRC" "$SCRATCH/ours.img"'
+	SETTLE_SOURCE=$SRC
 	for MODE in "-c0" "-c9 -t2" "-ss"; do
 		both "$n" "$meta" "dump $MODE"
 	done
+	SETTLE_SOURCE=
 	rm -f "$SCRATCH/ref.img" "$SCRATCH/ours.img"
 
 	"$REF" -c9 -t2 "$SRC" "$SCRATCH/image"
