@@ -1,13 +1,23 @@
 # shellcheck shell=bash disable=SC2034
-# Shared by the bench/*.sh that measure against the reference (sourced, not run).
+# Shared by the bench scripts (sourced, not run).
 #
-#   BENCH_IMG    the source filesystem (default: the big-$BENCH_FILES test
-#                fixture, built by tests/fixtures/mkfixtures when missing;
-#                see bench/fixture.sh)
-#   BENCH_FILES  files in that filesystem (default 200000)
-#   BENCH_DIR    scratch directory (default: .cache/bench)
-#   BENCH_RUNS   runs per measurement, the median is reported (default 3)
-#   BTRFS_IMAGE  the reference binary (default: btrfs-image)
+#   FIXTURES        where tests/fixtures/mkfixtures keeps the benchmark
+#                   filesystems (default: .cache/fixtures; see bench/fixture.sh)
+#   BENCH_FILES     N of the big-N filesystem dump.sh and restore.sh use (default 200000)
+#   BENCH_IMG       the source filesystem (default: big-BENCH_FILES, see FIXTURES)
+#   BENCH_DIR       scratch directory (default: .cache/bench)
+#   BENCH_RUNS      runs of each measurement (default 5): min, median and max are reported
+#   BENCH_SYNC      1 (default): sync before every timed run, untimed (see settle)
+#   BENCH_COLD      1 (default): the source's page cache dropped before every timed
+#                   dump, untimed (see settle); 0: leave it
+#   BTRFS_IMAGE     the reference binary (default: btrfs-image)
+#
+# Timings are only comparable within one run of a script: every figure we
+# report is a ratio of the two tools measured side by side, their runs
+# interleaved (side_by_side).  A missing benchmark filesystem is built with
+# tests/fixtures/mkfixtures when N <= BENCH_BUILD_MAX (default 200000);
+# bigger ones take minutes and gigabytes, so they are built only when asked
+# for (bench/scale.sh --build, or mkfixtures --only big-N).
 
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,13 +26,34 @@ WRAPPER=$ROOT/btrfs-image.sh
 REF=${BTRFS_IMAGE:-btrfs-image}
 BENCH_DIR=${BENCH_DIR:-$ROOT/.cache/bench}
 BENCH_FILES=${BENCH_FILES:-200000}
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_SYNC=${BENCH_SYNC:-1}
+BENCH_COLD=${BENCH_COLD:-1}
+BENCH_BUILD_MAX=${BENCH_BUILD_MAX:-200000}
 TIME=/usr/bin/time
 
-[[ -x $TIME ]] || { echo "bench: $TIME is missing (apt-get install time)" >&2; exit 1; }
-command -v "$REF" >/dev/null || { echo "bench: the reference $REF is missing" >&2; exit 1; }
+bench_fail() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# bench_need COMMAND PACKAGE: COMMAND is there, or PACKAGE is installed (as
+# root, with apt-get), or the script stops saying what is missing.
+bench_need() {
+	command -v "$1" >/dev/null && return 0
+	if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+		bench_fail "$1 is missing: install $2 (as root: apt-get install $2)"
+	fi
+	echo "bench: installing $2 for $1" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null ||
+		bench_fail "apt-get install $2 failed"
+	command -v "$1" >/dev/null || bench_fail "$2 is installed but $1 is still missing"
+}
+
+bench_need "$TIME" time
+command -v "$REF" >/dev/null || bench_fail "the reference $REF is missing (apt-get install btrfs-progs)"
 for p in bimg-scan bimg-pack bimg-unpack bimg-fixchunks; do
-	[[ -x $BIN/$p ]] || { echo "bench: bin/$p is not built (make)" >&2; exit 1; }
+	[[ -x $BIN/$p ]] || bench_fail "bin/$p is not built (make)"
 done
 mkdir -p "$BENCH_DIR"
 SCRATCH=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
@@ -31,17 +62,50 @@ trap 'rm -rf "$SCRATCH"' EXIT
 # shellcheck source=bench/fixture.sh
 . "$ROOT/bench/fixture.sh"
 
+# fixture_image NAME: the path of the benchmark filesystem NAME, built when missing.
+fixture_image() { bench_fixture "$1"; }
+
+# big_image N: the path of big-N.img, built first when N <= BENCH_BUILD_MAX
+# or when it is already there (mkfixtures only checks it then); fail when
+# it is not allowed to be built.
+big_image() {
+	[[ -f $FIXTURES/bench/big-$1.img ]] || (($1 <= BENCH_BUILD_MAX)) || return 1
+	bench_fixture "big-$1"
+}
+
 bench_source() {
-	[[ -n ${BENCH_IMG:-} ]] || BENCH_IMG=$(bench_fixture "big-$BENCH_FILES") || exit 1
-	[[ -f $BENCH_IMG ]] || { echo "bench: no source filesystem $BENCH_IMG" >&2; exit 1; }
+	if [[ -z ${BENCH_IMG:-} ]]; then
+		BENCH_IMG=$(big_image "$BENCH_FILES") ||
+			bench_fail "no big-$BENCH_FILES.img in $FIXTURES/bench: make it with" \
+				"tests/fixtures/mkfixtures --only big-$BENCH_FILES $FIXTURES"
+	fi
+	[[ -f $BENCH_IMG ]] || bench_fail "no source filesystem $BENCH_IMG"
+}
+
+# print_setup: what the figures were measured on; print_machine: and how.
+print_setup() {
+	local zlib cpu
+	zlib=$(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)' 2>/dev/null || echo unknown)
+	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr)"
+	echo "machine: $cpu, nproc $(nproc), zlib $zlib, libdeflate $(libdeflate_version)"
+	echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+	[[ -n ${BENCH_IMG:-} ]] &&
+		echo "source:  $BENCH_IMG ($(du -hL --apparent-size "$BENCH_IMG" | cut -f1) apparent, $(du -hL "$BENCH_IMG" | cut -f1) on disk)"
+	return 0
 }
 
 print_machine() {
-	local zlib
-	zlib=$(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)' 2>/dev/null || echo unknown)
-	echo "machine: nproc $(nproc), zlib $zlib, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "source:  $BENCH_IMG ($(du -h --apparent-size "$BENCH_IMG" | cut -f1) apparent, $(du -h "$BENCH_IMG" | cut -f1) on disk)"
-	echo "runs:    median of $BENCH_RUNS; RSS is the peak of the largest process"
+	print_setup
+	echo "runs:    $BENCH_RUNS of each tool, interleaved; wall min/median/max; ratio = median / median;"
+	echo "         CPU = user + system of every process, median; RSS = peak of the largest process;"
+	echo "         before each run: sync $( ((BENCH_SYNC)) && echo yes || echo no), source page cache dropped" \
+		"$( ((BENCH_COLD)) && echo yes || echo no)"
+	return 0
+}
+
+libdeflate_version() {
+	dpkg-query -W -f='${Version}' libdeflate0 2>/dev/null | cut -d- -f1 || echo unknown
 }
 
 # timed FILE COMMAND...: run COMMAND under /usr/bin/time; FILE gets "wall maxrss_kb".
@@ -52,11 +116,40 @@ timed() {
 	"$TIME" -f '%e %M' -o "$out" "$@"
 }
 
+# timed_cpu FILE COMMAND...: as timed, FILE gets "wall cpu_seconds maxrss_kb".
+timed_cpu() {
+	local out=$1
+	shift
+	"$TIME" -f '%e %U %S %M' -o "$out.raw" "$@"
+	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$out.raw" >"$out"
+	rm -f "$out.raw"
+}
+
+# settle: before a timed run, untimed.
+# * Earlier runs leave hundreds of MB of dirty page cache; written back
+#   during a later run, it lands in that run's time (the flusher takes CPU
+#   and the disk).  sync makes every run start with none.
+# * btrfs-image drops the page cache of the device it dumps when it opens
+#   it (posix_fadvise DONTNEED): its runs always read from the disk, and
+#   leave the next run cold too.  Interleaved, our runs were warm after one
+#   of ours and cold after one of the reference, 0.4 or 1.4 s by turns.
+#   So every dump starts cold: the page cache of SETTLE_SOURCE (set by the
+#   script to the filesystem it dumps) is dropped the same way.
+settle() {
+	if ((BENCH_SYNC)); then sync; fi
+	if ((BENCH_COLD)) && [[ -n ${SETTLE_SOURCE:-} ]]; then
+		dd if="$SETTLE_SOURCE" iflag=nocache count=0 status=none
+	fi
+	return 0
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 max() { sort -n | tail -1; }
+min() { sort -n | head -1; }
 
 # Run a measurement BENCH_RUNS times: measure NAME COMMAND... (COMMAND is
-# eval'ed: it may be a pipeline).  Sets WALL and RSS_MB.
+# eval'ed: it may be a pipeline, and it writes "wall rss_kb" to $SCRATCH/t).
+# Sets WALL (median) and RSS_MB (largest).
 measure() {
 	local name=$1 i
 	shift
@@ -69,5 +162,42 @@ measure() {
 	RSS_MB=$(cut -d' ' -f2 "$SCRATCH/$name.runs" | max | awk '{ printf "%.0f", $1 / 1024 }')
 }
 
+# side_by_side A B: BENCH_RUNS rounds of the commands $CMD_A and $CMD_B (each
+# eval'ed, after $CLEAN_A / $CLEAN_B and settle, untimed), in alternating
+# order, so that a change of load on the machine falls on both.  Each
+# command writes its timing with timed_cpu to "$SCRATCH/t".
+# Then stats A and stats B give the figures.
+side_by_side() {
+	local a=$1 b=$2 i first second
+	: >"$SCRATCH/$a.runs"
+	: >"$SCRATCH/$b.runs"
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		first=$a second=$b
+		((i % 2)) && first=$b second=$a
+		one_run "$first"
+		one_run "$second"
+	done
+}
+
+one_run() {
+	local clean=CLEAN_$1 cmd=CMD_$1
+	eval "${!clean:-:}"
+	settle
+	eval "${!cmd}"
+	cat "$SCRATCH/t" >>"$SCRATCH/$1.runs"
+}
+
+# stats NAME: MIN MED MAX (wall seconds), CPU (median seconds), RSS_MB (largest) of NAME's runs.
+stats() {
+	local f=$SCRATCH/$1.runs
+	MIN=$(cut -d' ' -f1 "$f" | min)
+	MED=$(cut -d' ' -f1 "$f" | median)
+	MAX=$(cut -d' ' -f1 "$f" | max)
+	CPU=$(cut -d' ' -f2 "$f" | median)
+	RSS_MB=$(cut -d' ' -f3 "$f" | max | awk '{ printf "%.0f", $1 / 1024 }')
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
-verdict() { awk -v v="$1" -v goal="$2" 'BEGIN { print (v <= goal) ? "ok" : "MISSED" }'; }
+# verdict VALUE GOAL: "met" when VALUE <= GOAL.
+verdict() { awk -v v="$1" -v goal="$2" 'BEGIN { print (v <= goal) ? "met" : "NOT MET" }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }

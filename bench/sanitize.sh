@@ -67,12 +67,12 @@ peak_and_names() { # IMAGE: "peak_kb distinct_names" of bimg-sanitize -ss on it
 small=${CORPUS:-$ROOT/.cache/corpus}/names.img
 read -r big_kb big_names < <(peak_and_names "$img")
 printf 'bimg-sanitize -ss peak RSS: %d MB for %d distinct names (goal <= 64 MB: %s)\n' $((big_kb / 1024)) "$big_names" \
-	"$( ((big_kb <= 65536)) && echo ok || echo MISSED)"
+	"$( ((big_kb <= 65536)) && echo met || echo "NOT MET")"
 if [[ -f $small ]]; then
 	read -r small_kb small_names < <(peak_and_names "$small")
 	awk -v bk="$big_kb" -v bn="$big_names" -v sk="$small_kb" -v sn="$small_names" 'BEGIN {
 		per = (bk - sk) * 1024 / (bn - sn); at2m = (sk * 1024 + per * 2000000) / 1048576
 		printf "  %d MB for %d names (%s): %.0f bytes per distinct name; at 2000000 names about %.0f MB\n", sk / 1024, sn, "names.img", per, at2m
-		printf "  flat within 10%% from %d to 2000000 names: %s\n", bn, (at2m <= bk / 1024 * 1.1) ? "ok" : "MISSED"
+		printf "  flat within 10%% from %d to 2000000 names: %s\n", bn, (at2m <= bk / 1024 * 1.1) ? "met" : "NOT MET"
 	}'
 fi

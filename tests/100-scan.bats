@@ -177,6 +177,23 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	[ "$before" = "$after" ]
 }
 
+# From a cold page cache the disk reads the next blocks while the ones read
+# are checked and sent on (src/bimg-scan/blockio.c): each window is
+# followed by a request to read ahead, never for bytes already asked for.
+@test "bimg-scan: asks the kernel to read ahead of its windows, each range once" {
+	command -v strace >/dev/null || skip "needs strace"
+	local img
+	img=$(corpus_img many-small)
+	strace -e trace=fadvise64 -o "$T/trace" bimg-scan "$img" >/dev/null
+	cat "$T/trace"
+	awk -F'[(,)]' '/POSIX_FADV_WILLNEED/ {
+		n++
+		start = $3 + 0; end = start + $4
+		if (n > 1 && start < last_end && end > last_start) { print "overlap at " start; bad = 1 }
+		last_start = start; last_end = end
+	} END { exit (n == 0 || bad) }' "$T/trace"
+}
+
 @test "bimg-scan: warns when the filesystem is mounted, and still dumps it" {
 	need_loop_mount
 	local img
