@@ -24,7 +24,7 @@
 #include "xio.h"
 
 static const char usage_text[] =
-	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
+	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [--map-memory SIZE] [-v]\n"
 	"Replace file, directory and subvolume names in a bimg record stream (standard input\n"
 	"to standard output), zero xattr values and clear the label.\n"
 	"\n"
@@ -36,9 +36,38 @@ static const char usage_text[] =
 	"                no temporary file; those names are then NOT sanitized)\n"
 	"      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
 	"                and more (a deterministic search: spaces and a 4-byte tail)\n"
+	"      --map-memory SIZE  memory for the name maps (default 16M; K, M, G: KiB, MiB,\n"
+	"                GiB; at least 64K): names beyond it go to unlinked temporary files in\n"
+	"                $TMPDIR, which hold no original name\n"
 	"  -v, --verbose print counts when done\n"
 	"      --help    show this help\n"
 	"      --version show the version\n";
+
+#define MAP_MEMORY_DEFAULT (16ull << 20)
+#define MAP_MEMORY_MIN (64ull << 10)
+#define MAP_MEMORY_MAX (1ull << 40)
+
+/* --map-memory SIZE: a number of bytes, or of KiB, MiB, GiB with a suffix K, M, G. */
+static uint64_t map_memory(const char *arg)
+{
+	static const char units[] = "KMG";
+	size_t len = strlen(arg);
+	const char *unit = len ? strchr(units, arg[len - 1] & ~0x20) : NULL;
+	unsigned shift = unit && *unit ? 10 * (unsigned)(unit - units + 1) : 0;
+	char digits[32];
+	uint64_t n;
+
+	if (shift)
+		len--;
+	if (len == 0 || len >= sizeof(digits))
+		usage_error("--map-memory: '%s' is not a size (a number, or one with K, M or G)", arg);
+	memcpy(digits, arg, len);
+	digits[len] = 0;
+	n = cli_number(digits, "--map-memory", 0, MAP_MEMORY_MAX >> shift);
+	if ((n << shift) < MAP_MEMORY_MIN)
+		usage_error("--map-memory: '%s' is less than 64K", arg);
+	return n << shift;
+}
 
 /* -s once or twice, and what only -ss takes. */
 static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
@@ -54,11 +83,12 @@ static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
 
 static void parse_command_line(int argc, char **argv, struct sanitize_options *opt)
 {
-	enum { OPT_SEED = 256 };
+	enum { OPT_SEED = 256, OPT_MAP_MEMORY };
 	const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "keep-short", no_argument, &opt->keep_short, 1 },
 		{ "odometer", no_argument, &opt->odometer, 1 },
+		{ "map-memory", required_argument, NULL, OPT_MAP_MEMORY },
 		{ "verbose", no_argument, NULL, 'v' },
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
@@ -77,6 +107,9 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 			opt->seed = cli_c_number(optarg, "--seed");
 			seeded = 1;
 			break;
+		case OPT_MAP_MEMORY:
+			opt->map_memory = map_memory(optarg);
+			break;
 		default:
 			cli_common_option(c, argv, usage_text, NULL);
 		}
@@ -91,7 +124,7 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 
 int main(int argc, char **argv)
 {
-	struct sanitize_options opt = { 0 };
+	struct sanitize_options opt = { .map_memory = MAP_MEMORY_DEFAULT };
 
 	cli_init(argv[0]);
 	parse_command_line(argc, argv, &opt);
