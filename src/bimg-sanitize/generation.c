@@ -25,13 +25,11 @@ static size_t home_slot(uint64_t h, size_t slots)
 static void table_alloc(struct generation_table *t, size_t slots)
 {
 	t->slots = xcalloc(slots, sizeof(*t->slots));
-	t->tags = xcalloc(slots, sizeof(*t->tags));
 }
 
 static void table_release(struct generation_table *t)
 {
 	free(t->slots);
-	free(t->tags);
 }
 
 void generation_init(struct generation *g, size_t slots_max, size_t arena_max, uint64_t hash_seed)
@@ -81,9 +79,9 @@ static size_t probe(const struct generation *g, const struct generation_table *t
 	size_t i = home_slot(h, g->slots);
 
 	for (;;) {
-		uint32_t s = t->slots[i];
+		const struct generation_slot *s = &t->slots[i];
 
-		if (!s || (t->tags[i] == (uint32_t)h && entry_has(g, s - 1, reverse, p, n)))
+		if (!s->entry || (s->tag == (uint32_t)h && entry_has(g, s->entry - 1, reverse, p, n)))
 			return i;
 		if (++i == g->slots)
 			i = 0;
@@ -92,14 +90,14 @@ static size_t probe(const struct generation *g, const struct generation_table *t
 
 const uint8_t *generation_find(const struct generation *g, const uint8_t *name, size_t n, uint64_t h)
 {
-	uint32_t s = g->forward.slots[probe(g, &g->forward, 0, name, n, h)];
+	uint32_t e = g->forward.slots[probe(g, &g->forward, 0, name, n, h)].entry;
 
-	return s ? g->arena + (s - 1) + GENERATION_ENTRY_HEADER + n : NULL;
+	return e ? g->arena + (e - 1) + GENERATION_ENTRY_HEADER + n : NULL;
 }
 
 int generation_owns(const struct generation *g, const uint8_t *repl, size_t n, uint64_t h)
 {
-	return g->reverse.slots[probe(g, &g->reverse, 1, repl, n, h)] != 0;
+	return g->reverse.slots[probe(g, &g->reverse, 1, repl, n, h)].entry != 0;
 }
 
 static void table_put(struct generation *g, struct generation_table *t, int reverse, size_t at, uint64_t h)
@@ -108,8 +106,8 @@ static void table_put(struct generation *g, struct generation_table *t, int reve
 	size_t n = get_le16(e, 0);
 	size_t i = probe(g, t, reverse, e + GENERATION_ENTRY_HEADER + (reverse ? n : 0), n, h);
 
-	t->slots[i] = (uint32_t)(at + 1);
-	t->tags[i] = (uint32_t)h;
+	t->slots[i].entry = (uint32_t)(at + 1);
+	t->slots[i].tag = (uint32_t)h;
 }
 
 /* Larger tables, every entry hashed again. */

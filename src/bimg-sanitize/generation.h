@@ -22,9 +22,13 @@
 #define GENERATION_ENTRY_HEADER 3
 #define GENERATION_ENTRY_MAX (GENERATION_ENTRY_HEADER + 2 * 65535)
 
+struct generation_slot {
+	uint32_t entry; /* arena offset + 1 of an entry; 0: empty */
+	uint32_t tag;	/* low bits of the hash, to skip most memcmp (beside it: one cache miss) */
+};
+
 struct generation_table {
-	uint32_t *slots; /* arena offset + 1 of an entry; 0: empty */
-	uint32_t *tags;	 /* low bits of the hash, to skip most memcmp */
+	struct generation_slot *slots;
 };
 
 struct generation {

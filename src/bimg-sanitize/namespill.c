@@ -12,6 +12,7 @@
 
 #define SECRET_SIZE 192 /* XXH3 takes 136 at least */
 #define LOG_BUFFER (64u << 10)
+#define INLINE_MAX 8 /* replacements this short are the record's value itself */
 #define VALUE_LEN_BITS 16
 #define LOG_END_MAX (1ull << (64 - VALUE_LEN_BITS))
 
@@ -19,7 +20,7 @@ static const char what[] = "name map";
 
 struct name_spill {
 	uint8_t forward_secret[SECRET_SIZE], reverse_secret[SECRET_SIZE];
-	struct spill_set *forward; /* key of an original -> replacement's offset << 16 | length */
+	struct spill_set *forward; /* key of an original -> replacement (see forward_value) */
 	struct spill_set *reverse; /* key of a replacement -> 0 */
 	struct spill_record *batch;
 	size_t batch_max;
@@ -71,7 +72,7 @@ static void log_flush(struct name_spill *sp)
 	sp->log_buffered = 0;
 }
 
-/* Append a replacement to the log: its offset << 16 | its length. */
+/* Append a replacement (at most 65535 bytes: less than the buffer) to the log: its offset << 16 | length. */
 static uint64_t log_append(struct name_spill *sp, const uint8_t *repl, size_t n)
 {
 	uint64_t at = sp->log_end + sp->log_buffered;
@@ -80,15 +81,25 @@ static uint64_t log_append(struct name_spill *sp, const uint8_t *repl, size_t n)
 		die("%s: more than %llu bytes of replacements", what, (unsigned long long)LOG_END_MAX);
 	if (LOG_BUFFER - sp->log_buffered < n)
 		log_flush(sp);
-	if (n > LOG_BUFFER) {
-		if (pwrite_full(sp->log_fd, repl, n, sp->log_end) < 0)
-			die("%s: cannot write its temporary file:", what);
-		sp->log_end += n;
-	} else {
-		memcpy(sp->log_buf + sp->log_buffered, repl, n);
-		sp->log_buffered += n;
-	}
+	memcpy(sp->log_buf + sp->log_buffered, repl, n);
+	sp->log_buffered += n;
 	return at << VALUE_LEN_BITS | n;
+}
+
+/*
+ * A forward record's value: a replacement of up to 8 bytes itself (the
+ * lookup knows the length: the original's), a longer one's offset in the
+ * log << 16 | its length.
+ */
+static uint64_t forward_value(struct name_spill *sp, const uint8_t *repl, size_t n)
+{
+	uint64_t value = 0;
+
+	if (n > INLINE_MAX)
+		return log_append(sp, repl, n);
+	for (size_t i = 0; i < n; i++)
+		value |= (uint64_t)repl[i] << (8 * i);
+	return value;
 }
 
 void name_spill_put(struct name_spill *sp, const struct generation *g)
@@ -102,7 +113,7 @@ void name_spill_put(struct name_spill *sp, const struct generation *g)
 		if (count == sp->batch_max)
 			die("%s: internal error: a generation larger than its batch", what);
 		sp->batch[count] = keyed(sp->forward_secret, e.orig, e.len);
-		sp->batch[count++].value = log_append(sp, e.repl, e.len);
+		sp->batch[count++].value = forward_value(sp, e.repl, e.len);
 	}
 	log_flush(sp);
 	spill_set_add(sp->forward, sp->batch, count);
@@ -122,6 +133,11 @@ int name_spill_find(struct name_spill *sp, const uint8_t *name, size_t n, uint8_
 
 	if (!spill_set_find(sp->forward, key.hi, key.lo, &value))
 		return 0;
+	if (n <= INLINE_MAX) {
+		for (size_t i = 0; i < n; i++)
+			repl[i] = (uint8_t)(value >> (8 * i));
+		return 1;
+	}
 	at = value >> VALUE_LEN_BITS;
 	/* Replacements have the length of their name: anything else is not this name's. */
 	if ((value & ((1u << VALUE_LEN_BITS) - 1)) != n || at > sp->log_end || sp->log_end - at < n)

@@ -28,7 +28,7 @@ struct name_store *name_store_new(size_t budget, uint64_t hash_seed)
 
 	if (budget < NAME_STORE_MIN_BUDGET)
 		budget = NAME_STORE_MIN_BUDGET;
-	bloom = budget / 8;
+	bloom = budget / 4;
 	slots = (budget - 2 * bloom) /
 		(2 * (TABLE_BYTES_PER_SLOT + ARENA_BYTES_PER_SLOT) + BATCH_BYTES_PER_SLOT);
 	s->hash_seed = hash_seed;

@@ -11,12 +11,15 @@
  * only names seen again long after reach the disk.  A pair read back from
  * the disk is copied into the young generation, for its next occurrences.
  *
- * The budget B is split as: per generation 16 bytes per table slot and 12
- * per slot of arena (so slots = 3B/272, half of them entries of up to
- * 10 bytes on average before the arena is the limit), the batch that
- * carries a generation to the disk (24 bytes per entry), and B/8 for each
- * of the two Bloom filters.  Once the first generation is written out all
- * of it is in use, and it stays the same however many names follow.
+ * The budget B is split as: B/4 for each of the two Bloom filters (about
+ * 15 bits per name at 2 million names: one lookup of an absent name in 300
+ * reads the disk), and the rest among the two generations (16 bytes per
+ * table slot and 12 per slot of arena, so slots = B/136, half of them
+ * entries of up to 10 bytes on average before the arena is the limit) and
+ * the batch that carries a generation to the disk (24 bytes per entry).
+ * Once the first generation is written out all of it is in use, and it
+ * stays the same however many names follow; the runs' directories and
+ * merge buffers add at most a few hundred KiB (spillset.h).
  */
 #ifndef BIMG_SANITIZE_NAMESTORE_H
 #define BIMG_SANITIZE_NAMESTORE_H

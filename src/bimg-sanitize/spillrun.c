@@ -1,12 +1,13 @@
 #include "spillrun.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "le.h"
 #include "msg.h"
 #include "xio.h"
 
-#define RUN_READ_SLICE 128 /* records read at a time by a lookup */
+#define RUN_READ_SLICE 256 /* records read at a time by a lookup: 6 KiB */
 
 static void encode(uint8_t *p, const struct spill_record *r)
 {
@@ -38,16 +39,28 @@ static void read_at(const struct spill_run *run, void *buf, size_t len, uint64_t
 		die("%s: internal error: its temporary file is shorter than what was written to it", what);
 }
 
-void run_writer_start(struct run_writer *w, struct spill_run *run, uint64_t count, unsigned tier, const char *what)
+/* The finest directory worth having: about RUN_RECORDS_PER_SLICE records a slice. */
+static unsigned slice_bits_for(uint64_t count, unsigned max_bits)
+{
+	unsigned bits = 0;
+
+	while (bits < max_bits && bits < 62 && count >> (bits + 1) >= RUN_RECORDS_PER_SLICE)
+		bits++;
+	return bits;
+}
+
+void run_writer_start(struct run_writer *w, struct spill_run *run, uint64_t count, unsigned tier,
+		      unsigned max_slice_bits, const char *what)
 {
 	run->fd = temp_file_open(what);
 	run->count = count;
-	run->slices = count / RUN_RECORDS_PER_SLICE ? count / RUN_RECORDS_PER_SLICE : 1;
 	run->tier = tier;
+	run->slice_bits = slice_bits_for(count, max_slice_bits);
+	run->directory = xmalloc((((size_t)1 << run->slice_bits) + 1) * sizeof(*run->directory));
 	w->run = run;
 	w->what = what;
-	w->written = w->next_slice = w->directory_written = 0;
-	w->records_used = w->directory_used = 0;
+	w->written = w->next_slice = 0;
+	w->records_used = 0;
 }
 
 static void flush_records(struct run_writer *w)
@@ -57,28 +70,18 @@ static void flush_records(struct run_writer *w)
 	w->records_used = 0;
 }
 
-static void flush_directory(struct run_writer *w)
-{
-	write_at(w, w->directory, w->directory_used * 8, w->run->count * SPILL_RECORD_SIZE + w->directory_written * 8);
-	w->directory_written += w->directory_used;
-	w->directory_used = 0;
-}
-
 /* Directory entries up to slice `last`: they begin at the record about to be written. */
 static void directory_to(struct run_writer *w, uint64_t last)
 {
-	for (; w->next_slice <= last; w->next_slice++) {
-		if (w->directory_used == RUN_WRITE_DIRECTORY)
-			flush_directory(w);
-		put_le64(w->directory, w->directory_used++ * 8, w->written);
-	}
+	for (; w->next_slice <= last; w->next_slice++)
+		w->run->directory[w->next_slice] = w->written;
 }
 
 void run_writer_put(struct run_writer *w, const struct spill_record *r)
 {
 	if (w->written == w->run->count)
 		die("%s: internal error: more records than the run was made for", w->what);
-	directory_to(w, run_slice(r->hi, w->run->slices));
+	directory_to(w, run_slice(r->hi, w->run->slice_bits));
 	if (w->records_used == RUN_WRITE_RECORDS)
 		flush_records(w);
 	encode(w->records + w->records_used++ * SPILL_RECORD_SIZE, r);
@@ -90,8 +93,18 @@ void run_writer_finish(struct run_writer *w)
 	if (w->written != w->run->count)
 		die("%s: internal error: fewer records than the run was made for", w->what);
 	flush_records(w);
-	directory_to(w, w->run->slices);
-	flush_directory(w);
+	directory_to(w, (uint64_t)1 << w->run->slice_bits);
+}
+
+void run_coarsen(struct spill_run *run)
+{
+	size_t slices = (size_t)1 << (run->slice_bits - 1);
+
+	/* Coarse slice c is fine slices 2c and 2c + 1: it begins where 2c did. */
+	for (size_t c = 1; c <= slices; c++)
+		run->directory[c] = run->directory[2 * c];
+	run->slice_bits--;
+	run->directory = xrealloc(run->directory, (slices + 1) * sizeof(*run->directory));
 }
 
 void run_reader_start(struct run_reader *r, const struct spill_run *run, const char *what)
@@ -122,14 +135,10 @@ int run_reader_next(struct run_reader *r, struct spill_record *out)
 int run_find(const struct spill_run *run, uint64_t hi, uint64_t lo, uint64_t *value, const char *what)
 {
 	const struct spill_record key = { hi, lo, 0 };
-	uint8_t bounds[16], buf[RUN_READ_SLICE * SPILL_RECORD_SIZE];
-	uint64_t slice = run_slice(hi, run->slices), first, last;
+	uint8_t buf[RUN_READ_SLICE * SPILL_RECORD_SIZE];
+	uint64_t slice = run_slice(hi, run->slice_bits);
+	uint64_t first = run->directory[slice], last = run->directory[slice + 1];
 
-	read_at(run, bounds, sizeof(bounds), run->count * SPILL_RECORD_SIZE + slice * 8, what);
-	first = get_le64(bounds, 0);
-	last = get_le64(bounds, 8);
-	if (first > last || last > run->count)
-		die("%s: internal error: its temporary file's directory is out of order", what);
 	while (first < last) {
 		size_t n = last - first < RUN_READ_SLICE ? (size_t)(last - first) : RUN_READ_SLICE;
 
@@ -154,6 +163,8 @@ void run_close(struct spill_run *run)
 {
 	if (run->fd >= 0)
 		close(run->fd);
+	free(run->directory);
 	run->fd = -1;
 	run->count = 0;
+	run->directory = NULL;
 }

@@ -6,14 +6,20 @@
 #include "msg.h"
 #include "spillrun.h"
 
-#define BLOOM_PROBES 5
+#define BLOOM_PROBES 6
+#define BLOOM_BLOCK_WORDS 8 /* a key's bits all lie in one 64-byte block: one cache miss */
 /* Runs never get near this: SPILL_FANIN - 1 per tier, and 2^64 records make fewer than 33 tiers. */
 #define MAX_RUNS 128
-
+/*
+ * Directory entries of all runs together (spillrun.h): 8192 slices, 64 KiB,
+ * so about 250 records a slice (6 KiB read by a lookup) at 2 million keys.
+ */
+#define DIRECTORY_ENTRIES (8192 + MAX_RUNS)
+#define SLICE_BITS_MAX 13
 struct spill_set {
 	const char *what;
 	uint64_t *bloom;
-	uint64_t bloom_bits;
+	uint64_t bloom_blocks;
 	uint64_t count;
 	struct spill_run runs[MAX_RUNS]; /* oldest (largest) first */
 	unsigned nruns;
@@ -22,11 +28,11 @@ struct spill_set {
 struct spill_set *spill_set_new(const char *what, size_t bloom_bytes)
 {
 	struct spill_set *s = xcalloc(1, sizeof(*s));
-	size_t words = bloom_bytes / 8 ? bloom_bytes / 8 : 1;
+	size_t blocks = bloom_bytes / (8 * BLOOM_BLOCK_WORDS) ? bloom_bytes / (8 * BLOOM_BLOCK_WORDS) : 1;
 
 	s->what = what;
-	s->bloom = xcalloc(words, 8);
-	s->bloom_bits = (uint64_t)words * 64;
+	s->bloom = xcalloc(blocks, 8 * BLOOM_BLOCK_WORDS);
+	s->bloom_blocks = blocks;
 	return s;
 }
 
@@ -40,30 +46,37 @@ void spill_set_free(struct spill_set *s)
 	free(s);
 }
 
-/* The filter's i-th bit for a key: the key is a keyed hash already, so its halves are independent. */
-static uint64_t bloom_bit(const struct spill_set *s, uint64_t hi, uint64_t lo, unsigned i)
+/*
+ * A key's block of the filter, and its bits there: the key is a keyed hash
+ * already, so its high half picks the block and 9-bit pieces of its low
+ * half the bits.
+ */
+static uint64_t *bloom_block(const struct spill_set *s, uint64_t hi)
 {
-	return (uint64_t)(((unsigned __int128)(lo + i * (hi | 1)) * s->bloom_bits) >> 64);
+	return s->bloom + BLOOM_BLOCK_WORDS * (size_t)(((unsigned __int128)hi * s->bloom_blocks) >> 64);
 }
 
 static void bloom_add(struct spill_set *s, uint64_t hi, uint64_t lo)
 {
-	for (unsigned i = 0; i < BLOOM_PROBES; i++) {
-		uint64_t bit = bloom_bit(s, hi, lo, i);
+	uint64_t *block = bloom_block(s, hi);
 
-		s->bloom[bit / 64] |= 1ull << (bit % 64);
-	}
+	for (unsigned i = 0; i < BLOOM_PROBES; i++, lo >>= 9)
+		block[(lo & 511) / 64] |= 1ull << (lo % 64);
 }
 
 static int bloom_may_have(const struct spill_set *s, uint64_t hi, uint64_t lo)
 {
-	for (unsigned i = 0; i < BLOOM_PROBES; i++) {
-		uint64_t bit = bloom_bit(s, hi, lo, i);
+	const uint64_t *block = bloom_block(s, hi);
 
-		if (!(s->bloom[bit / 64] & (1ull << (bit % 64))))
+	for (unsigned i = 0; i < BLOOM_PROBES; i++, lo >>= 9)
+		if (!(block[(lo & 511) / 64] & (1ull << (lo % 64))))
 			return 0;
-	}
 	return 1;
+}
+
+static size_t bucket_of(uint64_t hi, size_t buckets)
+{
+	return (size_t)(((unsigned __int128)hi * buckets) >> 64);
 }
 
 /*
@@ -77,7 +90,7 @@ static void sort_records(struct spill_record *r, size_t count)
 	size_t *end = xcalloc(buckets, sizeof(*end)), *next = xcalloc(buckets, sizeof(*next));
 
 	for (size_t i = 0; i < count; i++)
-		end[run_slice(r[i].hi, buckets)]++;
+		end[bucket_of(r[i].hi, buckets)]++;
 	for (size_t b = 0, sum = 0; b < buckets; b++) {
 		next[b] = sum;
 		sum += end[b];
@@ -86,7 +99,7 @@ static void sort_records(struct spill_record *r, size_t count)
 	for (size_t b = 0; b < buckets; b++)
 		while (next[b] < end[b]) {
 			struct spill_record x = r[next[b]];
-			size_t home = run_slice(x.hi, buckets);
+			size_t home = bucket_of(x.hi, buckets);
 
 			if (home == b) {
 				next[b]++;
@@ -128,6 +141,27 @@ static unsigned runs_to_merge(const struct spill_set *s, unsigned *tier)
 	}
 }
 
+/* Coarsen the directories with the fewest records a slice until they fit DIRECTORY_ENTRIES together. */
+static void limit_directories(struct spill_set *s)
+{
+	for (;;) {
+		size_t entries = 0;
+		struct spill_run *finest = NULL;
+
+		for (unsigned i = 0; i < s->nruns; i++) {
+			struct spill_run *run = &s->runs[i];
+
+			entries += ((size_t)1 << run->slice_bits) + 1;
+			if (run->slice_bits &&
+			    (!finest || run->count >> run->slice_bits < finest->count >> finest->slice_bits))
+				finest = run;
+		}
+		if (entries <= DIRECTORY_ENTRIES || !finest)
+			return;
+		run_coarsen(finest);
+	}
+}
+
 /* The batch (sorted) and runs[first..], merged into one run of the given tier in place of those runs. */
 static void merge(struct spill_set *s, const struct spill_record *batch, size_t count, unsigned first,
 		  unsigned tier)
@@ -148,7 +182,7 @@ static void merge(struct spill_set *s, const struct spill_record *batch, size_t 
 	}
 	if ((live[inputs] = taken < count))
 		heads[inputs] = batch[taken++];
-	run_writer_start(w, &out, total, tier, s->what);
+	run_writer_start(w, &out, total, tier, SLICE_BITS_MAX, s->what);
 	for (;;) {
 		unsigned min = inputs + 1;
 
@@ -168,6 +202,7 @@ static void merge(struct spill_set *s, const struct spill_record *batch, size_t 
 		run_close(&s->runs[i]);
 	s->runs[first] = out;
 	s->nruns = first + 1;
+	limit_directories(s);
 	free(w);
 	free(live);
 	free(heads);
@@ -194,8 +229,12 @@ int spill_set_find(struct spill_set *s, uint64_t hi, uint64_t lo, uint64_t *valu
 {
 	if (!bloom_may_have(s, hi, lo))
 		return 0;
-	/* Newest first: a name comes back soonest after it was last seen. */
-	for (unsigned i = s->nruns; i-- > 0;)
+	/*
+	 * Oldest first: it holds the most records.  A name looked up here is
+	 * older than both generations in memory, and those that come back
+	 * soonest after they were seen are found there.
+	 */
+	for (unsigned i = 0; i < s->nruns; i++)
 		if (run_find(&s->runs[i], hi, lo, value, s->what))
 			return 1;
 	return 0;

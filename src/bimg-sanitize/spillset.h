@@ -3,25 +3,27 @@
  * the name store that left memory (namestore.h).  The keys are keyed
  * hashes, uniformly spread, and each is added once.
  *
- * Records arrive in batches.  Each batch becomes a run: an unlinked
- * temporary file in $TMPDIR (xio.h temp_file_open) holding its records
- * sorted by key, 24 bytes each, then a directory of where each of
- * count / 64 equal slices of the key space begins.  A lookup reads two
- * directory entries and one slice of about 64 records: two preads per run,
- * served by the page cache.  Runs are merged as in a binary counter, SPILL_FANIN
- * of one size making one of the next, so a record is rewritten
- * log_SPILL_FANIN(batches) times and there are fewer than
- * SPILL_FANIN * log_SPILL_FANIN(batches) runs.
+ * Records arrive in batches.  Each batch becomes a run (spillrun.h): an
+ * unlinked temporary file in $TMPDIR (xio.h temp_file_open) holding its
+ * records sorted by key, 24 bytes each, with a directory in memory that
+ * leads a lookup to one slice of the file: one pread per run, served by the
+ * page cache.  The directories of all runs together keep to 8192 slices
+ * (64 KiB), growing coarser as the runs grow.  Runs are merged as in a
+ * counter in base SPILL_FANIN: SPILL_FANIN runs of one size make one of the
+ * next, so a record is rewritten log_SPILL_FANIN(batches) times, and there
+ * are at most SPILL_FANIN - 1 runs of each size.  A merge reads its runs
+ * through 8 KiB buffers.
  *
  * A Bloom filter of fixed size in memory answers most lookups of keys that
  * are not there without reading the disk: those are most lookups (every new
- * name, every candidate replacement).  With b bits per key its false
- * positive rate is about 0.6185^b; past the point where it fills, lookups
- * stay correct and get slower, never larger.
+ * name, every candidate replacement).  A key sets 6 bits within one 64-byte
+ * block (one cache miss); at 15 bits per key about one lookup in 300 of an
+ * absent key passes, at 8 bits one in 30.  Past the point where it fills,
+ * lookups stay correct and get slower, never larger.
  *
  * Nothing but this process can open the files (O_TMPFILE, or a name
- * unlinked at once), so what is read back is what was written; lengths and
- * offsets are still checked, and a mismatch dies as an internal error.
+ * unlinked at once), so what is read back is what was written; a short read
+ * still dies as an internal error.
  */
 #ifndef BIMG_SANITIZE_SPILLSET_H
 #define BIMG_SANITIZE_SPILLSET_H
