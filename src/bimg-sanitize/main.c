@@ -7,8 +7,11 @@
  * -s gives every distinct name a random printable name of the same length;
  * -ss a printable name of the same length and the same crc32c name hash,
  * so the restored filesystem passes btrfs check and mounts.  Xattr values
- * and the label are cleared.  See docs/man/bimg-sanitize.1.
+ * and the label are cleared.  The name map keeps at most --map-memory bytes
+ * in memory, the rest in temporary files.  See docs/man/bimg-sanitize.1.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +27,8 @@
 #include "xio.h"
 
 static const char usage_text[] =
-	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [--map-memory SIZE] [-v]\n"
+	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer]\n"
+	"                     [--map-memory SIZE] [-v]\n"
 	"Replace file, directory and subvolume names in a bimg record stream (standard input\n"
 	"to standard output), zero xattr values and clear the label.\n"
 	"\n"
@@ -33,12 +37,12 @@ static const char usage_text[] =
 	"                and mount keep working; names of 1..4 bytes move their keys)\n"
 	"      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
 	"      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
-	"                no temporary file; those names are then NOT sanitized)\n"
+	"                no blocks held back; those names are then NOT sanitized)\n"
 	"      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
 	"                and more (a deterministic search: spaces and a 4-byte tail)\n"
-	"      --map-memory SIZE  memory for the name maps (default 16M; K, M, G: KiB, MiB,\n"
-	"                GiB; at least 64K): names beyond it go to unlinked temporary files in\n"
-	"                $TMPDIR, which hold no original name\n"
+	"      --map-memory SIZE  memory for the name maps (64K..1024G, K, M, G: KiB, MiB,\n"
+	"                GiB; default 16M): names beyond it go to unlinked temporary files\n"
+	"                in $TMPDIR, which hold no original name\n"
 	"  -v, --verbose print counts when done\n"
 	"      --help    show this help\n"
 	"      --version show the version\n";
@@ -51,21 +55,22 @@ static const char usage_text[] =
 static uint64_t map_memory(const char *arg)
 {
 	static const char units[] = "KMG";
-	size_t len = strlen(arg);
-	const char *unit = len ? strchr(units, arg[len - 1] & ~0x20) : NULL;
-	unsigned shift = unit && *unit ? 10 * (unsigned)(unit - units + 1) : 0;
-	char digits[32];
-	uint64_t n;
+	const char *unit;
+	unsigned shift = 0;
+	unsigned long long n;
+	char *end;
 
-	if (shift)
-		len--;
-	if (len == 0 || len >= sizeof(digits))
-		usage_error("--map-memory: '%s' is not a size (a number, or one with K, M or G)", arg);
-	memcpy(digits, arg, len);
-	digits[len] = 0;
-	n = cli_number(digits, "--map-memory", 0, MAP_MEMORY_MAX >> shift);
-	if ((n << shift) < MAP_MEMORY_MIN)
-		usage_error("--map-memory: '%s' is less than 64K", arg);
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (*end && (unit = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		shift = 10 * (unsigned)(unit - units + 1);
+		end++;
+	}
+	/* strtoull would take " 7", "+7" and "-7": a digit comes first */
+	if (!isdigit((unsigned char)arg[0]) || *end || errno == ERANGE || n > MAP_MEMORY_MAX >> shift ||
+	    (n << shift) < MAP_MEMORY_MIN)
+		usage_error("--map-memory: '%s' is not a size from 64K to 1024G (bytes, or K, M, G for KiB, MiB, GiB)",
+			    arg);
 	return n << shift;
 }
 
