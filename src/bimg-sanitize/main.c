@@ -40,7 +40,7 @@ static const char usage_text[] =
 	"                no blocks held back; those names are then NOT sanitized)\n"
 	"      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
 	"                and more (a deterministic search: spaces and a 4-byte tail)\n"
-	"      --map-memory SIZE  memory for the name maps (64K..1024G, K, M, G: KiB, MiB,\n"
+	"      --map-memory SIZE  memory for the name maps (64K..64G, K, M, G: KiB, MiB,\n"
 	"                GiB; default 16M): names beyond it go to unlinked temporary files\n"
 	"                in $TMPDIR, which hold no original name\n"
 	"  -v, --verbose print counts when done\n"
@@ -49,7 +49,7 @@ static const char usage_text[] =
 
 #define MAP_MEMORY_DEFAULT (16ull << 20)
 #define MAP_MEMORY_MIN (64ull << 10)
-#define MAP_MEMORY_MAX (1ull << 40)
+#define MAP_MEMORY_MAX (64ull << 30)
 
 /* --map-memory SIZE: a number of bytes, or of KiB, MiB, GiB with a suffix K, M, G. */
 static uint64_t map_memory(const char *arg)
@@ -69,7 +69,7 @@ static uint64_t map_memory(const char *arg)
 	/* strtoull would take " 7", "+7" and "-7": a digit comes first */
 	if (!isdigit((unsigned char)arg[0]) || *end || errno == ERANGE || n > MAP_MEMORY_MAX >> shift ||
 	    (n << shift) < MAP_MEMORY_MIN)
-		usage_error("--map-memory: '%s' is not a size from 64K to 1024G (bytes, or K, M, G for KiB, MiB, GiB)",
+		usage_error("--map-memory: '%s' is not a size from 64K to 64G (bytes, or K, M, G for KiB, MiB, GiB)",
 			    arg);
 	return n << shift;
 }

@@ -22,15 +22,15 @@ struct name_spill {
 	uint8_t forward_secret[SECRET_SIZE], reverse_secret[SECRET_SIZE];
 	struct spill_set *forward; /* key of an original -> replacement (see forward_value) */
 	struct spill_set *reverse; /* key of a replacement -> 0 */
-	struct spill_record *batch;
-	size_t batch_max;
+	struct spill_record *batch; /* a generation's records on their way to a set */
+	size_t batch_room;
 	int log_fd;		  /* the replacements, one after the other */
 	uint64_t log_end;	  /* bytes in the file */
 	uint8_t *log_buf;	  /* bytes not yet written, after log_end */
 	size_t log_buffered;
 };
 
-struct name_spill *name_spill_new(size_t bloom_bytes, size_t batch_max)
+struct name_spill *name_spill_new(size_t bloom_bytes)
 {
 	struct name_spill *sp = xcalloc(1, sizeof(*sp));
 
@@ -38,8 +38,6 @@ struct name_spill *name_spill_new(size_t bloom_bytes, size_t batch_max)
 	rng_random_bytes(sp->reverse_secret, SECRET_SIZE);
 	sp->forward = spill_set_new(what, bloom_bytes);
 	sp->reverse = spill_set_new(what, bloom_bytes);
-	sp->batch_max = batch_max;
-	sp->batch = xmalloc(batch_max * sizeof(*sp->batch));
 	sp->log_fd = temp_file_open(what);
 	sp->log_buf = xmalloc(LOG_BUFFER);
 	return sp;
@@ -107,11 +105,13 @@ void name_spill_put(struct name_spill *sp, const struct generation *g)
 	struct generation_entry e;
 	size_t cursor = 0, count = 0;
 
+	if (sp->batch_room < g->count) {
+		sp->batch_room = g->count;
+		sp->batch = xrealloc(sp->batch, sp->batch_room * sizeof(*sp->batch));
+	}
 	while (generation_next(g, &cursor, &e)) {
 		if (e.stored)
 			continue;
-		if (count == sp->batch_max)
-			die("%s: internal error: a generation larger than its batch", what);
 		sp->batch[count] = keyed(sp->forward_secret, e.orig, e.len);
 		sp->batch[count++].value = forward_value(sp, e.repl, e.len);
 	}

@@ -24,8 +24,8 @@
 
 struct name_spill;
 
-/* bloom_bytes: each set's filter; batch_max: the most entries one name_spill_put is given. */
-struct name_spill *name_spill_new(size_t bloom_bytes, size_t batch_max);
+/* bloom_bytes: each set's filter. */
+struct name_spill *name_spill_new(size_t bloom_bytes);
 void name_spill_free(struct name_spill *sp);
 
 /* Write the entries of g that are not stored yet (see generation_add). */

@@ -16,7 +16,7 @@ struct name_store {
 	struct generation generations[2];
 	struct generation *young, *old;
 	struct name_spill *spill; /* NULL until a generation is first written out */
-	size_t bloom_bytes, batch_max;
+	size_t bloom_bytes;
 	uint64_t read_back;
 	uint8_t found[65536];
 };
@@ -33,7 +33,6 @@ struct name_store *name_store_new(size_t budget, uint64_t hash_seed)
 		(2 * (TABLE_BYTES_PER_SLOT + ARENA_BYTES_PER_SLOT) + BATCH_BYTES_PER_SLOT);
 	s->hash_seed = hash_seed;
 	s->bloom_bytes = bloom;
-	s->batch_max = slots / 2;
 	for (int i = 0; i < 2; i++)
 		generation_init(&s->generations[i], slots, slots * ARENA_BYTES_PER_SLOT, hash_seed);
 	s->young = &s->generations[0];
@@ -56,7 +55,7 @@ static void rotate(struct name_store *s)
 
 	if (s->old->count) {
 		if (!s->spill)
-			s->spill = name_spill_new(s->bloom_bytes, s->batch_max);
+			s->spill = name_spill_new(s->bloom_bytes);
 		name_spill_put(s->spill, s->old);
 		generation_clear(s->old);
 	}
