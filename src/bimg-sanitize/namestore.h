@@ -12,7 +12,7 @@
  * the disk is copied into the young generation, for its next occurrences.
  *
  * The budget B is split as: B/4 for each of the two Bloom filters (about
- * 15 bits per name at 2 million names: one lookup of an absent name in 300
+ * 15 bits per name at 2 million names: one lookup of an absent name in 550
  * reads the disk), and the rest among the two generations (16 bytes per
  * table slot and 12 per slot of arena, so slots = B/136, half of them
  * entries of up to 10 bytes on average before the arena is the limit) and

@@ -17,8 +17,8 @@
  * A Bloom filter of fixed size in memory answers most lookups of keys that
  * are not there without reading the disk: those are most lookups (every new
  * name, every candidate replacement).  A key sets 6 bits within one 64-byte
- * block (one cache miss); at 15 bits per key about one lookup in 300 of an
- * absent key passes, at 8 bits one in 30.  Past the point where it fills,
+ * block (one cache miss); at 15 bits per key about one lookup in 550 of an
+ * absent key passes, at 8 bits one in 40.  Past the point where it fills,
  * lookups stay correct and get slower, never larger.
  *
  * Nothing but this process can open the files (O_TMPFILE, or a name
