@@ -16,6 +16,7 @@
  */
 #define DIRECTORY_ENTRIES (8192 + MAX_RUNS)
 #define SLICE_BITS_MAX 13
+
 struct spill_set {
 	const char *what;
 	uint64_t *bloom;
