@@ -106,8 +106,9 @@ wait_for_spill() {
 		wait_for_spill
 		[ -z "$(ls -A "$SPILL")" ]
 		kill -"$sig" "$PID"
-		run wait "$PID"
-		echo "SIG$sig: status $status"
+		status=0
+		wait "$PID" || status=$?
+		echo "SIG$sig: status $status: $(cat "$T/err")"
 		[ "$status" -ne 0 ]
 		exec {WRITER}>&-
 		WRITER=
