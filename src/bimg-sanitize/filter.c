@@ -46,6 +46,12 @@ static void report_wiped(const struct block_sanitizer *bs)
 static void report(const struct sanitize_options *opt, const struct name_stats *ns, const struct name_stats *xs,
 		   const struct leaf_stats *ls, uint64_t pointers_moved)
 {
+	if (opt->verbose && (ns->spilled || xs->spilled))
+		note("the name maps passed their memory (--map-memory %llu): %llu names and %llu xattr names went to "
+		     "temporary files, %llu and %llu lookups were answered from them",
+		     (unsigned long long)opt->map_memory, (unsigned long long)ns->spilled,
+		     (unsigned long long)xs->spilled, (unsigned long long)ns->read_back,
+		     (unsigned long long)xs->read_back);
 	if (ns->hash_lost)
 		warn("%llu distinct names got random replacements whose hash does not fit their keys (no "
 		     "other printable name of the same length has their hash, or none fits between the "
@@ -218,8 +224,9 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	struct stream_writer out;
 
 	f->opt = opt;
-	f->bs.map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed);
-	f->bs.xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL);
+	/* Most names are file names: xattr names get an eighth of the memory. */
+	f->bs.map = name_map_new(opt->mode, opt->keep_short, 0, opt->seed, opt->map_memory - opt->map_memory / 8);
+	f->bs.xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL, opt->map_memory / 8);
 	if (opt->odometer)
 		name_map_use_odometer(f->bs.map);
 	if (opt->mode == NAMES_SAME_HASH && !opt->keep_short)

@@ -11,6 +11,7 @@ struct sanitize_options {
 	int keep_short;
 	int odometer; /* -ss: btrfs-image's replacements for names of 5 bytes and more */
 	uint64_t seed;
+	uint64_t map_memory; /* bytes the two name maps may hold in memory */
 	int verbose;
 };
 

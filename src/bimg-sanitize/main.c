@@ -7,8 +7,11 @@
  * -s gives every distinct name a random printable name of the same length;
  * -ss a printable name of the same length and the same crc32c name hash,
  * so the restored filesystem passes btrfs check and mounts.  Xattr values
- * and the label are cleared.  See docs/man/bimg-sanitize.1.
+ * and the label are cleared.  The name map keeps at most --map-memory bytes
+ * in memory, the rest in temporary files.  See docs/man/bimg-sanitize.1.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +27,8 @@
 #include "xio.h"
 
 static const char usage_text[] =
-	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"
+	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer]\n"
+	"                     [--map-memory SIZE] [-v]\n"
 	"Replace file, directory and subvolume names in a bimg record stream (standard input\n"
 	"to standard output), zero xattr values and clear the label.\n"
 	"\n"
@@ -33,12 +37,42 @@ static const char usage_text[] =
 	"                and mount keep working; names of 1..4 bytes move their keys)\n"
 	"      --seed N  seed the replacements (0..2^64-1): same input, same output\n"
 	"      --keep-short  with -ss, keep names of 1..4 bytes and their keys (one pass,\n"
-	"                no temporary file; those names are then NOT sanitized)\n"
+	"                no blocks held back; those names are then NOT sanitized)\n"
 	"      --odometer  with -ss, btrfs-image's own replacements for names of 5 bytes\n"
 	"                and more (a deterministic search: spaces and a 4-byte tail)\n"
+	"      --map-memory SIZE  memory for the name maps (64K..64G, K, M, G: KiB, MiB,\n"
+	"                GiB; default 16M): names beyond it go to unlinked temporary files\n"
+	"                in $TMPDIR, which hold no original name\n"
 	"  -v, --verbose print counts when done\n"
 	"      --help    show this help\n"
 	"      --version show the version\n";
+
+#define MAP_MEMORY_DEFAULT (16ull << 20)
+#define MAP_MEMORY_MIN (64ull << 10)
+#define MAP_MEMORY_MAX (64ull << 30)
+
+/* --map-memory SIZE: a number of bytes, or of KiB, MiB, GiB with a suffix K, M, G. */
+static uint64_t map_memory(const char *arg)
+{
+	static const char units[] = "KMG";
+	const char *unit;
+	unsigned shift = 0;
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (*end && (unit = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		shift = 10 * (unsigned)(unit - units + 1);
+		end++;
+	}
+	/* strtoull would take " 7", "+7" and "-7": a digit comes first */
+	if (!isdigit((unsigned char)arg[0]) || *end || errno == ERANGE || n > MAP_MEMORY_MAX >> shift ||
+	    (n << shift) < MAP_MEMORY_MIN)
+		usage_error("--map-memory: '%s' is not a size from 64K to 64G (bytes, or K, M, G for KiB, MiB, GiB)",
+			    arg);
+	return n << shift;
+}
 
 /* -s once or twice, and what only -ss takes. */
 static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
@@ -54,11 +88,12 @@ static enum name_mode name_mode(int s_count, const struct sanitize_options *opt)
 
 static void parse_command_line(int argc, char **argv, struct sanitize_options *opt)
 {
-	enum { OPT_SEED = 256 };
+	enum { OPT_SEED = 256, OPT_MAP_MEMORY };
 	const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "keep-short", no_argument, &opt->keep_short, 1 },
 		{ "odometer", no_argument, &opt->odometer, 1 },
+		{ "map-memory", required_argument, NULL, OPT_MAP_MEMORY },
 		{ "verbose", no_argument, NULL, 'v' },
 		CLI_COMMON_OPTIONS,
 		CLI_END_OPTIONS,
@@ -77,6 +112,9 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 			opt->seed = cli_c_number(optarg, "--seed");
 			seeded = 1;
 			break;
+		case OPT_MAP_MEMORY:
+			opt->map_memory = map_memory(optarg);
+			break;
 		default:
 			cli_common_option(c, argv, usage_text, NULL);
 		}
@@ -91,7 +129,7 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 
 int main(int argc, char **argv)
 {
-	struct sanitize_options opt = { 0 };
+	struct sanitize_options opt = { .map_memory = MAP_MEMORY_DEFAULT };
 
 	cli_init(argv[0]);
 	parse_command_line(argc, argv, &opt);

@@ -2,34 +2,15 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "collide.h"
 #include "btrfs.h"
 #include "msg.h"
+#include "namestore.h"
 
-#define ARENA_CHUNK (1u << 20)
 #define RANDOM_TRIES 64
 /* Names tried one by one before giving up: every name of 1 or 2 bytes (3 if printable). */
 #define EXHAUSTIVE_MAX (1u << 20)
-
-struct entry {
-	const uint8_t *orig;
-	const uint8_t *repl;
-	size_t len;
-};
-
-struct arena_chunk {
-	struct arena_chunk *older;
-	uint8_t bytes[];
-};
-
-/* Open addressing, linear probing; slot value is entry index + 1, 0 = empty. */
-struct table {
-	uint32_t *slots;
-	uint32_t *tags; /* high bits of the hash, to skip most memcmp */
-	size_t mask;
-};
 
 struct name_map {
 	enum name_mode mode;
@@ -37,98 +18,12 @@ struct name_map {
 	int xattr;
 	int odometer;
 	struct rng rng;
-	uint64_t hash_seed;
-	struct entry *entries;
-	size_t count, capacity;
-	struct table forward, reverse;
-	struct arena_chunk *arena; /* the newest chunk; entries point into every chunk */
-	size_t arena_used, arena_size;
+	struct name_store *store;
 	struct name_stats stats;
 	uint8_t scratch[65536];
 };
 
-static uint64_t hash_bytes(const struct name_map *m, const uint8_t *p, size_t n)
-{
-	return XXH3_64bits_withSeed(p, n, m->hash_seed);
-}
-
-static void table_init(struct table *t, size_t size)
-{
-	t->slots = xcalloc(size, sizeof(*t->slots));
-	t->tags = xcalloc(size, sizeof(*t->tags));
-	t->mask = size - 1;
-}
-
-static void table_free(struct table *t)
-{
-	free(t->slots);
-	free(t->tags);
-}
-
-/* Slot of the entry whose name (orig or repl per `reverse`) is p[0..n), or of the empty slot to use. */
-static size_t table_find(const struct name_map *m, const struct table *t, int reverse, const uint8_t *p, size_t n,
-			 uint64_t h)
-{
-	size_t i = (size_t)h & t->mask;
-	uint32_t tag = (uint32_t)(h >> 32);
-
-	for (;; i = (i + 1) & t->mask) {
-		const struct entry *e;
-
-		if (!t->slots[i])
-			return i;
-		if (t->tags[i] != tag)
-			continue;
-		e = &m->entries[t->slots[i] - 1];
-		if (e->len == n && memcmp(reverse ? e->repl : e->orig, p, n) == 0)
-			return i;
-	}
-}
-
-static void table_insert(struct name_map *m, struct table *t, int reverse, uint32_t index)
-{
-	const struct entry *e = &m->entries[index];
-	const uint8_t *p = reverse ? e->repl : e->orig;
-	uint64_t h = hash_bytes(m, p, e->len);
-	size_t i = table_find(m, t, reverse, p, e->len, h);
-
-	if (t->slots[i])
-		return;
-	t->slots[i] = index + 1;
-	t->tags[i] = (uint32_t)(h >> 32);
-}
-
-static void grow(struct name_map *m)
-{
-	size_t size = (m->forward.mask + 1) * 2;
-
-	table_free(&m->forward);
-	table_free(&m->reverse);
-	table_init(&m->forward, size);
-	table_init(&m->reverse, size);
-	for (size_t i = 0; i < m->count; i++) {
-		table_insert(m, &m->forward, 0, (uint32_t)i);
-		table_insert(m, &m->reverse, 1, (uint32_t)i);
-	}
-}
-
-static uint8_t *arena_alloc(struct name_map *m, size_t n)
-{
-	if (m->arena_size - m->arena_used < n) {
-		/* Older chunks stay (entries point into them) until name_map_free. */
-		struct arena_chunk *chunk;
-
-		m->arena_size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		chunk = xmalloc(sizeof(*chunk) + m->arena_size);
-		chunk->older = m->arena;
-		m->arena = chunk;
-		m->arena_used = 0;
-	}
-	m->arena_used += n;
-	return m->arena->bytes + m->arena_used - n;
-}
-
-struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed)
+struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed, size_t memory)
 {
 	struct name_map *m = xcalloc(1, sizeof(*m));
 
@@ -136,9 +31,8 @@ struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, ui
 	m->mode = mode;
 	m->keep_short = keep_short;
 	rng_seed(&m->rng, seed);
-	m->hash_seed = rng_next(&m->rng);
-	table_init(&m->forward, 1024);
-	table_init(&m->reverse, 1024);
+	/* The first draw keys the in-memory tables (and keeps every seed giving the names it always gave). */
+	m->store = name_store_new(memory, rng_next(&m->rng));
 	if (mode == NAMES_SAME_HASH)
 		collide_init();
 	return m;
@@ -151,15 +45,7 @@ void name_map_use_odometer(struct name_map *m)
 
 void name_map_free(struct name_map *m)
 {
-	while (m->arena) {
-		struct arena_chunk *older = m->arena->older;
-
-		free(m->arena);
-		m->arena = older;
-	}
-	table_free(&m->forward);
-	table_free(&m->reverse);
-	free(m->entries);
+	name_store_free(m->store);
 	free(m);
 }
 
@@ -183,7 +69,7 @@ static int name_unusable(const uint8_t *c, size_t n)
 /* Is c[0..n) already the replacement of some name? */
 static int replacement_owned(const struct name_map *m, const uint8_t *c, size_t n)
 {
-	return m->reverse.slots[table_find(m, &m->reverse, 1, c, n, hash_bytes(m, c, n))] != 0;
+	return name_store_owns(m->store, c, n);
 }
 
 /*
@@ -367,52 +253,23 @@ static void make_placed(struct name_map *m, const uint8_t *name, size_t n, const
 	make_random(m, ctx, n, out);
 }
 
-static const uint8_t *lookup(struct name_map *m, const uint8_t *name, size_t n)
-{
-	size_t slot = table_find(m, &m->forward, 0, name, n, hash_bytes(m, name, n));
-
-	return m->forward.slots[slot] ? m->entries[m->forward.slots[slot] - 1].repl : NULL;
-}
-
 /*
- * Record name -> m->scratch[0..n) as a new entry.  Every path above either
- * checked the replacement with candidate_taken or keeps a name no other
- * name can have been given; this is the last guard of the one-to-one map.
+ * Record name -> m->scratch[0..n).  Every path above either checked the
+ * replacement with candidate_taken or keeps a name no other name can have
+ * been given; this is the last guard of the one-to-one map.
  */
 static const uint8_t *add_entry(struct name_map *m, const uint8_t *name, size_t n)
 {
-	struct entry *e;
-	uint8_t *bytes;
-
-	if (m->count == UINT32_MAX - 1)
-		die("more than %u distinct names", UINT32_MAX - 1);
 	if (replacement_owned(m, m->scratch, n))
 		die("internal error: two distinct names of %zu bytes would get the same replacement", n);
-	bytes = arena_alloc(m, 2 * n);
-	memcpy(bytes, name, n);
-	memcpy(bytes + n, m->scratch, n);
-	if (m->count == m->capacity) {
-		m->capacity = m->capacity ? 2 * m->capacity : 1024;
-		m->entries = xrealloc(m->entries, m->capacity * sizeof(*m->entries));
-	}
-	e = &m->entries[m->count];
-	e->orig = bytes;
-	e->repl = bytes + n;
-	e->len = n;
-	m->count++;
+	name_store_add(m->store, name, m->scratch, n);
 	m->stats.distinct++;
-	if (2 * m->count > m->forward.mask + 1) {
-		grow(m);
-	} else {
-		table_insert(m, &m->forward, 0, (uint32_t)(m->count - 1));
-		table_insert(m, &m->reverse, 1, (uint32_t)(m->count - 1));
-	}
-	return e->repl;
+	return m->scratch;
 }
 
 const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n)
 {
-	const uint8_t *repl = lookup(m, name, n);
+	const uint8_t *repl = name_store_find(m->store, name, n);
 
 	if (repl)
 		return repl;
@@ -423,7 +280,7 @@ const uint8_t *name_map_get(struct name_map *m, const uint8_t *name, size_t n)
 const uint8_t *name_map_place(struct name_map *m, const uint8_t *name, size_t n, const struct hash_window *windows,
 			      size_t count, name_known_fn is_original, void *is_original_ctx)
 {
-	const uint8_t *repl = lookup(m, name, n);
+	const uint8_t *repl = name_store_find(m->store, name, n);
 
 	if (repl)
 		return repl;
@@ -431,7 +288,9 @@ const uint8_t *name_map_place(struct name_map *m, const uint8_t *name, size_t n,
 	return add_entry(m, name, n);
 }
 
-const struct name_stats *name_map_stats(const struct name_map *m)
+const struct name_stats *name_map_stats(struct name_map *m)
 {
+	m->stats.spilled = name_store_spilled(m->store);
+	m->stats.read_back = name_store_read_back(m->store);
 	return &m->stats;
 }

@@ -7,12 +7,12 @@
  * so names that were distinct in a directory stay distinct.  No replacement
  * is "." or "..", or holds NUL or '/', and none equals a name that is kept
  * (see docs/robustness.md, "Sanitizing keeps every entry reachable").  Names
- * are compared whole: bytes and length.
+ * are compared whole, bytes and length, in memory; once written out, by a
+ * 128-bit keyed hash (namespill.h).
  *
- * This is the one structure of bimg-sanitize that grows: per distinct name
- * about 64 + 2 * length bytes (an entry, two hash slots at <= 50% load, and
- * both names in an arena), e.g. 200 000 distinct 20-byte names take about
- * 21 MB.  Nothing else depends on the filesystem's size.
+ * This is the structure of bimg-sanitize that grows with the number of
+ * names: it holds at most a budget of memory (--map-memory) and keeps the
+ * rest in temporary files (namestore.h).
  */
 #ifndef BIMG_SANITIZE_NAMEMAP_H
 #define BIMG_SANITIZE_NAMEMAP_H
@@ -39,6 +39,8 @@ struct name_stats {
 	uint64_t kept_tight;	 /* -ss: names of 1..3 bytes kept: no other name fits their windows */
 	uint64_t kept_full;	 /* names of 1 or 2 bytes kept: every other name of their length was taken */
 	uint64_t non_printable; /* replacements that needed bytes outside 0x21..0x7E */
+	uint64_t spilled;	 /* distinct names written to the temporary files (the memory budget was reached) */
+	uint64_t read_back;	 /* lookups answered from the temporary files */
 };
 
 struct name_map;
@@ -53,8 +55,9 @@ static inline int name_is_dot_or_dotdot(const uint8_t *name, size_t n)
  * xattr: a map for xattr names.  Only the part after "user." or "trusted."
  * is replaced (other namespaces name kernel features); with -ss a part of
  * fewer than 5 bytes, or one without a same-hash replacement, is kept.
+ * memory: the bytes it may hold in memory (namestore.h).
  */
-struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed);
+struct name_map *name_map_new(enum name_mode mode, int keep_short, int xattr, uint64_t seed, size_t memory);
 void name_map_free(struct name_map *m);
 
 /* -ss: names of 5 bytes and more get the reference's replacement (collide_odometer) when one exists. */
@@ -62,7 +65,7 @@ void name_map_use_odometer(struct name_map *m);
 
 /*
  * The replacement for name[0..n) (1 <= n <= 65535), made on first sight:
- * n bytes, valid until name_map_free.  "." and ".." map to themselves
+ * n bytes, valid until the next call on the map.  "." and ".." map to themselves
  * (every subvolume root has a ".." ref; it names nothing).  For an xattr
  * map see name_map_new.
  */
@@ -81,6 +84,6 @@ typedef int (*name_known_fn)(void *ctx, const uint8_t *name, size_t n);
 const uint8_t *name_map_place(struct name_map *m, const uint8_t *name, size_t n, const struct hash_window *windows,
 			      size_t count, name_known_fn is_original, void *is_original_ctx);
 
-const struct name_stats *name_map_stats(const struct name_map *m);
+const struct name_stats *name_map_stats(struct name_map *m);
 
 #endif

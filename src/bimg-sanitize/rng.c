@@ -20,16 +20,26 @@ void rng_seed(struct rng *r, uint64_t seed)
 		r->s[i] = splitmix64(&seed);
 }
 
+void rng_random_bytes(void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t got = getrandom((uint8_t *)buf + done, len - done, 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			die("cannot get random bytes from the kernel:");
+		done += (size_t)got;
+	}
+}
+
 uint64_t rng_random_seed(void)
 {
 	uint64_t seed;
-	ssize_t got;
 
-	do
-		got = getrandom(&seed, sizeof(seed), 0);
-	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(seed))
-		die("cannot get a random seed from the kernel:");
+	rng_random_bytes(&seed, sizeof(seed));
 	return seed;
 }
 

@@ -11,6 +11,7 @@
 #ifndef BIMG_SANITIZE_RNG_H
 #define BIMG_SANITIZE_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct rng {
@@ -20,6 +21,8 @@ struct rng {
 void rng_seed(struct rng *r, uint64_t seed);
 /* A seed from getrandom(); dies if the kernel gives none. */
 uint64_t rng_random_seed(void);
+/* len bytes from getrandom() (secrets that must not follow from the seed); dies if the kernel gives none. */
+void rng_random_bytes(void *buf, size_t len);
 uint64_t rng_next(struct rng *r);
 
 /* Uniform in 0..bound-1 (bound >= 1), by multiply-shift: bias below 2^-32. */

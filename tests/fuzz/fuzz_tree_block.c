@@ -172,8 +172,9 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 	int keep_short = (options >> 3) & 1;
 
 	memset(&bs, 0, sizeof(bs));
-	bs.map = name_map_new(mode, keep_short, 0, 42);
-	bs.xattr_map = name_map_new(mode, 0, 1, 43);
+	/* bimg-sanitize's default budget: one block's names never leave memory. */
+	bs.map = name_map_new(mode, keep_short, 0, 42, 16 << 20);
+	bs.xattr_map = name_map_new(mode, 0, 1, 43, 2 << 20);
 	bs.placement = (mode == NAMES_SAME_HASH && !keep_short) ? placement_new() : NULL;
 	bs.nodesize = nodesize;
 	bs.sectorsize = 4096;
