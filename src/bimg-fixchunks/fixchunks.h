@@ -211,8 +211,7 @@ void restore_map_free(struct restore_map *m);
 #define HOLDBACK_MEMORY (64u << 20)
 struct held_item;
 struct holdback {
-	struct held_item *items;
-	size_t count, capacity;
+	VEC(struct held_item) items;
 	size_t memory_used;
 	uint64_t memory_limit; /* HOLDBACK_MEMORY, or $BIMG_FIXCHUNKS_HOLDBACK_MEMORY */
 	int spill_fd;
@@ -278,8 +277,7 @@ uint64_t layout_type(uint64_t source_type);
 #define FIXUP_MEMORY_MAX (256u << 20)
 struct fixup_block;
 struct tree_fixup {
-	struct fixup_block *blocks;
-	size_t count, capacity;
+	VEC(struct fixup_block) blocks;
 	struct hashmap by_logical; /* block address -> index in blocks */
 	uint64_t memory;
 	uint32_t nodesize;

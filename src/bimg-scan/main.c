@@ -131,22 +131,25 @@ static void write_stream_head(struct scan_fs *fs, const struct scan_options *opt
 /* The tree blocks, log trees and space cache, in btrfs-image's order. */
 static void offer_metadata(struct scan_fs *fs, const struct scan_options *opt)
 {
-	struct seen_set *seen = seen_new();
+	/* The blocks offered so far (walks meet shared blocks more than once): 16 to 32 bytes per block. */
+	struct hashmap seen;
+
+	hashmap_init_set(&seen);
 
 	progress_init(&fs->progress, progname, 0, opt->progress);
 	if (fs->progress.enabled)
 		fs->progress.total = dump_total_bytes(fs);
 	if (opt->walk)
-		offer_by_walking(fs, seen);
+		offer_by_walking(fs, &seen);
 	else
 		offer_from_extent_tree(fs);
-	offer_log_tree(fs, seen);
+	offer_log_tree(fs, &seen);
 	/* With -d the cache extents went out with the other data extents. */
 	if (!fs->dump_data)
 		offer_space_cache(fs);
 	stream_write_end(fs->out);
 	progress_finish(&fs->progress);
-	seen_free(seen);
+	hashmap_free(&seen);
 }
 
 int main(int argc, char **argv)
@@ -167,6 +170,7 @@ int main(int argc, char **argv)
 	stream_writer_forward_errors(&out);
 	fs.out = &out;
 	fs.dump_data = opt.dump_data;
+	hashmap_init_set(&fs.damaged_blocks);
 	devices_open(&fs, opt.devices, opt.device_count);
 	write_stream_head(&fs, &opt);
 
@@ -178,7 +182,7 @@ int main(int argc, char **argv)
 	offer_metadata(&fs, &opt);
 	status = rescue_report(&fs);
 
-	seen_free(fs.damaged_set);
+	hashmap_free(&fs.damaged_blocks);
 	blockio_free();
 	chunk_map_free(&fs.map);
 	devices_close(&fs);

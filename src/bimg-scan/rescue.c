@@ -29,9 +29,7 @@ void rescue_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block, co
 			die("%s: tree block %llu: %s", fs->name, (unsigned long long)logical, damage->why);
 		die("%s: cannot read tree block %llu: %s", fs->name, (unsigned long long)logical, damage->why);
 	}
-	if (!fs->damaged_set)
-		fs->damaged_set = seen_new();
-	if (!seen_test_and_add(fs->damaged_set, logical)) {
+	if (!hashmap_test_and_add(&fs->damaged_blocks, logical)) {
 		fs->out->damaged++;
 		progress_clear(&fs->progress);
 		warn("%s: damaged tree block %llu: %s", fs->name, (unsigned long long)logical, damage->why);

@@ -10,7 +10,6 @@
  *   scrub.c       what the reference changes in each tree block
  *   extent_mode.c tree blocks (and, with -d, data extents) from the extent tree
  *   walk.c        tree blocks by walking the trees (-w), and the log tree
- *   seen.c        the set of blocks the walk has offered
  *   space_cache.c the v1 free space cache extents
  *   log_data.c    with -d, data extents only the log trees refer to
  *   rescue.c      --rescue: damaged tree blocks copied or left out, counted
@@ -24,6 +23,7 @@
 
 #include "btrfs.h"
 #include "chunk.h"
+#include "hashmap.h"
 #include "progress.h"
 #include "stream.h"
 #include "super.h"
@@ -43,8 +43,6 @@ enum rescue_mode {
 	RESCUE_SKIP, /* --rescue=skip: left out */
 };
 
-struct seen_set;
-
 struct scan_fs {
 	const char *name; /* the first DEVICE argument: names the filesystem in messages */
 	struct scan_device *devices;
@@ -60,7 +58,7 @@ struct scan_fs {
 	 * then from the command line.
 	 */
 	enum rescue_mode rescue;
-	struct seen_set *damaged_set; /* damaged blocks reported so far */
+	struct hashmap damaged_blocks; /* a set: the damaged blocks reported so far */
 	uint64_t damaged_copied;      /* of them, copied into the stream */
 	uint64_t data_left_out;       /* data extents (or their tails) unreadable */
 	struct progress progress;
@@ -167,18 +165,12 @@ uint64_t dump_total_bytes(struct scan_fs *fs);
 
 /* extent_mode.c, walk.c, space_cache.c */
 void offer_from_extent_tree(struct scan_fs *fs);
-void offer_by_walking(struct scan_fs *fs, struct seen_set *seen);
-void offer_log_tree(struct scan_fs *fs, struct seen_set *seen);
+void offer_by_walking(struct scan_fs *fs, struct hashmap *seen);
+void offer_log_tree(struct scan_fs *fs, struct hashmap *seen);
 void offer_space_cache(struct scan_fs *fs);
 /* log_data.c: offer the data extents a log leaf names that the extent tree lacks. */
 void offer_log_leaf_data(struct scan_fs *fs, const uint8_t *leaf);
 void log_data_free(void);
-
-/* seen.c: open-addressing set of block addresses, 16 bytes per block at most. */
-struct seen_set *seen_new(void);
-/* Add bytenr; returns 1 if it was already there. */
-int seen_test_and_add(struct seen_set *s, uint64_t bytenr);
-void seen_free(struct seen_set *s);
 
 /* Read the root tree's root block (dies if it has no good copy). */
 void check_root_tree(struct scan_fs *fs);
