@@ -13,8 +13,9 @@
  *   nodes of both      their keys follow the new first keys of children
  *   block group items  flags take the chunk's new type (at placement)
  */
-#include "fixchunks.h"
+#include "fixup.h"
 #include "csum.h"
+#include "layout.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"

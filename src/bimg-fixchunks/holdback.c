@@ -4,8 +4,9 @@
  * below the chunk tree's own addresses comes first.  They are kept, in
  * arrival order, until the map is complete.
  */
-#include "fixchunks.h"
+#include "holdback.h"
 #include "msg.h"
+#include "stream.h"
 #include "xio.h"
 
 #include <errno.h>

@@ -11,11 +11,15 @@
  * is at most the number of targets, target i is devid i (T1 = devid 1);
  * otherwise the i-th smallest devid.
  */
-#include "fixchunks.h"
+#include "multi.h"
 #include "csum.h"
+#include "hashmap.h"
 #include "le.h"
 #include "msg.h"
+#include "superblock.h"
+#include "target.h"
 #include "tree.h"
+#include "vec.h"
 #include "xio.h"
 
 #include <stdlib.h>

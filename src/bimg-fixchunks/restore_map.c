@@ -6,7 +6,7 @@
  * passes through; it is complete once every chunk tree block reachable
  * from chunk_root has been seen, whatever order the blocks came in.
  */
-#include "fixchunks.h"
+#include "restore_map.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"

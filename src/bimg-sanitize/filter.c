@@ -1,17 +1,16 @@
 #include "filter.h"
-
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
+#include "block.h"
 #include "btrfs.h"
 #include "csum.h"
 #include "le.h"
-#include "block.h"
 #include "msg.h"
 #include "placement.h"
 #include "stream.h"
 #include "xio.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /*
  * The label is free text chosen by the owner (often a host or project

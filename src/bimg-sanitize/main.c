@@ -9,12 +9,6 @@
  * so the restored filesystem passes btrfs check and mounts.  Xattr values
  * and the label are cleared.  See docs/man/bimg-sanitize.1.
  */
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "cli.h"
 #include "csum.h"
 #include "filter.h"
@@ -22,6 +16,12 @@
 #include "rng.h"
 #include "samefile.h"
 #include "xio.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
 	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer] [-v]\n"

@@ -1,8 +1,4 @@
 #include "placement.h"
-
-#include <stdlib.h>
-#include <string.h>
-
 #include "crc32c.h"
 #include "hashmap.h"
 #include "le.h"
@@ -10,6 +6,9 @@
 #include "msg.h"
 #include "tree.h"
 #include "vec.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define DIR_NAME_SEED 0xFFFFFFFEu
 #define NO_WINDOW UINT32_MAX

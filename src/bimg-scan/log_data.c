@@ -10,9 +10,13 @@
  * named it.  The set of extents taken here grows with the log only, which
  * a transaction commit bounds.
  */
-#include "scan.h"
+#include "log_data.h"
+#include "cursor.h"
+#include "devices.h"
+#include "hashmap.h"
 #include "le.h"
 #include "msg.h"
+#include "offer.h"
 #include "tree.h"
 
 /* The extents offered here (a set), once the first log leaf came. */

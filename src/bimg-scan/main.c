@@ -9,12 +9,35 @@
  * order among the tree blocks.  With --rescue, tree blocks with no good
  * copy are copied as read or left out instead of stopping the dump (exit
  * status 2).  See bimg-scan(1).
+ *
+ * The pieces, in the order main() uses them (each x.c with its x.h):
+ *   devices       struct scan_fs; open the devices, pick the superblock, warn if mounted
+ *   chunks        chunk map from the system chunk array, then the chunk tree
+ *   blockio       logical reads: tree blocks (all copies tried) and data
+ *   cursor        a bounded path through one tree, in key order
+ *   offer         what is offered becomes records (tree blocks scrubbed)
+ *   scrub         what the reference changes in each tree block
+ *   extent_mode   tree blocks (and, with -d, data extents) from the extent tree
+ *   walk          tree blocks by walking the trees (-w), and the log tree
+ *   space_cache   the v1 free space cache extents
+ *   log_data      with -d, data extents only the log trees refer to
+ *   rescue        --rescue: damaged tree blocks copied or left out, counted
+ *   total         --progress: the total from the block group items
  */
-#include "scan.h"
+#include "blockio.h"
+#include "chunks.h"
 #include "cli.h"
 #include "csum.h"
+#include "cursor.h"
+#include "devices.h"
+#include "extent_mode.h"
+#include "hashmap.h"
 #include "msg.h"
+#include "rescue.h"
 #include "samefile.h"
+#include "space_cache.h"
+#include "total.h"
+#include "walk.h"
 #include "xio.h"
 
 #include <getopt.h>

@@ -16,8 +16,12 @@
  * is counted the same way but never copied from here: what is wrong is
  * the pointer, and a sound block reachable otherwise is offered there.
  */
-#include "scan.h"
+#include "rescue.h"
+#include "blockio.h"
+#include "devices.h"
+#include "hashmap.h"
 #include "msg.h"
+#include "offer.h"
 
 void rescue_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block, const struct block_damage *damage,
 		  int offer)

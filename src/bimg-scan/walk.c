@@ -11,9 +11,15 @@
  * level is checked against the pointer: a pointer back to the block itself
  * or to an ancestor is reported instead of being skipped.
  */
-#include "scan.h"
+#include "walk.h"
+#include "blockio.h"
+#include "devices.h"
+#include "hashmap.h"
 #include "le.h"
+#include "log_data.h"
 #include "msg.h"
+#include "offer.h"
+#include "rescue.h"
 #include "tree.h"
 
 #include <stdlib.h>

@@ -10,8 +10,8 @@
  * lanes at once for buffers of 3 KiB and more (about 60x the table's speed
  * on 16 KiB blocks); the table is the portable fallback.
  */
-#ifndef BIMG_CRC32C_H
-#define BIMG_CRC32C_H
+#ifndef BIMG_COMMON_CRC32C_H
+#define BIMG_COMMON_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

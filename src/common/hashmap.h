@@ -21,8 +21,8 @@
  *
  * A value pointer stays valid until the next insertion.
  */
-#ifndef BIMG_HASHMAP_H
-#define BIMG_HASHMAP_H
+#ifndef BIMG_COMMON_HASHMAP_H
+#define BIMG_COMMON_HASHMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
