@@ -123,7 +123,7 @@ ref_vs_ours() {
 		img=$(corpus_img "$c")
 		btrfs-image -c9 "$img" "$TMP/ref.img"
 		bimg-scan "$img" | bimg-pack -c9 -t2 -o "$TMP/ours.img"
-		! cmp -s "$TMP/ref.img" "$TMP/ours.img"
+		refute cmp -s "$TMP/ref.img" "$TMP/ours.img"
 		rm -f "$TMP/ref.target" "$TMP/ours.target" "$TMP/bimg.target"
 		btrfs-image -r -t1 "$TMP/ref.img" "$TMP/ref.target"
 		btrfs-image -r -t1 "$TMP/ours.img" "$TMP/ours.target"
@@ -148,13 +148,15 @@ ref_vs_ours() {
 	cmp "$TMP/ref.img" "$TMP/b.img"
 	# the option wins over the environment; libdeflate is the default
 	cmp "$TMP/c.img" "$TMP/d.img"
-	! cmp -s "$TMP/ref.img" "$TMP/d.img"
+	refute cmp -s "$TMP/ref.img" "$TMP/d.img"
 	# and bimg-unpack reads both to the same stream
 	cmp <(bimg-unpack "$TMP/ref.img") <(bimg-unpack "$TMP/d.img")
 	run bimg-pack --deflate=gzip
-	[[ $status -eq 1 && $output == *"not a deflate codec"* ]]
+	assert_failure 1
+	assert_output --partial "not a deflate codec"
 	run env BIMG_DEFLATE=bogus bimg-pack
-	[[ $status -eq 1 && $output == *"BIMG_DEFLATE"* ]]
+	assert_failure 1
+	assert_output --partial "BIMG_DEFLATE"
 }
 
 @test "an existing device or FIFO is written in place, not replaced" {
@@ -218,12 +220,12 @@ ref_vs_ours() {
 	size=$(stat -c %s "$TMP/stream")
 	mkdir "$TMP/out"
 	run bimg-pack -o "$TMP/out/x.img" < <(head -c $((size / 2)) "$TMP/stream")
-	[[ $status -eq 1 ]]
-	[[ $output == *"bimg-pack: "*truncated* ]]
+	assert_failure 1
+	assert_output --regexp 'bimg-pack: .*truncated'
 	[[ -z $(ls -A "$TMP/out") ]]
 	# missing END record only
 	run bimg-pack -o "$TMP/out/x.img" < <(head -c $((size - 64)) "$TMP/stream")
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	[[ -z $(ls -A "$TMP/out") ]]
 }
 
@@ -235,10 +237,10 @@ ref_vs_ours() {
 	python3 "$ROOT/tests/lib/imgedit.py" "$TMP/ref.img" "$TMP/bad.img" past-eof
 	mkdir "$TMP/out"
 	run bash -c "'$BIN/bimg-unpack' '$TMP/bad.img' | '$BIN/bimg-pack' -o '$TMP/out/x.img'; echo \"status \${PIPESTATUS[*]}\""
-	[[ $output == *"status 1 1"* ]]
+	assert_output --partial "status 1 1"
 	# one message only: bimg-unpack's; bimg-pack stays quiet
 	[[ $(grep -c '^bimg-' <<<"$output") -eq 1 ]]
-	[[ $output == *"bimg-unpack: "* ]]
+	assert_output --partial "bimg-unpack: "
 	[[ -z $(ls -A "$TMP/out") ]]
 }
 
@@ -249,8 +251,8 @@ ref_vs_ours() {
 	btrfs-image -c0 "$img" "$TMP/ref.img"
 	bimg-unpack "$TMP/ref.img" >"$TMP/stream"
 	run bash -c "'$BIN/bimg-pack' <'$TMP/stream' | head -c 10 >/dev/null; echo \"status \${PIPESTATUS[0]}\""
-	[[ $output == *"status 1"* ]]
-	[[ $output == *"bimg-pack: "*"standard output"* ]]
+	assert_output --partial "status 1"
+	assert_output --regexp 'bimg-pack: .*standard output'
 }
 
 @test "the output file gets the usual mode and replaces an old one" {
@@ -266,15 +268,17 @@ ref_vs_ours() {
 
 @test "bimg-pack rejects bad usage and answers --help and --version" {
 	run bimg-pack -c 10
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-pack -t 33
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-pack extra
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-pack --help
-	[[ $status -eq 0 && $output == Usage:* ]]
+	assert_success
+	assert_output --regexp '^Usage:'
 	run bimg-pack --version
-	[[ $status -eq 0 && $output == "bimg-pack (bimg) "* ]]
+	assert_success
+	assert_output --regexp '^bimg-pack \(bimg\) '
 }
 
 # The payloads of IMAGE recompressed with zlib at LEVEL must equal the stored

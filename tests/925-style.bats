@@ -24,17 +24,16 @@ good_tree() {
 
 @test "style: the repository keeps the checked conventions" {
 	run $CHECK "$ROOT"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$output" = "0 breaches" ]
+	assert_success
+	assert_output "0 breaches"
 }
 
 @test "style: a tree that keeps the rules passes, each breach is named" {
 	local t
 	t=$(good_tree)
 	run $CHECK "$t"
-	[ "$status" -eq 0 ]
-	[ "$output" = "0 breaches" ]
+	assert_success
+	assert_output "0 breaches"
 
 	sed -i 's/BIMG_SCAN_B_H/SCAN_B_H/' "$t/src/bimg-scan/b.h"
 	sed -i 's/\treturn x;/\tx++;\n\treturn x;/' "$t/src/bimg-scan/b.c"
@@ -42,14 +41,13 @@ good_tree() {
 	cp "$t/src/common/a.h" "$t/src/bimg-scan/a.h"
 	printf '#include "msg.h"\n#include "a.h"\n' >"$t/src/bimg-scan/a.c"
 	run $CHECK "$t"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ $output == *"src/bimg-scan/b.h: include guard is not BIMG_SCAN_B_H"* ]]
-	[[ $output == *"src/bimg-scan/b.c:3: function of 81 lines (at most 80): int b(int x)"* ]]
-	[[ $output == *"src/bimg-scan/a.h: include guard is not BIMG_SCAN_A_H"* ]]
-	[[ $output == *"src/bimg-scan/a.c: its own header is not its first include"* ]]
-	[[ $output == *"header name a.h used twice: src/bimg-scan/a.h src/common/a.h"* ]]
-	[[ $output == *"5 breaches" ]]
+	assert_failure 1
+	assert_line "src/bimg-scan/b.h: include guard is not BIMG_SCAN_B_H"
+	assert_line "src/bimg-scan/b.c:3: function of 81 lines (at most 80): int b(int x)"
+	assert_line "src/bimg-scan/a.h: include guard is not BIMG_SCAN_A_H"
+	assert_line "src/bimg-scan/a.c: its own header is not its first include"
+	assert_line "header name a.h used twice: src/bimg-scan/a.h src/common/a.h"
+	assert_line --index -1 "5 breaches"
 }
 
 @test "style: every header under src/ compiles on its own" {
