@@ -42,6 +42,15 @@ sanitize() {
 	bimg-sanitize "$@" --seed 1 <"$T/in.strm" >"$T/san.strm"
 }
 
+# wiped_and_no_names LOGICAL: in $T/san.strm that block is flagged DAMAGED and zero after
+# its header, and no name of $T/plain.img is left in the stream or in its image.
+wiped_and_no_names() {
+	[ "$(block_state "$T/san.strm" "$1")" = "flags=1 zero-after-header=yes" ]
+	bimg-pack -o "$T/san.img" <"$T/san.strm"
+	run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm" "$T/san.img"
+	assert_success
+}
+
 # sanitized_clean SOURCE.img DAMAGED.img LOGICAL SCAN-ARGS...: for -s and -ss, the rescue
 # stream of DAMAGED.img, and the same blocks read back from its image, sanitize with the
 # block wiped and flagged, a warning with the count, and no source name in the stream or
@@ -66,11 +75,7 @@ sanitized_clean() {
 			assert_success || { echo "$route $mode: $stderr"; return 1; }
 			assert_stderr --partial "warning: 1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED" ||
 				{ echo "$route $mode"; return 1; }
-			[ "$(block_state "$T/san.strm" "$logical")" = "flags=1 zero-after-header=yes" ]
-			bimg-pack -o "$T/san.img" <"$T/san.strm"
-			run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm" "$T/san.img"
-			echo "$route $mode: $output"
-			assert_success
+			wiped_and_no_names "$logical" || { echo "$route $mode"; return 1; }
 		done
 	done
 }
@@ -107,11 +112,7 @@ short_item() {
 		echo "$stderr"
 		assert_stderr --partial "bimg-sanitize: warning: tree block $leaf: $2: zeroed after its header"
 		assert_stderr --partial "1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED (0 flagged damaged upstream, 0 with a checksum mismatch, 1 that could not be read in full)"
-		[ "$(block_state "$T/san.strm" "$leaf")" = "flags=1 zero-after-header=yes" ]
-		bimg-pack -o "$T/san.img" <"$T/san.strm"
-		run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm" "$T/san.img"
-		echo "$output"
-		assert_success
+		wiped_and_no_names "$leaf" || { echo "mode $mode"; return 1; }
 	done
 	# The restore tells the block is damaged (its checksum no longer matches).
 	run --separate-stderr bash -c "bimg-fixchunks '$T/r.img' <'$T/san.strm'"
