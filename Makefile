@@ -17,7 +17,7 @@ CFLAGS ?= -O2 -g
 BIMG_CFLAGS = -Wall -Wextra -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread
 CPPFLAGS += -Isrc/common
 LDFLAGS ?=
-LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread -ldeflate
+LDLIBS += -lz -luuid -lxxhash -lgcrypt -pthread -ldeflate -lisal
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man

@@ -19,7 +19,7 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra -std=gnu11 \
 	-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -pthread -Isrc/common -DBIMG_VERSION='"$(VERSION)"'
 # The programs' libraries (LDLIBS from the Makefile when included from it).
-FUZZ_LIBS = $(or $(LDLIBS),-lz -luuid -lxxhash -lgcrypt -ldeflate -pthread)
+FUZZ_LIBS = $(or $(LDLIBS),-lz -luuid -lxxhash -lgcrypt -ldeflate -lisal -pthread)
 # libFuzzer options for every harness; -close_fd_mask=2 silences die()'s
 # messages (crash reports still appear).  FUZZ_OPTS_<name> adds to them.
 FUZZ_RUN_OPTS = -close_fd_mask=2 -print_final_stats=1

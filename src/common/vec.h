@@ -75,4 +75,18 @@ static inline void *vec_grow(void *items, size_t *capacity, size_t need, size_t 
 		lo_;                                                           \
 	})
 
+/* Index of the first of items[0..count), sorted by `field`, whose field is > value (count if none). */
+#define ARRAY_UPPER_BOUND(items, count, field, value)                          \
+	({                                                                     \
+		size_t lo_ = 0, hi_ = (count);                                 \
+		while (lo_ < hi_) {                                            \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                   \
+			if ((items)[mid_].field <= (value))                    \
+				lo_ = mid_ + 1;                                \
+			else                                                   \
+				hi_ = mid_;                                    \
+		}                                                              \
+		lo_;                                                           \
+	})
+
 #endif

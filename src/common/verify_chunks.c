@@ -9,6 +9,7 @@
 #include "crc32c.h"
 #include "le.h"
 #include "msg.h"
+#include "vec.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -144,31 +145,16 @@ void verify_data_ranges(struct verifier *v)
 /* Whether [start, end) lies within the merged data records. */
 static int data_present(const struct verifier *v, uint64_t start, uint64_t end)
 {
-	size_t lo = 0, hi = v->ndata;
+	size_t lo = ARRAY_UPPER_BOUND(v->data, v->ndata, start, start);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v->data[mid].start <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo > 0 && v->data[lo - 1].end >= end;
 }
 
 /* Whether any data record touches [start, end). */
 static int data_overlaps(const struct verifier *v, uint64_t start, uint64_t end)
 {
-	size_t lo = 0, hi = v->ndata;
+	size_t lo = ARRAY_UPPER_BOUND(v->data, v->ndata, end, start); /* the first run ending after start */
 
-	/* the first run ending after start */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v->data[mid].end <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < v->ndata && v->data[lo].start < end;
 }
 

@@ -11,6 +11,7 @@
  */
 #include "verify_state.h"
 #include "msg.h"
+#include "vec.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -61,16 +62,9 @@ static int block_order(const void *pa, const void *pb)
 
 long verify_find_block(const struct verifier *v, uint64_t bytenr)
 {
-	size_t lo = 0, hi = v->nblocks;
-
 	/* the last record at bytenr: the one a restore leaves on disk */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v->blocks[mid].bytenr <= bytenr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = ARRAY_UPPER_BOUND(v->blocks, v->nblocks, bytenr, bytenr);
+
 	if (lo == 0 || v->blocks[lo - 1].bytenr != bytenr)
 		return -1;
 	return (long)(lo - 1);

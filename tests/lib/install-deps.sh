@@ -4,7 +4,7 @@
 # Fails loudly: a missing dependency is an error, never a silent skip.
 set -eu
 
-PKGS="build-essential zlib1g-dev libdeflate-dev uuid-dev libxxhash-dev libgcrypt20-dev bats bats-assert bats-support
+PKGS="build-essential zlib1g-dev libdeflate-dev uuid-dev libxxhash-dev libgcrypt20-dev libisal-dev bats bats-assert bats-support
 btrfs-progs python3 util-linux e2fsprogs clang libclang-rt-14-dev pigz hyperfine man-db groff-base time xxd xz-utils gdb strace"
 
 missing=""
