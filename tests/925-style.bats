@@ -63,3 +63,19 @@ good_tree() {
 	done
 	[ "$failed" -eq 0 ]
 }
+
+@test "style: --includes also names a file whose includes are out of order" {
+	local t
+	t=$(good_tree)
+	run $CHECK --includes "$t"
+	assert_success
+	printf '#include <stdlib.h>\n#include "b.h"\n' >"$t/src/bimg-scan/c.c"
+	printf '#include "b.h"\n#include "a.h"\n' >"$t/src/bimg-scan/d.c"
+	run $CHECK "$t"
+	assert_success
+	run $CHECK --includes "$t"
+	assert_failure 1
+	assert_line "src/bimg-scan/c.c: includes are not: own header, project headers, system headers (each alphabetical)"
+	assert_line "src/bimg-scan/d.c: includes are not: own header, project headers, system headers (each alphabetical)"
+	assert_line --index -1 "2 breaches"
+}
