@@ -43,7 +43,7 @@ FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block
 	placement.c rng.c namestore.c generation.c namespill.c spillset.c spillrun.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
 # target.c and guard.c are replaced by the harness (targets in memory).
-FUZZ_SRC_fixchunks = $(addprefix src/bimg-fixchunks/,restore.c restore_map.c holdback.c verify.c layout.c \
+FUZZ_SRC_fixchunks = $(addprefix src/bimg-fixchunks/,restore.c restore_map.c holdback.c block_verify.c layout.c \
 	fixup.c multi.c superblock.c newfsid.c)
 FUZZ_SRC_fixchunks_multi = $(FUZZ_SRC_fixchunks)
 FUZZ_SRC_verify =

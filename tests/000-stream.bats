@@ -23,22 +23,23 @@ read_variant() {
 # Exit 1 and exactly one line on stderr that matches every given pattern.
 fails_with() {
 	local pattern
-	[[ $status -eq 1 ]] || { echo "status $status, expected 1: $output"; return 1; }
+	assert_failure 1
 	[[ $(printf '%s\n' "$output" | wc -l) -eq 1 && -n $output ]] || { echo "expected one line: $output"; return 1; }
 	for pattern in "$@"; do
-		[[ $output =~ $pattern ]] || { echo "'$output' does not match '$pattern'"; return 1; }
+		assert_output --regexp "$pattern"
 	done
 }
 
 @test "mkstream's crc32c is the standard CRC-32C" {
 	run python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mkstream; print("%08x" % mkstream.crc32c(b"123456789"))' "$ROOT/tests/lib"
-	[[ $output == e3069283 ]]
+	assert_success
+	assert_output e3069283
 }
 
 @test "a valid stream is listed, one line per record" {
 	read_variant valid
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
-	[[ -z $output ]]
+	assert_success
+	refute_output
 	# FS_INFO SUPERBLOCK CHUNK TREE_BLOCK DATA DATA, plus whatever END/summary lines the lister adds
 	[[ $(grep -c . <<<"$listing") -ge 6 ]]
 	grep -q '^FS_INFO' <<<"$listing"
@@ -47,7 +48,7 @@ fails_with() {
 
 @test "the tiny example stream of docs/record-stream.md is valid" {
 	read_variant tiny
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	assert_success
 }
 
 @test "bad magic: exit 1, one line" {
@@ -68,9 +69,9 @@ fails_with() {
 
 @test "a newer minor version and unknown compat flags are accepted" {
 	read_variant minor-9
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	assert_success
 	read_variant compat-flag
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	assert_success
 }
 
 @test "unknown incompat flags: exit 1" {
@@ -133,24 +134,25 @@ fails_with() {
 	read_variant unknown-type
 	fails_with 'record 6: unknown record type 9'
 	read_variant unknown-optional
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	assert_success
 }
 
 @test "an upstream ERROR record ends the reader quietly with status 1" {
 	read_variant error-record
-	[[ $status -eq 1 ]]
-	[[ -z $output ]] || { echo "expected no message: $output"; false; }
+	assert_failure 1
+	refute_output
 }
 
 @test "ERROR as record 0 (a producer that could not open its input): the reader exits 1 quietly" {
 	read_variant error-first
-	[[ $status -eq 1 ]]
-	[[ -z $output ]] || { echo "expected no message: $output"; false; }
+	assert_failure 1
+	refute_output
 	[[ -z $listing ]]
 	# as bimg-scan sends it when its device cannot be opened
 	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built"
 	run bash -c '"$1" /nonexistent/device 2>/dev/null | "$2" --list - 2>&1' _ "$BIN/bimg-scan" "$BIN/bimg-unpack"
-	[[ $status -eq 1 && -z $output ]] || { echo "status $status: $output"; false; }
+	assert_failure 1
+	refute_output
 }
 
 # STAGE [ARGS]: run it on the stream in $BATS_TEST_TMPDIR/s; status, output (stderr).
@@ -162,7 +164,7 @@ stage_on_stream() {
 @test "DATA records: 1 MiB of data is accepted, 1 MiB + 1 and 8 MiB are refused by every stage" {
 	local v stage
 	read_variant data-1mib
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	assert_success
 	grep -q '^DATA  *2097152  *1048576$' <<<"$listing"
 	for v in data-over-1mib data-8mib; do
 		read_variant $v
@@ -199,7 +201,7 @@ stage_on_stream() {
 
 @test "FS_INFO of a later minor version: up to 4096 bytes are accepted, 4097 refused" {
 	read_variant fs-info-max
-	[[ $status -eq 0 ]] || { echo "$output"; false; }
+	assert_success
 	read_variant fs-info-over-max
 	fails_with 'record 0: FS_INFO of 4097 bytes \(expected 64\.\.4096\)'
 }
@@ -210,7 +212,7 @@ stage_on_stream() {
 	python3 "$MKSTREAM" future >"$BATS_TEST_TMPDIR/s"
 	for mode in -s -ss; do
 		stage_on_stream "$BIN/bimg-sanitize" $mode
-		[[ $status -eq 0 ]] || { echo "$output"; false; }
+		assert_success
 		stream_lines "$BATS_TEST_TMPDIR/s" >"$BATS_TEST_TMPDIR/in.lines"
 		stream_lines "$BATS_TEST_TMPDIR/s.out" >"$BATS_TEST_TMPDIR/out.lines"
 		# its own header (1.0, no compat bits: section 9.3); the records as they came but

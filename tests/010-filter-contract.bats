@@ -79,29 +79,31 @@ scan_pass_pack() {
 
 @test "ERROR as record 0: readers exit 1 quietly, filters forward it, bimg-pack leaves no image" {
 	python3 "$MKSTREAM" error-first >"$T/e.strm"
-	run bash -c 'python3 "$1" <"$2" 2>"$3/err" >"$3/out"' _ "$PASS" "$T/e.strm" "$T"
-	[[ $status -eq 1 && ! -s $T/err ]] || { echo "status $status: $(cat "$T/err")"; false; }
+	run bash -c 'python3 "$1" <"$2" 2>&1 >"$3/out"' _ "$PASS" "$T/e.strm" "$T"
+	assert_failure 1
+	refute_output
 	cmp "$T/e.strm" "$T/out"
 	if [[ -x $BIN/bimg-sanitize ]]; then
-		run bash -c 'bimg-sanitize -s <"$1" 2>"$2/err" >"$2/out"' _ "$T/e.strm" "$T"
-		[[ $status -eq 1 && ! -s $T/err ]] || { echo "status $status: $(cat "$T/err")"; false; }
+		run bash -c 'bimg-sanitize -s <"$1" 2>&1 >"$2/out"' _ "$T/e.strm" "$T"
+		assert_failure 1
+		refute_output
 		cmp "$T/e.strm" "$T/out"
 	fi
 	# a real producer that cannot open its input: one message, from it, and no image
 	run bash -c 'set -o pipefail; bimg-scan /nonexistent/device | python3 "$1" | bimg-pack -o "$2/x.img"' _ "$PASS" "$T"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-scan: cannot open '/nonexistent/device': No such file or directory" ]] || { echo "$output"; false; }
+	assert_failure 1
+	assert_output "bimg-scan: cannot open '/nonexistent/device': No such file or directory"
 	[[ ! -e $T/x.img ]]
 }
 
 @test "a stream passfilter refuses: one message from it, an ERROR downstream, no image" {
 	python3 "$MKSTREAM" data-over-1mib >"$T/big.strm"
 	run bash -c 'set -o pipefail; python3 "$1" <"$2" | bimg-pack -o "$3/x.img"' _ "$PASS" "$T/big.strm" "$T"
-	[[ $status -eq 1 ]]
-	[[ $output == "passfilter.py: record 4: DATA record of 1048577 data bytes (1..1048576)" ]] || { echo "$output"; false; }
+	assert_failure 1
+	assert_output "passfilter.py: record 4: DATA record of 1048577 data bytes (1..1048576)"
 	[[ ! -e $T/x.img ]]
 	python3 "$MKSTREAM" unknown-type >"$T/u.strm"
 	run bash -c 'python3 "$1" <"$2" | bimg-unpack --list - >/dev/null' _ "$PASS" "$T/u.strm"
-	[[ $status -eq 1 ]]
-	[[ $output == "passfilter.py: reading stream from standard input: record 6: unknown record type 9" ]] || { echo "$output"; false; }
+	assert_failure 1
+	assert_output "passfilter.py: reading stream from standard input: record 6: unknown record type 9"
 }

@@ -66,8 +66,9 @@ first_image() {
 	done
 	img=$(first_image metadata-uuid) || skip "no metadata-uuid case"
 	run btrfs inspect-internal dump-super "$img"
-	[[ $output == *METADATA_UUID* ]]
-	[[ $output == *$'\nfsid\t\t\t'"$(case_uuid "metadata-uuid (metadata uuid)")"$'\n'* ]]
+	assert_success
+	assert_output --partial METADATA_UUID
+	assert_line $'fsid\t\t\t'"$(case_uuid "metadata-uuid (metadata uuid)")"
 }
 
 # holds CASE TREE PATTERN: dump-tree -t TREE (or dump-super for "super") of
@@ -167,38 +168,44 @@ EOF
 @test "fixtures: kept while its sources stay, rebuilt when one changes or an image is missing" {
 	cp -r "$ROOT/tests/fixtures" "$T/src"
 	run "$T/src/mkfixtures" --only hardlinks "$T/d"
-	[[ $status -eq 0 && $output == *"made     hardlinks"* ]]
+	assert_success
+	assert_output --partial "made     hardlinks"
 	run "$T/src/mkfixtures" --only hardlinks "$T/d"
-	[[ $status -eq 0 && $output == *"kept     hardlinks"* ]]
+	assert_success
+	assert_output --partial "kept     hardlinks"
 	# the driver is no input: editing it rebuilds nothing
 	echo '# edited' >>"$T/src/mkfixtures"
 	run "$T/src/mkfixtures" --only hardlinks "$T/d"
-	[[ $output == *"kept     hardlinks"* ]]
+	assert_output --partial "kept     hardlinks"
 	echo '# edited' >>"$T/src/recipes.bash"
 	run "$T/src/mkfixtures" --only hardlinks "$T/d"
-	[[ $output == *"made     hardlinks"* ]]
+	assert_output --partial "made     hardlinks"
 	rm "$T/d/images/hardlinks.img"
 	run "$T/src/mkfixtures" --only hardlinks "$T/d"
-	[[ $output == *"made     hardlinks"* ]]
+	assert_output --partial "made     hardlinks"
 	[[ -f $T/d/full/hardlinks.img && $T/d/full/hardlinks.img -ef $T/d/images/hardlinks.img ]]
 	grep -q $'^hardlinks\thardlinks.img\t16384\t4096\tcrc32c\tdup\tsingle\t' "$T/d/full/MANIFEST.tsv"
 	# a failed build hides the case instead of leaving its old images in the sets
 	echo 'build_hardlinks() { rootdir_case "hard-links 500" --no-such-mkfs-option; }' >>"$T/src/recipes.bash"
 	run "$T/src/mkfixtures" --only hardlinks "$T/d"
-	[[ $status -eq 1 && $output == *"FAILED   hardlinks"* ]]
+	assert_failure 1
+	assert_output --partial "FAILED   hardlinks"
 	[[ ! -e $T/d/full/hardlinks.img ]]
 	run grep -c '^hardlinks' "$T/d/full/MANIFEST.tsv"
-	[[ $output == 0 ]]
+	assert_output 0
 	local left=("$T"/d/images/.building*)
 	[[ ! -e ${left[0]} ]]
 }
 
 @test "fixtures: mkfixtures usage: unknown case, unknown option, --list" {
 	run "$MKFIXTURES" --only no-such-case "$T/d"
-	[[ $status -eq 1 && $output == "mkfixtures: no such case: no-such-case (see --list)" ]]
+	assert_failure 1
+	assert_output "mkfixtures: no such case: no-such-case (see --list)"
 	run "$MKFIXTURES" --frobnicate "$T/d"
-	[[ $status -eq 1 && $output == *"unknown option: --frobnicate"* ]]
+	assert_failure 1
+	assert_output --partial "unknown option: --frobnicate"
 	run "$MKFIXTURES" --list
-	[[ $status -eq 0 ]]
-	[[ $output == *$'\n'"raid1c4 "*"full "* && $output == *$'\n'"usr-content "*"bench "* ]]
+	assert_success
+	assert_line --regexp '^raid1c4 +full '
+	assert_line --regexp '^usr-content +bench '
 }

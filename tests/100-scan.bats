@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
 # bimg-scan: the record stream against the reference btrfs-image, and bad input.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 
 setup() {
@@ -30,16 +29,16 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 
 @test "bimg-scan: --help, --version and bad usage" {
 	run bimg-scan --help
-	[ "$status" -eq 0 ]
-	[[ $output == *"Usage: bimg-scan"* ]]
+	assert_success
+	assert_output --partial "Usage: bimg-scan"
 	run bimg-scan --version
-	[ "$status" -eq 0 ]
-	[[ $output == "bimg-scan (bimg) "* ]]
+	assert_success
+	assert_output --regexp '^bimg-scan \(bimg\) '
 	run bimg-scan
-	[ "$status" -eq 1 ]
-	[[ $output == "bimg-scan: no device given: try 'bimg-scan --help'" ]]
+	assert_failure 1
+	assert_output "bimg-scan: no device given: try 'bimg-scan --help'"
 	run bimg-scan -x "$(corpus_img default)"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 }
 
 @test "bimg-scan: same blocks, bytes and order as btrfs-image, every single-device crc32c case" {
@@ -102,25 +101,25 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 @test "bimg-scan: not a btrfs filesystem" {
 	head -c 1048576 /dev/zero >"$T/zero.img"
 	run --separate-stderr bimg-scan "$T/zero.img"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[[ $stderr == "bimg-scan: $T/zero.img: not a btrfs filesystem"* ]]
 	run --separate-stderr bimg-scan "$T/missing.img"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"missing.img"* ]]
+	assert_failure 1
+	assert_stderr --partial "missing.img"
 }
 
 @test "bimg-scan: superblock with a bad checksum" {
 	$CORRUPT super-csum "$(corpus_img default)" "$T/bad.img"
 	run --separate-stderr bimg-scan "$T/bad.img"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"$T/bad.img: bad superblock: superblock checksum mismatch"* ]]
+	assert_failure 1
+	assert_stderr --partial "$T/bad.img: bad superblock: superblock checksum mismatch"
 }
 
 @test "bimg-scan: absurd stripe count in the system chunk array" {
 	$CORRUPT chunk-stripes "$(corpus_img default)" "$T/bad.img"
 	run --separate-stderr bimg-scan "$T/bad.img"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"$T/bad.img: superblock system chunk array"* ]]
+	assert_failure 1
+	assert_stderr --partial "$T/bad.img: superblock system chunk array"
 }
 
 @test "bimg-scan: tree block bad in both DUP copies: error naming it; in one copy: the other is used" {
@@ -130,8 +129,8 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	$CORRUPT block-csum "$img" "$T/both.img" "$fs_root"
 	for mode in "" -w; do
 		run --separate-stderr bimg-scan $mode "$T/both.img"
-		[ "$status" -eq 1 ]
-		[[ $stderr == *"$T/both.img: cannot read tree block $fs_root: checksum mismatch"* ]]
+		assert_failure 1
+		assert_stderr --partial "$T/both.img: cannot read tree block $fs_root: checksum mismatch"
 	done
 	$CORRUPT block-csum "$img" "$T/one.img" "$fs_root" 1
 	bimg-scan "$img" >"$T/clean.strm"
@@ -146,8 +145,8 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	[ "$status" -eq 0 ] || skip "$output"
 	node=$output
 	run --separate-stderr timeout 20 bimg-scan -w "$T/cycle.img"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"$T/cycle.img: tree block $node: level "* ]]
+	assert_failure 1
+	assert_stderr --partial "$T/cycle.img: tree block $node: level "
 }
 
 @test "bimg-scan: reader going away is an error, not a silent death" {
@@ -155,16 +154,17 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	local img
 	img=$(corpus_img subvol-snap)
 	run bash -c "bimg-scan '$img' | head -c 100 >/dev/null; echo \"\${PIPESTATUS[0]}\""
-	[[ $output == *"bimg-scan: writing stream: downstream closed the pipe"* ]]
-	[ "${lines[-1]}" = 1 ]
+	assert_output --partial "bimg-scan: writing stream: downstream closed the pipe"
+	assert_line --index -1 1
 }
 
 @test "bimg-scan: failures reach the next stage as an ERROR record" {
 	head -c 1048576 /dev/zero >"$T/zero.img"
-	run -1 bimg-scan "$T/zero.img"
+	run bimg-scan "$T/zero.img"
+	assert_failure 1
 	bimg-scan "$T/zero.img" >"$T/s.strm" 2>/dev/null || true
 	run $STREAMCMP list "$T/s.strm"
-	[[ $output == *ERROR* ]]
+	assert_output --partial ERROR
 }
 
 @test "bimg-scan: never writes the source" {
@@ -205,7 +205,7 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	grep -q "bimg-scan: warning: $LOOPDEV is mounted" "$T/err"
 	loop_cleanup
 	bimg-scan "$img" 2>"$T/err" >"$T/plain.strm"
-	! grep -q warning "$T/err"
+	refute grep -q warning "$T/err"
 	cmp "$T/plain.strm" "$T/mounted.strm"
 }
 
@@ -216,10 +216,12 @@ compare_with_reference() { # IMG MODE [streamcmp options]
 	bimg-scan $files >"$T/both.strm"
 	bimg-scan $(echo $files | cut -d' ' -f2) >"$T/one.strm"
 	run $STREAMCMP logicals "$T/both.strm"
+	assert_success
 	both=$output
 	run $STREAMCMP logicals "$T/one.strm"
-	[ "$output" = "$both" ]
+	assert_success
+	assert_output "$both"
 	run --separate-stderr bimg-scan "$(echo $files | cut -d' ' -f1)" "$(corpus_img default)"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"fsid differs"* ]]
+	assert_failure 1
+	assert_stderr --partial "fsid differs"
 }

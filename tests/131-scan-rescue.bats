@@ -4,7 +4,6 @@
 # the count is reported and the exit status is 2; the stages downstream
 # accept the stream; the wrapper passes the option on.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 
 setup() {
@@ -39,10 +38,12 @@ block_flags() {
 
 @test "rescue: usage" {
 	run bimg-scan --rescue=maybe "$(corpus_img default)"
-	[ "$status" -eq 1 ]
-	[[ $output == *"--rescue: 'maybe' is neither copy nor skip"* ]]
+	assert_failure 1
+	assert_output --partial "--rescue: 'maybe' is neither copy nor skip"
 	run bimg-scan --help
-	[[ $output == *"--rescue=copy"* && $output == *"--rescue=skip"* ]]
+	assert_success
+	assert_output --partial "--rescue=copy"
+	assert_output --partial "--rescue=skip"
 }
 
 @test "rescue: a sound filesystem dumps as usual, exit 0, content flag RESCUE" {
@@ -51,8 +52,8 @@ block_flags() {
 	btrfs-image -c0 "$img" "$T/ref.img"
 	for mode in copy skip; do
 		run --separate-stderr bimg-scan --rescue=$mode "$img"
-		[ "$status" -eq 0 ]
-		[ -z "$stderr" ]
+		assert_success
+		refute_stderr
 		bimg-scan --rescue=$mode "$img" >"$T/s.strm"
 		$STREAMCMP compare "$T/s.strm" "$T/ref.img"
 		[ "$(stream_summary "$T/s.strm")" = "content=0x20 damaged=0" ]
@@ -68,8 +69,8 @@ block_flags() {
 
 		run --separate-stderr bimg-scan $mode --rescue=copy "$T/bad.img"
 		echo "$stderr"
-		[ "$status" -eq 2 ]
-		[[ $stderr == *"bimg-scan: warning: $T/bad.img: damaged tree block $leaf: checksum mismatch"* ]]
+		assert_failure 2
+		assert_stderr --partial "bimg-scan: warning: $T/bad.img: damaged tree block $leaf: checksum mismatch"
 		[ "${stderr##*$'\n'}" = "bimg-scan: 1 tree blocks were damaged (copied as they were)" ]
 		bimg-scan $mode --rescue=copy "$T/bad.img" >"$T/copy.strm" 2>/dev/null || [ $? -eq 2 ]
 		# same blocks in the same order; only the damaged one flagged, and it does not verify
@@ -77,15 +78,15 @@ block_flags() {
 		[ "$(block_flags "$T/copy.strm" "$leaf")" = 1 ]
 		[ "$($STREAMCMP list "$T/copy.strm" | grep -c 'TREE_BLOCK .*flags=1')" -eq 1 ]
 		run $STREAMCMP verify "$T/copy.strm"
-		[ "$status" -eq 1 ]
-		[[ $output == *"$leaf"* ]]
+		assert_failure 1
+		assert_output --partial "$leaf"
 		# RESCUE (0x20), and WALKED (0x1) with -w
 		local content=0x20
 		[[ $mode == -w ]] && content=0x21
 		[ "$(stream_summary "$T/copy.strm")" = "content=$content damaged=1" ]
 
 		run --separate-stderr bimg-scan $mode --rescue=skip "$T/bad.img"
-		[ "$status" -eq 2 ]
+		assert_failure 2
 		[ "${stderr##*$'\n'}" = "bimg-scan: 1 tree blocks were damaged (skipped)" ]
 		bimg-scan $mode --rescue=skip "$T/bad.img" >"$T/skip.strm" 2>/dev/null || [ $? -eq 2 ]
 		$STREAMCMP logicals "$T/skip.strm" | diff <(grep -vx "$leaf" "$T/clean.list") -
@@ -117,16 +118,16 @@ block_flags() {
 	bimg-sanitize -s <"$T/copy.strm" >"$T/san.strm" 2>/dev/null
 	[ "$(block_flags "$T/san.strm" "$leaf")" = 1 ]
 	run $STREAMCMP verify "$T/san.strm"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	run --separate-stderr bash -c "bimg-unpack '$T/copy.bimg' | bimg-fixchunks '$T/r1.img'"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"tree block $leaf: crc32c checksum mismatch"* ]]
+	assert_failure 1
+	assert_stderr --partial "tree block $leaf: crc32c checksum mismatch"
 	run --separate-stderr bash -c "bimg-unpack '$T/copy.bimg' | bimg-fixchunks --ignore-bad-blocks '$T/r2.img'"
-	[ "$status" -eq 0 ]
-	[[ $stderr == *"1 damaged tree blocks written as they were"* ]]
+	assert_success
+	assert_stderr --partial "1 damaged tree blocks written as they were"
 	# the restored filesystem shows the same damage as the source
 	run btrfs check "$T/r2.img"
-	[[ $output == *"$leaf"* ]]
+	assert_output --partial "$leaf"
 }
 
 @test "rescue: a truncated device image: short reads counted, the stream still ends" {
@@ -137,11 +138,11 @@ block_flags() {
 	cp --sparse=always "$img" "$T/cut.img"
 	truncate -s $((cut + 16384)) "$T/cut.img"
 	run --separate-stderr bimg-scan "$T/cut.img"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	for mode in "--rescue=copy" "--rescue=skip" "-w --rescue=skip"; do
 		run --separate-stderr timeout 20 bimg-scan $mode "$T/cut.img"
 		echo "$mode: $stderr"
-		[ "$status" -eq 2 ]
+		assert_failure 2
 		[[ $stderr == *"damaged tree block "*": short read: $T/cut.img ends before physical "* ]]
 		[[ ${stderr##*$'\n'} == "bimg-scan: "[1-9]*" tree blocks were damaged ("* ]]
 		bimg-scan $mode "$T/cut.img" 2>/dev/null >"$T/s.strm" || [ $? -eq 2 ]
@@ -150,9 +151,9 @@ block_flags() {
 	done
 	# data extents past the cut (-d) are left out too
 	run --separate-stderr bimg-scan -d --rescue=skip "$T/cut.img"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"cannot read data at logical "*"short read"* ]]
-	[[ $stderr == *"data extents could not be read"* ]]
+	assert_failure 2
+	assert_stderr --regexp 'cannot read data at logical .*short read'
+	assert_stderr --partial "data extents could not be read"
 }
 
 @test "rescue: without the chunk tree or the root tree nothing can be rescued: exit 1" {
@@ -161,32 +162,32 @@ block_flags() {
 	read -r root chunk_root _ < <($CORRUPT info "$img")
 	$CORRUPT block-csum "$img" "$T/chunk.img" "$chunk_root" >/dev/null
 	run --separate-stderr bimg-scan --rescue=copy "$T/chunk.img"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"cannot read tree block $chunk_root: checksum mismatch"* ]]
+	assert_failure 1
+	assert_stderr --partial "cannot read tree block $chunk_root: checksum mismatch"
 	$CORRUPT block-csum "$img" "$T/root.img" "$root" >/dev/null
 	run --separate-stderr bimg-scan --rescue=skip "$T/root.img"
-	[ "$status" -eq 1 ]
-	[[ $stderr == "bimg-scan: $T/root.img: cannot read tree block $root: checksum mismatch" ]]
+	assert_failure 1
+	assert_stderr "bimg-scan: $T/root.img: cannot read tree block $root: checksum mismatch"
 }
 
 @test "btrfs-image.sh --rescue: passed to bimg-scan; exit 2 with the image made" {
 	local img leaf
 	corrupt_default_leaf block-csum
 	run "$ROOT/btrfs-image.sh" "$T/bad.img" "$T/none.img"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[ ! -e "$T/none.img" ]
 	run "$ROOT/btrfs-image.sh" --rescue=copy "$T/bad.img" "$T/copy.img"
-	[ "$status" -eq 2 ]
-	[[ $output == *"1 tree blocks were damaged (copied as they were)"* ]]
+	assert_failure 2
+	assert_output --partial "1 tree blocks were damaged (copied as they were)"
 	[ -s "$T/copy.img" ]
 	run "$ROOT/btrfs-image.sh" -c9 --rescue skip "$T/bad.img" "$T/skip.img"
-	[ "$status" -eq 2 ]
+	assert_failure 2
 	[ -s "$T/skip.img" ]
 	run "$ROOT/btrfs-image.sh" --rescue=copy "$img" "$T/clean.img"
-	[ "$status" -eq 0 ]
+	assert_success
 	run "$ROOT/btrfs-image.sh" --rescue=later "$T/bad.img" "$T/x.img"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	run "$ROOT/btrfs-image.sh" -r --rescue=copy "$T/copy.img" "$T/x.img"
-	[ "$status" -eq 1 ]
-	[[ $output == *"--rescue is a dump option"* ]]
+	assert_failure 1
+	assert_output --partial "--rescue is a dump option"
 }

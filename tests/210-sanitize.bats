@@ -34,18 +34,18 @@ check_case() {
 	dump "$img" "$BATS_TEST_TMPDIR/san.img" "$2" --seed 7
 	run python3 "$CHECK" "$BATS_TEST_TMPDIR/plain.img" "$BATS_TEST_TMPDIR/san.img" "$2"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	# The warnings never name an original.
 	run python3 "$CHECK" --text "$BATS_TEST_TMPDIR/plain.img" "$BATS_TEST_TMPDIR/san.img.err" "$BIN/bimg-sanitize"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 }
 
 @test "collision solver: hashes match a bitwise crc32c, bytes printable, 5-byte search exhaustive" {
 	run "$ROOT/build/unit/collide-test"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == *"4000/4000 agree"* ]]
+	assert_success
+	assert_output --partial "4000/4000 agree"
 }
 
 @test "the checker catches the reference 6.2 -s image (names and values survive)" {
@@ -55,8 +55,8 @@ check_case() {
 	btrfs-image -c0 -s "$img" "$BATS_TEST_TMPDIR/ref-s.img" 2>/dev/null
 	run python3 "$CHECK" "$BATS_TEST_TMPDIR/ref.img" "$BATS_TEST_TMPDIR/ref-s.img" -s
 	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ $output == *"leak: "* ]]
+	assert_failure 1
+	assert_output --partial "leak: "
 }
 
 @test "-s default: no name, xattr value or label leaks; same shape; printable" { check_case default -s; }
@@ -78,7 +78,7 @@ check_case() {
 	bimg-sanitize -ss --seed 3 <"$BATS_TEST_TMPDIR/plain.stream" >"$BATS_TEST_TMPDIR/b" 2>/dev/null
 	bimg-sanitize -ss --seed 4 <"$BATS_TEST_TMPDIR/plain.stream" >"$BATS_TEST_TMPDIR/c" 2>/dev/null
 	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
-	! cmp -s "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
+	refute cmp -s "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
 	# FS_INFO is the first record: header 32 + record header 24, content at payload offset 44.
 	run od -An -tu4 -j $((32 + 24 + 44)) -N4 "$BATS_TEST_TMPDIR/a"
 	[ "$((output & 6))" -eq 6 ]
@@ -104,8 +104,8 @@ ss_mount() {
 	restore "$BATS_TEST_TMPDIR/san.img" "$BATS_TEST_TMPDIR/r.img"
 	run btrfs check "$BATS_TEST_TMPDIR/r.img"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	! grep -qi 'mismatch' <<<"$output"
+	assert_success
+	refute_output --regexp '[mM][iI][sS][mM][aA][tT][cC][hH]'
 	# A log tree is replayed at mount, which needs a writable device even for a read-only
 	# mount: both sides are mounted from copies.
 	cp --sparse=always "$img" "$BATS_TEST_TMPDIR/src.img"
@@ -133,26 +133,26 @@ ss_mount() {
 
 @test "usage: --help, --version, bad usage, and upstream errors" {
 	run bimg-sanitize --help
-	[ "$status" -eq 0 ]
-	[[ $output == Usage:* ]]
+	assert_success
+	assert_output --regexp '^Usage:'
 	run bimg-sanitize --version
-	[ "$status" -eq 0 ]
-	[[ $output == "bimg-sanitize (bimg) "* ]]
+	assert_success
+	assert_output --regexp '^bimg-sanitize \(bimg\) '
 	run bimg-sanitize </dev/null
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	run bimg-sanitize -s -s -s </dev/null
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	run bimg-sanitize -s --keep-short </dev/null
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	run bimg-sanitize -s --seed x </dev/null
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	# A truncated stream is an error, reported and forwarded downstream.
 	bimg-scan "$(corpus_img default)" | head -c 100000 >"$BATS_TEST_TMPDIR/cut"
 	run bash -c "bimg-sanitize -s <'$BATS_TEST_TMPDIR/cut' >'$BATS_TEST_TMPDIR/out'"
-	[ "$status" -eq 1 ]
-	[[ $output == *truncated* ]]
+	assert_failure 1
+	assert_output --partial truncated
 	run bimg-pack -o "$BATS_TEST_TMPDIR/x.img" <"$BATS_TEST_TMPDIR/out"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 }
 
 @test "-ss --odometer: every replacement btrfs-image -ss made correctly is ours too" {
@@ -169,9 +169,9 @@ ss_mount() {
 	[ "$(wc -l <"$t/ref.pairs")" -gt 100 ]
 	run comm -23 "$t/ref.pairs" "$t/odo.pairs"
 	echo "$output" | head
-	[ -z "$output" ]
+	refute_output
 	# The odometer image is as sound as any -ss image.
 	run python3 "$CHECK" --odometer "$t/plain.img" "$t/odo.img" -ss
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 }

@@ -52,6 +52,7 @@ teardown() {
 
 @test "short names: the filesystem has what the test is about (extrefs, a many-leaf directory)" {
 	run btrfs inspect-internal dump-tree "$BATS_FILE_TMPDIR/short.img"
+	assert_success
 	[ "$(grep -c INODE_EXTREF <<<"$output")" -gt 100 ]
 	[ "$(grep -c '^leaf' <<<"$output")" -gt 100 ]
 }
@@ -60,17 +61,17 @@ teardown() {
 	cat "$BATS_FILE_TMPDIR/san.err"
 	run python3 "$CHECK" --leak-min 5 "$BATS_FILE_TMPDIR/plain.img" "$BATS_FILE_TMPDIR/san.img" -ss
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	# Item keys and node pointer keys both moved; no name fell back to a mismatched hash.
 	grep -Eq 'moved with their keys: [1-9][0-9]* item keys, [1-9][0-9]* node pointers' "$BATS_FILE_TMPDIR/san.err"
-	! grep -q 'random replacements' "$BATS_FILE_TMPDIR/san.err"
+	refute grep -q 'random replacements' "$BATS_FILE_TMPDIR/san.err"
 }
 
 @test "short names: the restored image passes btrfs check with no hash mismatch" {
 	run btrfs check "$BATS_FILE_TMPDIR/r.img"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	! grep -qi mismatch <<<"$output"
+	assert_success
+	refute_output --regexp '[mM][iI][sS][mM][aA][tT][cC][hH]'
 }
 
 @test "short names: the restored image mounts, lists every entry, and every entry can be looked up" {
@@ -91,10 +92,8 @@ teardown() {
 		rm -f "$t/r.img"
 		bimg-unpack "$t/san.img" | bimg-fixchunks "$t/r.img"
 		run btrfs check "$t/r.img"
-		if ((status != 0)) || grep -qi mismatch <<<"$output"; then
-			echo "$c: $output"
-			return 1
-		fi
+		assert_success || { echo "case $c"; return 1; }
+		refute_output --regexp '[mM][iI][sS][mM][aA][tT][cC][hH]' || { echo "case $c"; return 1; }
 		n=$((n + 1))
 	done
 	echo "$n cases"
@@ -111,7 +110,7 @@ teardown() {
 	# The checker verifies each moved pointer key against its child's new first key.
 	run python3 "$CHECK" "$t/plain.img" "$t/san.img" -ss
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 }
 
 @test "placement stream: hostile node graphs (a cycle through one address, 5000 parents, unsorted keys) end" {
@@ -124,8 +123,8 @@ teardown() {
 		}
 		# The output is a whole stream: every record, then END.
 		run bimg-unpack --list "$t/$v.out"
-		[ "$status" -eq 0 ]
-		[[ ${lines[-1]} == END* ]]
+		assert_success
+		assert_line --index -1 --regexp '^END'
 	done
 }
 
@@ -133,12 +132,12 @@ teardown() {
 	local t=$BATS_TEST_TMPDIR
 	python3 "$ROOT/tests/lib/mkstream-short.py" valid >"$t/v.stream"
 	run bash -c "TMPDIR=$t/missing bimg-sanitize -ss <'$t/v.stream' 2>'$t/err' >'$t/out'"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	cat "$t/err"
 	[ "$(wc -l <"$t/err")" -eq 1 ]
 	grep -q "^bimg-sanitize: .*cannot create a temporary file in $t/missing" "$t/err"
 	# The next stage sees the failure, not a truncated stream.
 	run bimg-pack -o "$t/x.img" <"$t/out"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[ ! -e "$t/x.img" ]
 }

@@ -6,7 +6,6 @@
 # image (where the flag is gone), no name of 5 bytes or more of the source is left in the
 # sanitized stream or image, with -s and with -ss.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 
 CHECK="$ROOT/tests/lib/sanitize-check.py"
@@ -43,6 +42,15 @@ sanitize() {
 	bimg-sanitize "$@" --seed 1 <"$T/in.strm" >"$T/san.strm"
 }
 
+# wiped_and_no_names LOGICAL: in $T/san.strm that block is flagged DAMAGED and zero after
+# its header, and no name of $T/plain.img is left in the stream or in its image.
+wiped_and_no_names() {
+	[ "$(block_state "$T/san.strm" "$1")" = "flags=1 zero-after-header=yes" ]
+	bimg-pack -o "$T/san.img" <"$T/san.strm"
+	run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm" "$T/san.img"
+	assert_success
+}
+
 # sanitized_clean SOURCE.img DAMAGED.img LOGICAL SCAN-ARGS...: for -s and -ss, the rescue
 # stream of DAMAGED.img, and the same blocks read back from its image, sanitize with the
 # block wiped and flagged, a warning with the count, and no source name in the stream or
@@ -64,14 +72,10 @@ sanitized_clean() {
 				bimg-unpack "$T/rescue.img" >"$T/in.strm"
 			fi
 			run --separate-stderr sanitize $mode
-			[ "$status" -eq 0 ] || { echo "$route $mode: $stderr"; return 1; }
-			[[ $stderr == *"warning: 1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED"* ]] ||
-				{ echo "$route $mode: $stderr"; return 1; }
-			[ "$(block_state "$T/san.strm" "$logical")" = "flags=1 zero-after-header=yes" ]
-			bimg-pack -o "$T/san.img" <"$T/san.strm"
-			run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm" "$T/san.img"
-			echo "$route $mode: $output"
-			[ "$status" -eq 0 ]
+			assert_success || { echo "$route $mode: $stderr"; return 1; }
+			assert_stderr --partial "warning: 1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED" ||
+				{ echo "$route $mode"; return 1; }
+			wiped_and_no_names "$logical" || { echo "$route $mode"; return 1; }
 		done
 	done
 }
@@ -104,20 +108,16 @@ short_item() {
 	bimg-scan "$T/bad.img" >"$T/in.strm"
 	for mode in -s -ss; do
 		run --separate-stderr sanitize $mode
-		[ "$status" -eq 0 ]
+		assert_success
 		echo "$stderr"
-		[[ $stderr == *"bimg-sanitize: warning: tree block $leaf: $2: zeroed after its header"* ]]
-		[[ $stderr == *"1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED (0 flagged damaged upstream, 0 with a checksum mismatch, 1 that could not be read in full)"* ]]
-		[ "$(block_state "$T/san.strm" "$leaf")" = "flags=1 zero-after-header=yes" ]
-		bimg-pack -o "$T/san.img" <"$T/san.strm"
-		run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm" "$T/san.img"
-		echo "$output"
-		[ "$status" -eq 0 ]
+		assert_stderr --partial "bimg-sanitize: warning: tree block $leaf: $2: zeroed after its header"
+		assert_stderr --partial "1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED (0 flagged damaged upstream, 0 with a checksum mismatch, 1 that could not be read in full)"
+		wiped_and_no_names "$leaf" || { echo "mode $mode"; return 1; }
 	done
 	# The restore tells the block is damaged (its checksum no longer matches).
 	run --separate-stderr bash -c "bimg-fixchunks '$T/r.img' <'$T/san.strm'"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"tree block $leaf: crc32c checksum mismatch"* ]]
+	assert_failure 1
+	assert_stderr --partial "tree block $leaf: crc32c checksum mismatch"
 }
 
 @test "fail closed: a dir index item one byte shorter than its record" { short_item 96 "name record overruns its item"; }
@@ -130,11 +130,11 @@ short_item() {
 	bimg-scan "$T/bad.img" >"$T/in.strm"
 	for mode in -s -ss; do
 		run --separate-stderr sanitize $mode
-		[ "$status" -eq 0 ]
-		[[ $stderr == *"tree block $leaf: node "*": zeroed after its header"* ]]
+		assert_success
+		assert_stderr --regexp "tree block $leaf: node .*: zeroed after its header"
 		[ "$(block_state "$T/san.strm" "$leaf")" = "flags=1 zero-after-header=yes" ]
 		run python3 "$CHECK" --names-absent "$T/plain.img" "$T/san.strm"
-		[ "$status" -eq 0 ]
+		assert_success
 	done
 	# Under -w the level does not fit the parent's pointer: bimg-scan counts the block and
 	# never copies it, so nothing of it reaches the sanitizer.
@@ -152,8 +152,8 @@ short_item() {
 	[ "$(block_state "$T/in.strm" "$root")" = "flags=1 zero-after-header=no" ]
 	for mode in -s -ss; do
 		run --separate-stderr sanitize $mode
-		[ "$status" -eq 0 ]
-		[[ $stderr == *"zeroed after their headers and flagged DAMAGED (1 flagged damaged upstream, 0 with a checksum mismatch, 0 that could not be read in full)"* ]]
+		assert_success
+		assert_stderr --partial "zeroed after their headers and flagged DAMAGED (1 flagged damaged upstream, 0 with a checksum mismatch, 0 that could not be read in full)"
 		[ "$(block_state "$T/san.strm" "$root")" = "flags=1 zero-after-header=yes" ]
 		# Everything else is still there, in the same order, and sound.
 		diff <($STREAMCMP logicals "$T/in.strm") <($STREAMCMP logicals "$T/san.strm")
@@ -166,8 +166,8 @@ short_item() {
 	for c in $(corpus_cases all "$dir"); do
 		mapfile -t files < <(corpus_files "$c")
 		run --separate-stderr bash -c 'bimg-scan "$@" | bimg-sanitize -s --seed 1 >/dev/null' _ "${files[@]}"
-		[ "$status" -eq 0 ]
-		[[ $stderr != *zeroed* ]] || { echo "$c: $stderr"; return 1; }
+		assert_success || { echo "case $c"; return 1; }
+		refute_stderr --partial zeroed || { echo "case $c"; return 1; }
 	done
 }
 
@@ -175,9 +175,9 @@ short_item() {
 	local out
 	python3 "$ROOT/tests/lib/mkstream-short.py" damaged-second >"$T/in.strm"
 	run --separate-stderr sanitize -ss -v
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$stderr"
-	[[ $stderr == *"flagged DAMAGED (1 flagged damaged upstream"* ]]
+	assert_stderr --partial "flagged DAMAGED (1 flagged damaged upstream"
 	# The node (the stream's last block) over the leaves: its second pointer's key offset was the
 	# hash of the wiped leaf's first name, and moved as high as it may go (nothing follows the leaf).
 	out=$(python3 - "$T/in.strm" "$T/san.strm" <<'EOF2'

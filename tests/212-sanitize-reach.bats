@@ -7,7 +7,6 @@
 # loses the entry and everything below it, and shows here.  -s images (which do not mount:
 # their keys no longer match their names) are held to the same rule by the checker.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 
 CHECK="$ROOT/tests/lib/sanitize-check.py"
@@ -102,7 +101,7 @@ same_listing() {
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/subvols")" -eq 4 ]
 	# 91 one-byte directories of 4 files each, in the top level, sv1 and its snapshot (sv1/a has 5).
 	[ "$(grep -c ' entries=4$' "$BATS_TEST_TMPDIR/src.counts")" -ge $((3 * 91 - 1)) ]
-	! grep -q '^unreachable\|^duplicate' "$BATS_TEST_TMPDIR/src.counts"
+	refute grep -q '^unreachable\|^duplicate' "$BATS_TEST_TMPDIR/src.counts"
 }
 
 @test "short names, -ss over eight seeds: every directory keeps every entry after a mount" {
@@ -131,10 +130,7 @@ same_listing() {
 		for seed in 1 2 3 4 5 6 7 8 9 10; do
 			bimg-sanitize $mode --seed "$seed" <"$t/plain.strm" 2>/dev/null | bimg-pack -o "$t/san.img"
 			run python3 "$CHECK" --leak-min 5 "$t/plain.img" "$t/san.img" "$mode"
-			if ((status != 0)); then
-				echo "$mode --seed $seed: $output"
-				return 1
-			fi
+			assert_success || { echo "$mode --seed $seed"; return 1; }
 		done
 	done
 }
@@ -162,11 +158,11 @@ same_listing() {
 	python3 "$ROOT/tests/lib/mkstream-short.py" all-bytes >"$t/all.strm"
 	for mode in -s -ss; do
 		run --separate-stderr bash -c "bimg-sanitize $mode --seed 1 <'$t/all.strm' >'$t/out.strm'"
-		[ "$status" -eq 1 ]
-		[ "$stderr" = "bimg-sanitize: more distinct 1-byte names than there are names to replace them with" ]
+		assert_failure 1
+		assert_stderr "bimg-sanitize: more distinct 1-byte names than there are names to replace them with"
 		# The next stage sees the failure, not a truncated stream, and leaves no image.
 		run bimg-pack -o "$t/x.img" <"$t/out.strm"
-		[ "$status" -eq 1 ]
+		assert_failure 1
 		[ ! -e "$t/x.img" ]
 	done
 }

@@ -14,6 +14,12 @@ teardown() {
 	rm -rf "$TMP"
 }
 
+# crc32c_cases: the caller's cases = the single-device crc32c cases of CORPUS, or skip the test.
+crc32c_cases() {
+	cases=$(corpus_cases single-crc32c)
+	[[ -n $cases ]] || skip "no corpus at $CORPUS"
+}
+
 # ref_vs_ours CASE LEVEL [-w]: reference image re-packed through our pipeline must be identical.
 ref_vs_ours() {
 	local img=$1 level=$2 walk=${3:-} t
@@ -30,8 +36,7 @@ ref_vs_ours() {
 
 @test "unpack | pack reproduces reference images byte for byte (levels 0 1 9, -t 1 and 2)" {
 	local cases c level n=0
-	cases=$(corpus_cases single-crc32c)
-	[[ -n $cases ]] || skip "no corpus at $CORPUS"
+	crc32c_cases
 	for c in $cases; do
 		for level in 0 1 9; do
 			ref_vs_ours "$(corpus_img "$c")" "$level"
@@ -43,8 +48,7 @@ ref_vs_ours() {
 
 @test "unpack | pack reproduces reference -w images" {
 	local cases c level
-	cases=$(corpus_cases single-crc32c)
-	[[ -n $cases ]] || skip "no corpus at $CORPUS"
+	crc32c_cases
 	for c in $cases; do
 		for level in 0 6; do
 			ref_vs_ours "$(corpus_img "$c")" "$level" -w
@@ -65,10 +69,9 @@ ref_vs_ours() {
 }
 
 @test "default libdeflate: the reference's clusters, items and inflated payloads" {
-	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built yet"
+	need_bin bimg-scan
 	local cases c level n=0
-	cases=$(corpus_cases single-crc32c)
-	[[ -n $cases ]] || skip "no corpus at $CORPUS"
+	crc32c_cases
 	for c in $cases; do
 		bimg-scan "$(corpus_img "$c")" >"$TMP/s.strm"
 		for level in 1 9; do
@@ -93,7 +96,7 @@ ref_vs_ours() {
 # image is never larger than the reference's -c9 (libdeflate's near-optimal
 # level 10 against zlib 9; with libdeflate 8 for -c9, 12 of 27 were larger).
 @test "-c9 images are no larger than btrfs-image -c9 on every single-device corpus case" {
-	[[ -x $BIN/bimg-scan ]] || skip "needs bin/bimg-scan"
+	need_bin bimg-scan
 	local dir=$CORPUS cases c img ref ours n=0 larger=0
 	[[ -f $FULL_CORPUS/MANIFEST.tsv ]] && dir=$FULL_CORPUS
 	cases=$(corpus_cases single "$dir")
@@ -115,15 +118,14 @@ ref_vs_ours() {
 # btrfs-image 6.2 reads the zlib streams libdeflate's level 10 writes: its
 # restore of our -c9 image is the target it makes from its own -c9 image.
 @test "btrfs-image -r restores our -c9 images to the target of its own -c9 images" {
-	[[ -x $BIN/bimg-scan ]] || skip "needs bin/bimg-scan"
+	need_bin bimg-scan
 	local cases c img n=0
-	cases=$(corpus_cases single-crc32c)
-	[[ -n $cases ]] || skip "no corpus at $CORPUS"
+	crc32c_cases
 	for c in $cases; do
 		img=$(corpus_img "$c")
 		btrfs-image -c9 "$img" "$TMP/ref.img"
 		bimg-scan "$img" | bimg-pack -c9 -t2 -o "$TMP/ours.img"
-		! cmp -s "$TMP/ref.img" "$TMP/ours.img"
+		refute cmp -s "$TMP/ref.img" "$TMP/ours.img"
 		rm -f "$TMP/ref.target" "$TMP/ours.target" "$TMP/bimg.target"
 		btrfs-image -r -t1 "$TMP/ref.img" "$TMP/ref.target"
 		btrfs-image -r -t1 "$TMP/ours.img" "$TMP/ours.target"
@@ -148,13 +150,15 @@ ref_vs_ours() {
 	cmp "$TMP/ref.img" "$TMP/b.img"
 	# the option wins over the environment; libdeflate is the default
 	cmp "$TMP/c.img" "$TMP/d.img"
-	! cmp -s "$TMP/ref.img" "$TMP/d.img"
+	refute cmp -s "$TMP/ref.img" "$TMP/d.img"
 	# and bimg-unpack reads both to the same stream
 	cmp <(bimg-unpack "$TMP/ref.img") <(bimg-unpack "$TMP/d.img")
 	run bimg-pack --deflate=gzip
-	[[ $status -eq 1 && $output == *"not a deflate codec"* ]]
+	assert_failure 1
+	assert_output --partial "not a deflate codec"
 	run env BIMG_DEFLATE=bogus bimg-pack
-	[[ $status -eq 1 && $output == *"BIMG_DEFLATE"* ]]
+	assert_failure 1
+	assert_output --partial "BIMG_DEFLATE"
 }
 
 @test "an existing device or FIFO is written in place, not replaced" {
@@ -194,10 +198,9 @@ ref_vs_ours() {
 }
 
 @test "bimg-scan | bimg-pack equals btrfs-image" {
-	[[ -x $BIN/bimg-scan ]] || skip "bin/bimg-scan is not built yet"
+	need_bin bimg-scan
 	local cases c level
-	cases=$(corpus_cases single-crc32c)
-	[[ -n $cases ]] || skip "no corpus at $CORPUS"
+	crc32c_cases
 	for c in $cases; do
 		for level in 0 1 9; do
 			btrfs-image -c"$level" "$(corpus_img "$c")" "$TMP/ref.img"
@@ -218,12 +221,12 @@ ref_vs_ours() {
 	size=$(stat -c %s "$TMP/stream")
 	mkdir "$TMP/out"
 	run bimg-pack -o "$TMP/out/x.img" < <(head -c $((size / 2)) "$TMP/stream")
-	[[ $status -eq 1 ]]
-	[[ $output == *"bimg-pack: "*truncated* ]]
+	assert_failure 1
+	assert_output --regexp 'bimg-pack: .*truncated'
 	[[ -z $(ls -A "$TMP/out") ]]
 	# missing END record only
 	run bimg-pack -o "$TMP/out/x.img" < <(head -c $((size - 64)) "$TMP/stream")
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	[[ -z $(ls -A "$TMP/out") ]]
 }
 
@@ -235,10 +238,10 @@ ref_vs_ours() {
 	python3 "$ROOT/tests/lib/imgedit.py" "$TMP/ref.img" "$TMP/bad.img" past-eof
 	mkdir "$TMP/out"
 	run bash -c "'$BIN/bimg-unpack' '$TMP/bad.img' | '$BIN/bimg-pack' -o '$TMP/out/x.img'; echo \"status \${PIPESTATUS[*]}\""
-	[[ $output == *"status 1 1"* ]]
+	assert_output --partial "status 1 1"
 	# one message only: bimg-unpack's; bimg-pack stays quiet
 	[[ $(grep -c '^bimg-' <<<"$output") -eq 1 ]]
-	[[ $output == *"bimg-unpack: "* ]]
+	assert_output --partial "bimg-unpack: "
 	[[ -z $(ls -A "$TMP/out") ]]
 }
 
@@ -249,8 +252,8 @@ ref_vs_ours() {
 	btrfs-image -c0 "$img" "$TMP/ref.img"
 	bimg-unpack "$TMP/ref.img" >"$TMP/stream"
 	run bash -c "'$BIN/bimg-pack' <'$TMP/stream' | head -c 10 >/dev/null; echo \"status \${PIPESTATUS[0]}\""
-	[[ $output == *"status 1"* ]]
-	[[ $output == *"bimg-pack: "*"standard output"* ]]
+	assert_output --partial "status 1"
+	assert_output --regexp 'bimg-pack: .*standard output'
 }
 
 @test "the output file gets the usual mode and replaces an old one" {
@@ -266,38 +269,32 @@ ref_vs_ours() {
 
 @test "bimg-pack rejects bad usage and answers --help and --version" {
 	run bimg-pack -c 10
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-pack -t 33
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-pack extra
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-pack --help
-	[[ $status -eq 0 && $output == Usage:* ]]
+	assert_success
+	assert_output --regexp '^Usage:'
 	run bimg-pack --version
-	[[ $status -eq 0 && $output == "bimg-pack (bimg) "* ]]
+	assert_success
+	assert_output --regexp '^bimg-pack \(bimg\) '
 }
 
 # The payloads of IMAGE recompressed with zlib at LEVEL must equal the stored
 # ones: what compress2() (Python's zlib.compress) makes of each item.
 same_as_compress2() {
-	python3 - "$1" "$2" <<'PY'
-import struct, sys, zlib
-path, level = sys.argv[1], int(sys.argv[2])
-items = 0
-with open(path, "rb") as f:
-    while True:
-        block = f.read(1024)
-        if len(block) < 1024:
-            break
-        n = struct.unpack_from("<I", block, 16)[0]
-        for i in range(n):
-            bytenr, size = struct.unpack_from("<QI", block, 21 + 12 * i)
-            stored = f.read(size)
-            if zlib.compress(zlib.decompress(stored), level) != stored:
-                sys.exit("item %d at %d: not compress2's bytes" % (i, bytenr))
-            items += 1
-        f.seek((f.tell() + 1023) // 1024 * 1024)
-print("items", items)
+	python3 - "$ROOT/tests/lib" "$1" "$2" <<'PY'
+import sys, zlib
+sys.path.insert(0, sys.argv[1])
+from imgls import items
+level, n = int(sys.argv[3]), 0
+for bytenr, stored in items(sys.argv[2]):
+    if zlib.compress(zlib.decompress(stored), level) != stored:
+        sys.exit("item %d at %d: not compress2's bytes" % (n, bytenr))
+    n += 1
+print("items", n)
 PY
 }
 
@@ -349,19 +346,11 @@ PY
 # Every item of IMAGE must inflate (zlib.decompress) to exactly the bytes
 # of the same item of the -c0 image RAW; prints how many items were larger than 1 MiB.
 inflates_to_raw() {
-	python3 - "$1" "$2" <<'PY'
-import struct, sys, zlib
-def items(path):
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(1024)
-            if len(block) < 1024:
-                break
-            n = struct.unpack_from("<I", block, 16)[0]
-            for bytenr, size in [struct.unpack_from("<QI", block, 21 + 12 * i) for i in range(n)]:
-                yield bytenr, f.read(size)
-            f.seek((f.tell() + 1023) // 1024 * 1024)
-packed, raw = items(sys.argv[1]), items(sys.argv[2])
+	python3 - "$ROOT/tests/lib" "$1" "$2" <<'PY'
+import sys, zlib
+sys.path.insert(0, sys.argv[1])
+from imgls import items
+packed, raw = items(sys.argv[2]), items(sys.argv[3])
 large = 0
 for (bytenr, stored), (raw_bytenr, plain) in zip(packed, raw):
     if bytenr != raw_bytenr:
@@ -376,7 +365,7 @@ PY
 }
 
 @test "default codec: a large item deflated in pieces on two threads is one zlib stream of its bytes" {
-	[[ -x $BIN/bimg-scan ]] || skip "needs bin/bimg-scan"
+	need_bin bimg-scan
 	command -v mkfs.btrfs >/dev/null || skip "needs mkfs.btrfs"
 	local large
 	mkdir "$TMP/stage"

@@ -22,63 +22,63 @@ hostile() {
 	python3 "$EDIT" "$TMP/$1" "$TMP/bad.img" "${@:2}"
 	run timeout 20 bimg-unpack "$TMP/bad.img"
 	echo "$output" | grep -v '^BIMGSTRM' | tail -n 3 >&2 || true
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	# the message is the last line on stderr; stdout (the partial stream) is mixed in by run
-	[[ $output =~ bimg-unpack:\ $TMP/bad.img:\ cluster\ at\ offset\ [0-9]+:\  ]]
+	assert_output --regexp "bimg-unpack: $TMP/bad.img: cluster at offset [0-9]+: "
 }
 
 @test "flipped superblock byte: error, no hang" {
 	hostile ref0.img flip-super
-	[[ $output == *"cluster at offset 0: superblock item: "*checksum* ]]
+	assert_output --regexp 'cluster at offset 0: superblock item: .*checksum'
 }
 
 @test "compressed payload cut short by 6 bytes: error, no runaway output" {
 	hostile ref9.img truncate-last 6
-	[[ $output == *"zlib stream ends early"* ]]
+	assert_output --partial "zlib stream ends early"
 }
 
 @test "trailing garbage after a zlib stream: error" {
 	hostile ref9.img grow-last 6
-	[[ $output == *"trailing garbage"* ]]
+	assert_output --partial "trailing garbage"
 }
 
 @test "bogus trailing cluster announcing a missing payload: error (the reference exits 0)" {
 	hostile ref9.img bogus-cluster
-	[[ $output == *"cut short by the end of the image"* ]]
+	assert_output --partial "cut short by the end of the image"
 }
 
 @test "nritems out of range (84 and 0): error" {
 	hostile ref9.img nritems 84
-	[[ $output == *"item count out of range"* ]]
+	assert_output --partial "item count out of range"
 	hostile ref9.img nritems 0
 }
 
 @test "item size past the end of the file: error" {
 	hostile ref0.img past-eof
-	[[ $output == *"cut short"* ]]
+	assert_output --partial "cut short"
 	hostile ref9.img past-eof
 }
 
 @test "index block bytenr mismatch and bad magic: error" {
 	hostile ref9.img bytenr
-	[[ $output == *"does not match its file offset"* ]]
+	assert_output --partial "does not match its file offset"
 	hostile ref9.img magic
-	[[ $output == *"magic"* ]]
+	assert_output --partial "magic"
 }
 
 @test "a downstream stage sees the failure as an ERROR record, not a truncation" {
 	python3 "$EDIT" "$TMP/ref0.img" "$TMP/bad.img" past-eof
 	run bash -c "'$BIN/bimg-unpack' '$TMP/bad.img' | '$BIN/bimg-unpack' --list - >/dev/null; echo \"status \${PIPESTATUS[*]}\""
-	[[ $output == *"status 1 1"* ]]
+	assert_output --partial "status 1 1"
 	[[ $(grep -c '^bimg-unpack' <<<"$output") -eq 1 ]]
 }
 
 @test "an image that cannot be opened is forwarded as an ERROR record too" {
 	run bash -c "'$BIN/bimg-unpack' '$TMP/missing.img' | '$BIN/bimg-unpack' --list - >/dev/null; echo \"status \${PIPESTATUS[*]}\""
 	echo "$output"
-	[[ $output == *"status 1 1"* ]]
+	assert_output --partial "status 1 1"
 	[[ $(grep -c '^bimg-' <<<"$output") -eq 1 ]]
-	[[ $output == *"bimg-unpack: cannot open '$TMP/missing.img'"* ]]
+	assert_output --partial "bimg-unpack: cannot open '$TMP/missing.img'"
 }
 
 @test "a default (libdeflate) image from a pipe, in slow pieces: the same stream" {
@@ -101,7 +101,7 @@ for i in range(0, len(data), 3001):
 	bimg-unpack "$TMP/ref9.img" >"$TMP/good.strm"
 	python3 "$EDIT" "$TMP/ref9.img" "$TMP/tail.img" partial-trailer 500
 	run bimg-unpack "$TMP/tail.img"
-	[[ $status -eq 0 ]]
+	assert_success
 	bimg-unpack "$TMP/tail.img" 2>"$TMP/err" >"$TMP/tail.strm"
 	grep -q "warning: .*500 trailing bytes" "$TMP/err"
 	cmp "$TMP/good.strm" "$TMP/tail.strm"
@@ -161,7 +161,8 @@ for i in range(0, len(data), 3001):
 @test "a stream is not unpacked again without --info/--list" {
 	bimg-unpack "$TMP/ref9.img" >"$TMP/s"
 	run bimg-unpack "$TMP/s"
-	[[ $status -eq 1 && $output == *"already a record stream"* ]]
+	assert_failure 1
+	assert_output --partial "already a record stream"
 }
 
 @test "format 1 images: CONTENT_DATA in FS_INFO, and pack writes format 1 back" {
@@ -175,17 +176,20 @@ for i in range(0, len(data), 3001):
 
 @test "bimg-unpack rejects bad usage and answers --help and --version" {
 	run bimg-unpack -t 33 x
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-unpack --info --list x
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-unpack a b
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	run bimg-unpack --help
-	[[ $status -eq 0 && $output == Usage:* ]]
+	assert_success
+	assert_output --regexp '^Usage:'
 	run bimg-unpack --version
-	[[ $status -eq 0 && $output == "bimg-unpack (bimg) "* ]]
+	assert_success
+	assert_output --regexp '^bimg-unpack \(bimg\) '
 	run bimg-unpack /nonexistent
-	[[ $status -eq 1 && $output == *"/nonexistent"* ]]
+	assert_failure 1
+	assert_output --partial "/nonexistent"
 	run bimg-unpack /dev/null
-	[[ $status -eq 1 ]]
+	assert_failure 1
 }

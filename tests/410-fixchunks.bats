@@ -51,9 +51,10 @@ identical_for_level() {
 	dd if="$img" bs=1024 skip=1 count=4 status=none >"$BATS_TEST_TMPDIR/sb.orig"
 	dd if="$BATS_TEST_TMPDIR/t" bs=1024 skip=64 count=4 status=none >"$BATS_TEST_TMPDIR/sb.new"
 	run bash -c "cmp -l '$BATS_TEST_TMPDIR/sb.orig' '$BATS_TEST_TMPDIR/sb.new' | awk '{print \$1 - 1}' | tr '\n' ' '"
-	[[ $output =~ ^(0\ )?(1\ )?(2\ )?(3\ )?60\ $ ]] || { echo "differing bytes: $output"; return 1; }
+	assert_output --regexp '^(0 )?(1 )?(2 )?(3 )?60 $' # the differing byte offsets
 	run btrfs inspect-internal dump-super "$BATS_TEST_TMPDIR/t"
-	[[ $output =~ flags[[:space:]]+0x4000000 ]] || { echo "$output" | grep flags; return 1; }
+	assert_success
+	assert_output --regexp 'flags[[:space:]]+0x4000000'
 }
 
 @test "a restore from a pipe gives the same target" {
@@ -128,5 +129,5 @@ identical_for_level() {
 		      if (!super || !super_synced) print "the superblock was not written, or not fsynced after" }' \
 		"$BATS_TEST_TMPDIR/trace"
 	echo "$output"
-	[ -z "$output" ]
+	refute_output
 }

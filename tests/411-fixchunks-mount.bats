@@ -14,7 +14,8 @@ restore_checks_and_mounts() {
 	fx_restore "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/t"
 	btrfs check "$BATS_TEST_TMPDIR/t"
 	run btrfs inspect-internal dump-super "$BATS_TEST_TMPDIR/t"
-	[[ $output =~ csum[[:space:]]+0x[0-9a-f]+\ \[match\] ]] || { echo "$output" | grep csum; return 1; }
+	assert_success
+	assert_output --regexp 'csum[[:space:]]+0x[0-9a-f]+ \[match\]'
 	need_loop_mount
 	fx_mount_ro "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/mnt"
 	[[ -n $(ls "$BATS_TEST_TMPDIR/mnt") ]]

@@ -22,16 +22,16 @@ teardown() {
 	bytenr=$(awk '{print $NF}' "$BATS_TEST_TMPDIR/damaged")
 	[[ -n $bytenr ]]
 	run fx_restore "$S" "$T"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: tree block $bytenr: crc32c checksum mismatch (--ignore-bad-blocks restores damaged blocks as they are)" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: tree block $bytenr: crc32c checksum mismatch (--ignore-bad-blocks restores damaged blocks as they are)"
 	no_valid_superblock "$T"
 }
 
 @test "--ignore-bad-blocks: a damaged tree block is written as it is and counted" {
 	fx_stream "$IMG" --damage 5 >"$S" 2>/dev/null
 	run fx_restore "$S" "$T" --ignore-bad-blocks
-	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
-	[[ $output == "bimg-fixchunks: 1 damaged tree blocks written as they were" ]] || { echo "$output"; return 1; }
+	assert_success
+	assert_output "bimg-fixchunks: 1 damaged tree blocks written as they were"
 	btrfs inspect-internal dump-super "$T" | grep -q 'csum.*\[match\]'
 }
 
@@ -41,9 +41,8 @@ teardown() {
 	fx_stream "$IMG" --damage 0 >"$S" 2>"$BATS_TEST_TMPDIR/damaged"
 	[[ $(awk '{print $NF}' "$BATS_TEST_TMPDIR/damaged") == "$chunk_root" ]] || skip "block 0 is not the chunk root here"
 	run fx_restore "$S" "$T" --ignore-bad-blocks
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: $T: incomplete restore: chunk tree block $chunk_root is missing from the stream or damaged" ]] ||
-		{ echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: $T: incomplete restore: chunk tree block $chunk_root is missing from the stream or damaged"
 	no_valid_superblock "$T"
 }
 
@@ -51,7 +50,7 @@ teardown() {
 	fx_stream "$IMG" --as-data 3 >"$S" 2>"$BATS_TEST_TMPDIR/moved"
 	bytenr=$(awk '{print $4}' "$BATS_TEST_TMPDIR/moved")
 	run fx_restore "$S" "$T"
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	[[ $output =~ ^bimg-fixchunks:\ data\ at\ $bytenr:\ .*metadata\ chunk ]] || { echo "$output"; return 1; }
 }
 
@@ -62,8 +61,8 @@ teardown() {
 	for cut in 100 5000 $(($(stat -c %s "$S") / 2)) $(($(stat -c %s "$S") - 10)); do
 		head -c "$cut" "$S" >"$BATS_TEST_TMPDIR/cut"
 		run fx_restore "$BATS_TEST_TMPDIR/cut" "$T"
-		[[ $status -eq 1 ]] || { echo "cut at $cut: status $status"; return 1; }
-		[[ $output =~ ^bimg-fixchunks:\ reading\ stream.*truncated ]] || { echo "$output"; return 1; }
+		assert_failure 1 || { echo "cut at $cut"; return 1; }
+		assert_output --regexp '^bimg-fixchunks: reading stream.*truncated' || { echo "cut at $cut"; return 1; }
 		no_valid_superblock "$T"
 	done
 }
@@ -78,7 +77,7 @@ teardown() {
 	btrfs inspect-internal dump-super "$dev" >/dev/null
 	head -c 300000 "$S" >"$BATS_TEST_TMPDIR/cut"
 	run fx_restore "$BATS_TEST_TMPDIR/cut" "$dev"
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	no_valid_superblock "$dev"
 }
 
@@ -88,45 +87,53 @@ teardown() {
 	fx_restore "$S" "$T"
 	loop_mount_ro "$T" "$BATS_TEST_TMPDIR/mnt"
 	run fx_restore "$S" "$LOOPDEV"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: $LOOPDEV: refusing to restore: the device is mounted" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: $LOOPDEV: refusing to restore: the device is mounted"
 	ls "$BATS_TEST_TMPDIR/mnt" >/dev/null
 }
 
 @test "-m with more targets than the source had devices is refused (multi-device: tests/800-multidev.bats)" {
 	fx_stream "$IMG" >"$S"
 	run "$BIN/bimg-fixchunks" -m "$T" "$T.2" <"$S"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: -m: the filesystem has 1 devices but 2 targets were given" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: -m: the filesystem has 1 devices but 2 targets were given"
 }
 
 @test "-o: every item at its logical address; same bytes as the reference's -o (which then fails)" {
 	fx_stream "$IMG" >"$S"
 	run btrfs-image -r -o -t 1 "$IMG" "$BATS_TEST_TMPDIR/ref"
-	[[ $status -eq 1 ]] # the reference rejects its own fake chunk (docs/restore.md, -o)
+	assert_failure 1 # the reference rejects its own fake chunk (docs/restore.md, -o)
 	fx_restore "$S" "$T" -o
 	fx_cmp "$BATS_TEST_TMPDIR/ref" "$T"
 	run btrfs inspect-internal dump-super -f "$T"
-	[[ $output =~ flags[[:space:]]+0x200000001 ]] || { echo "$output" | grep flags; return 1; }
-	[[ $output =~ sys_array_size[[:space:]]+97 ]]
+	assert_success
+	assert_output --regexp 'flags[[:space:]]+0x200000001'
+	assert_output --regexp 'sys_array_size[[:space:]]+97'
 }
 
 @test "command line: --help, --version, usage errors, unusable targets" {
 	run "$BIN/bimg-fixchunks" --help
-	[[ $status -eq 0 && ${lines[0]} =~ ^usage:\ bimg-fixchunks ]]
+	assert_success
+	assert_line --index 0 --regexp '^usage: bimg-fixchunks'
 	run "$BIN/bimg-fixchunks" --version
-	[[ $status -eq 0 && $output =~ ^bimg-fixchunks\ \(bimg\)\ [0-9] ]]
+	assert_success
+	assert_output --regexp '^bimg-fixchunks \(bimg\) [0-9]'
 	run "$BIN/bimg-fixchunks"
-	[[ $status -eq 1 && $output == "bimg-fixchunks: no target given: try 'bimg-fixchunks --help'" ]]
+	assert_failure 1
+	assert_output "bimg-fixchunks: no target given: try 'bimg-fixchunks --help'"
 	run "$BIN/bimg-fixchunks" a b
-	[[ $status -eq 1 && $output == "bimg-fixchunks: 2 targets given: one without -m: try 'bimg-fixchunks --help'" ]]
+	assert_failure 1
+	assert_output "bimg-fixchunks: 2 targets given: one without -m: try 'bimg-fixchunks --help'"
 	run "$BIN/bimg-fixchunks" --bogus t
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	fx_stream "$IMG" >"$S"
 	run fx_restore "$S" "$BATS_TEST_TMPDIR"
-	[[ $status -eq 1 && $output == "bimg-fixchunks: $BATS_TEST_TMPDIR: not a regular file or a block device" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: $BATS_TEST_TMPDIR: not a regular file or a block device"
 	run fx_restore "$S" /nonexistent/dir/t
-	[[ $status -eq 1 && $output =~ ^bimg-fixchunks:\ /nonexistent/dir/t:\ cannot\ create:\ No\ such ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output --regexp '^bimg-fixchunks: /nonexistent/dir/t: cannot create: No such'
 	run bash -c "printf 'this is not a record stream, not at all' | '$BIN/bimg-fixchunks' '$T'"
-	[[ $status -eq 1 && $output =~ bad\ magic ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output --partial 'bad magic'
 }

@@ -14,8 +14,9 @@ roundtrip() {
 	btrfs-image.sh -r "$T/img" "$T/t"
 	btrfs check "$T/t"
 	run btrfs inspect-internal dump-super "$T/t"
-	[[ $output == *"csum_type"*"($2)"* ]]
-	[[ $output =~ csum[[:space:]]+0x[0-9a-f]+\ \[match\] ]]
+	assert_success
+	assert_output --regexp "csum_type.*\\($2\\)"
+	assert_output --regexp 'csum[[:space:]]+0x[0-9a-f]+ \[match\]'
 	need_loop_mount
 	fx_mount_ro "$src" "$T/src"
 	fx_tree "$T/src" >"$T/tree.src"

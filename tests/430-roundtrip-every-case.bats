@@ -42,7 +42,7 @@ mountable() {
 		bimg-scan "${files[@]}" | bimg-pack -c1 -o "$T/img"
 		btrfs-image.sh -r "$T/img" "$T/target"
 		run btrfs check "$T/target"
-		((status == 0)) || { echo "$c: $output"; return 1; }
+		assert_success || { echo "case $c"; return 1; }
 		n=$((n + 1))
 		if ((${#files[@]} == 1)) && mountable "$c"; then
 			tree_of "${files[0]}" >"$T/src.tree"

@@ -16,7 +16,6 @@
 # With BTRFS_PROGS_619=DIR (the bin directory of a btrfs-progs 6.19 build),
 # the comparison also runs live against that btrfs-image and btrfs check.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 load lib/fixchunks
 
@@ -156,7 +155,7 @@ check_restored() { # NAME
 	if [[ $status -ne 0 && $output == *"unsupported option features"* ]]; then
 		skip "btrfs-progs 6.2 cannot read $1: $(grep -m1 unsupported <<<"$output")"
 	fi
-	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
+	assert_success
 }
 
 kernel_feature() { # NAME: the /sys/fs/btrfs/features entry the kernel needs
@@ -256,12 +255,15 @@ mount_restored() { # NAME
 	local r
 	r=$(restored bgt-raid1)
 	tar -xJf "$IMAGES/bgt-raid1.619.restored.img.tar.xz" -C "$T"
-	run -0 btrfs inspect-internal dump-tree -t 11 "$r"
+	run btrfs inspect-internal dump-tree -t 11 "$r"
+	assert_success
 	grep -o 'key ([0-9]* BLOCK_GROUP_ITEM [0-9]*)\|flags [A-Z|0-9]*' <<<"$output" >"$T/ours.bg"
-	run -0 btrfs inspect-internal dump-tree -t 11 "$T/bgt-raid1.619.restored.img"
+	run btrfs inspect-internal dump-tree -t 11 "$T/bgt-raid1.619.restored.img"
+	assert_success
 	grep -o 'key ([0-9]* BLOCK_GROUP_ITEM [0-9]*)\|flags [A-Z|0-9]*' <<<"$output" >"$T/up.bg"
 	[[ $(grep -c BLOCK_GROUP_ITEM "$T/ours.bg") -eq 3 ]]
-	run -1 grep -q RAID "$T/ours.bg"
+	run grep -q RAID "$T/ours.bg"
+	assert_failure 1
 	diff "$T/up.bg" "$T/ours.bg"
 }
 
@@ -290,10 +292,12 @@ mount_restored() { # NAME
 	src=$(fixture etv2)
 	python3 "$ROOT/tests/lib/etv2-spread.py" "$src" "$T/spread.img" >/dev/null
 	bimg-scan "$src" >/dev/null
-	run -1 --separate-stderr bimg-scan "$T/spread.img"
+	run --separate-stderr bimg-scan "$T/spread.img"
+	assert_failure 1
 	[[ $stderr == "bimg-scan: $T/spread.img: extent tree 1 of this extent-tree-v2 filesystem is not empty"*"dump it with -w" ]]
 	[[ $(wc -l <<<"$stderr") -eq 1 ]]
-	run -1 btrfs-image.sh -c0 "$T/spread.img" "$T/spread.c0"
+	run btrfs-image.sh -c0 "$T/spread.img" "$T/spread.c0"
+	assert_failure 1
 	[[ ! -e $T/spread.c0 ]]
 	# Walking finds the same blocks as in the unchanged filesystem, every one of them.
 	bimg-scan -w "$T/spread.img" | bimg-unpack --list - | awk '$1 == "TREE_BLOCK" { print $2 }' | sort >"$T/spread.blocks"

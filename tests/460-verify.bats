@@ -7,7 +7,6 @@
 # path; btrfs-image.sh --verify checks a dump as it is made (no image when
 # it would be incomplete) and an image on the receiving side.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 
 EDIT="python3 $ROOT/tests/lib/streamedit.py"
@@ -30,18 +29,18 @@ verify() {
 # sound FILE: the report ends with a sound verdict, exit 0
 sound() {
 	verify "$1"
-	[ "$status" -eq 0 ]
-	[[ ${lines[-1]} == "verdict:        sound: "* ]]
+	assert_success
+	assert_line --index -1 --regexp '^verdict:        sound: '
 }
 
 # not_sound FILE TEXT...: exit 1, a failing verdict, and each TEXT in the report
 not_sound() {
 	local text
 	verify "$1"
-	[ "$status" -eq 1 ]
-	[[ ${lines[-1]} == "verdict:        NOT SOUND: "* ]]
+	assert_failure 1
+	assert_line --index -1 --regexp '^verdict:        NOT SOUND: '
 	for text in "${@:2}"; do
-		[[ $output == *"$text"* ]] || { echo "missing from the report: $text" >&2; return 1; }
+		assert_output --partial "$text"
 	done
 }
 
@@ -72,10 +71,11 @@ device_args() {
 	for c in $(all_cases); do
 		mapfile -t args < <(device_args "$c")
 		run --separate-stderr btrfs-image.sh --verify "${args[@]}" "$T/$c.img"
-		[ "$status" -eq 0 ]
-		[[ $stderr == *"verify: sound: "* ]]
+		assert_success
+		assert_stderr --partial "verify: sound: "
 		sound "$T/$c.img"
-		[[ $output == *"tree 3 (CHUNK_TREE)"* && $output == *"tree 1 (ROOT_TREE)"* ]]
+		assert_output --partial "tree 3 (CHUNK_TREE)"
+		assert_output --partial "tree 1 (ROOT_TREE)"
 		rm -f "$T/$c.img"
 		n=$((n + 1))
 	done
@@ -96,7 +96,7 @@ device_args() {
 	# a non-crc32c filesystem: the reference's CRC-32C is a note, not damage
 	btrfs-image "$(corpus_img csum-sha256)" "$T/sha.img"
 	sound "$T/sha.img"
-	[[ $output == *"tree blocks carry a CRC-32C instead of their sha256 checksum"* ]]
+	assert_output --partial "tree blocks carry a CRC-32C instead of their sha256 checksum"
 }
 
 @test "multi-device corpus cases dumped by the reference are sound" {
@@ -126,25 +126,26 @@ device_args() {
 	img=$(corpus_img subvol-snap)
 	bimg-scan "$img" >"$T/s.stream"
 	sound "$T/s.stream"
-	[[ $output == *"input:          record stream"* && $output == *"subvolume 2"* ]]
+	assert_output --partial "input:          record stream"
+	assert_output --partial "subvolume 2"
 	btrfs-image.sh --verify -d -c1 "$img" "$T/d.img"
 	sound "$T/d.img"
-	[[ $output =~ \ ([1-9][0-9]*)\ file\ extents\ and ]]
+	assert_output --regexp ' [1-9][0-9]* file extents and'
 	btrfs-image.sh --verify -w "$img" "$T/w.img"
 	sound "$T/w.img"
 	# -ss moves the blocks with short names to the end of the stream: order does not matter
 	btrfs-image.sh --verify -ss "$img" "$T/ss.img"
 	sound "$T/ss.img"
-	[[ $output != *"does not hash to its key"* ]]
+	refute_output --partial "does not hash to its key"
 	btrfs-image.sh --verify -s "$img" "$T/s.img" 2>"$T/err"
 	grep -q "bimg-pack: verify: note: .* directory items hold a name that does not hash to its key" "$T/err"
 	sound "$T/s.img"
-	[[ $output =~ directory\ items\ hold\ a\ name\ that\ does\ not\ hash\ to\ its\ key ]]
+	assert_output --partial 'directory items hold a name that does not hash to its key'
 	# the v1 free space cache is in every image, and checked
 	cache=$(corpus_img space-cache-v1)
 	btrfs-image.sh "$cache" "$T/c.img"
 	sound "$T/c.img"
-	[[ $output =~ \ [1-9][0-9]*\ free\ space\ cache\ extents\ checked ]]
+	assert_output --regexp ' [1-9][0-9]* free space cache extents checked'
 }
 
 @test "a tree block removed, of every tree kind in the corpus: missing, with its tree" {
@@ -194,8 +195,8 @@ device_args() {
 	$EDIT edit "$T/subvol-snap.stream" "$T/e.stream" "drop:$leaf"
 	not_sound "$T/e.stream" "missing tree block $leaf (subvolume 263, parent " "expected at level 0, generation " \
 		"the tree loses the level-0 subtree of keys ("
-	[[ $output =~ subvolume\ 263\ +[0-9]+\ blocks,\ 1\ missing ]]
-	grep -q "problems:       1$" <<<"$output"
+	assert_output --regexp 'subvolume 263 +[0-9]+ blocks, 1 missing'
+	assert_line --regexp 'problems:       1$'
 }
 
 @test "the chunk root removed: missing from the superblock's pointer, nothing else blamed" {
@@ -307,12 +308,12 @@ device_args() {
 	not_sound "$T/cut.img" "missing tree block "
 	head -c $(($(stat -c %s "$T/i.img") / 2 + 100)) "$T/i.img" >"$T/half.img"
 	not_sound "$T/half.img" "verdict:        NOT SOUND: the check could not finish (" "cut short by the end of the image"
-	[[ $stderr == *"cut short by the end of the image"* ]]
+	assert_stderr --partial "cut short by the end of the image"
 	$IMGEDIT "$T/i.img" "$T/eof.img" past-eof
 	not_sound "$T/eof.img" "the check could not finish"
 	# the same through a pipe, as JSON
 	run --separate-stderr bash -c "cat '$T/eof.img' | bimg-unpack --verify --json -"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	python3 -c 'import json, sys; r = json.load(sys.stdin); assert r["sound"] is False, r' <<<"$output"
 }
 
@@ -324,7 +325,8 @@ device_args() {
 	below=$(($($EDIT blocks "$T/default.stream" | awk '$2 == 5' | wc -l) - 1))
 	[ "$below" -gt 0 ]
 	$CORRUPT block-csum "$(corpus_img default)" "$T/bad.img" "$fs_root" >/dev/null
-	run -2 bimg-scan --rescue=skip "$T/bad.img"
+	run bimg-scan --rescue=skip "$T/bad.img"
+	assert_failure 2
 	bimg-scan --rescue=skip "$T/bad.img" >"$T/skip.stream" 2>/dev/null || true
 	not_sound "$T/skip.stream" "missing tree block $fs_root (tree 5 (FS_TREE), root item in leaf " \
 		"the tree loses everything in it" "bimg-scan --rescue, which found 1 damaged tree blocks" \
@@ -335,8 +337,8 @@ device_args() {
 		"flagged damaged by bimg-scan --rescue=copy"
 	# the wrapper: the image is made (exit 2), the report on stderr says what it lacks
 	run --separate-stderr btrfs-image.sh --verify --rescue=skip "$T/bad.img" "$T/r.img"
-	[ "$status" -eq 2 ]
-	[[ $stderr == *"bimg-pack: verify: missing tree block $fs_root"* ]]
+	assert_failure 2
+	assert_stderr --partial "bimg-pack: verify: missing tree block $fs_root"
 	[ -f "$T/r.img" ]
 	not_sound "$T/r.img" "missing tree block $fs_root"
 }
@@ -348,41 +350,41 @@ device_args() {
 	btrfs-image.sh "$T/cycle.img" "$T/plain.img"
 	[ -f "$T/plain.img" ]
 	run --separate-stderr btrfs-image.sh --verify -c9 "$T/cycle.img" "$T/v.img"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[ ! -e "$T/v.img" ]
-	[[ $stderr == *"bimg-pack: verify: tree block $block does not fit its pointer (tree 5 (FS_TREE), parent $block slot "*"level 1 where 0 was expected"* ]]
+	assert_stderr --regexp "bimg-pack: verify: tree block $block does not fit its pointer \\(tree 5 \\(FS_TREE\\), parent $block slot .*level 1 where 0 was expected"
 	[[ $(grep -c "NOT SOUND" <<<"$stderr") -eq 1 ]]
 	not_sound "$T/plain.img" "level 1 where 0 was expected"
 	# to standard output: the same verdict and exit status
 	run --separate-stderr bash -c "btrfs-image.sh --verify '$T/cycle.img' - >'$T/out'"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"NOT SOUND"* ]]
+	assert_failure 1
+	assert_stderr --partial "NOT SOUND"
 }
 
 @test "btrfs-image.sh --verify IMAGE (receiving side), from a file and a pipe; usage errors" {
 	btrfs-image -c9 "$(corpus_img default)" "$T/ref.img"
 	run btrfs-image.sh --verify "$T/ref.img"
-	[ "$status" -eq 0 ]
-	[[ ${lines[-1]} == "verdict:        sound: "* ]]
+	assert_success
+	assert_line --index -1 --regexp '^verdict:        sound: '
 	run bash -c "cat '$T/ref.img' | btrfs-image.sh --verify -t 2 -"
-	[ "$status" -eq 0 ]
-	[[ ${lines[-1]} == "verdict:        sound: "* ]]
+	assert_success
+	assert_line --index -1 --regexp '^verdict:        sound: '
 	cp "$T/ref.img" "$T/-x.img"
 	(cd "$T" && btrfs-image.sh --verify -- -x.img >/dev/null)
 	run btrfs-image.sh --verify -c9 "$T/ref.img"
-	[ "$status" -eq 1 ]
-	[[ $output == *"ERROR: --verify with one argument checks an image: only -t goes with it"* ]]
+	assert_failure 1
+	assert_output --partial "ERROR: --verify with one argument checks an image: only -t goes with it"
 	run btrfs-image.sh --verify -r "$T/ref.img" "$T/t"
-	[ "$status" -eq 1 ]
-	[[ $output == *"-r checks what it restores"* ]]
+	assert_failure 1
+	assert_output --partial "-r checks what it restores"
 	[ ! -e "$T/t" ]
 	run btrfs-image.sh --ver
-	[ "$status" -eq 1 ]
-	[[ $output == *"option '--ver' is ambiguous; possibilities: '--version' '--verify'"* ]]
+	assert_failure 1
+	assert_output --partial "option '--ver' is ambiguous; possibilities: '--version' '--verify'"
 	run btrfs-image.sh --vers
-	[ "$status" -eq 0 ]
+	assert_success
 	run btrfs-image.sh --help
-	[[ $output == *"--verify"* ]]
+	assert_output --partial "--verify"
 }
 
 @test "bimg-pack --verify: the image of a sound stream is the plain one; a stream that is not sound makes none" {
@@ -395,17 +397,17 @@ device_args() {
 	leaf=$($EDIT blocks "$T/default.stream" | awk '$2 == 5 && $3 == 0 { print $1; exit }')
 	$EDIT edit "$T/default.stream" "$T/e.stream" "drop:$leaf"
 	run --separate-stderr bimg-pack --verify -o "$T/e.img" <"$T/e.stream"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[ ! -e "$T/e.img" ]
-	[[ $stderr == *"bimg-pack: verify: missing tree block $leaf"* ]]
+	assert_stderr --partial "bimg-pack: verify: missing tree block $leaf"
 	[[ ${stderr##*$'\n'} == "bimg-pack: verify: NOT SOUND: 1 problem" ]]
 	# to standard output: the same verdict, exit 1 (the bytes already written cannot be taken back)
 	run --separate-stderr bash -c "bimg-pack --verify <'$T/e.stream' >'$T/out'"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	# an upstream failure is reported upstream only: no verdict from bimg-pack
 	run --separate-stderr bash -c "head -c 100000 '$T/default.stream' | bimg-pack --verify -o '$T/h.img'"
-	[ "$status" -eq 1 ]
-	[[ $stderr != *"verify:"* ]]
+	assert_failure 1
+	refute_stderr --partial "verify:"
 	[ ! -e "$T/h.img" ]
 }
 
@@ -416,7 +418,7 @@ device_args() {
 	node=$($EDIT blocks "$T/default.stream" | awk '$2 == 5 && $3 == 1 { print $1; exit }')
 	$EDIT edit "$T/default.stream" "$T/e.stream" "drop:$leaf" "dup:$node"
 	run --separate-stderr bimg-unpack --verify --json "$T/e.stream"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	printf '%s\n' "$output" >"$T/report.json"
 	python3 - "$T/report.json" "$leaf" "$node" <<'EOF'
 import json, sys
@@ -437,7 +439,7 @@ EOF
 	leaf=$($EDIT blocks "$T/default.stream" | awk '$2 == 5 && $3 == 0 { print $1; exit }')
 	$EDIT edit "$T/default.stream" "$T/e.stream" "dup:$leaf"
 	sound "$T/e.stream"
-	[[ $output == *"1 tree blocks are stored twice, the same both times"* ]]
+	assert_output --partial "1 tree blocks are stored twice, the same both times"
 	# the first copy older: the restore keeps the second, which is right, but the image is ambiguous
 	$EDIT edit "$T/default.stream" "$T/e.stream" "dup:$leaf" "generation:$leaf:3"
 	not_sound "$T/e.stream" "two different tree blocks at address $leaf (generations 3 and 7): a restore keeps the later one"
@@ -449,11 +451,11 @@ EOF
 	$CORRUPT cycle "$img" "$T/c.img" >/dev/null
 	bimg-scan "$T/c.img" >"$T/c.stream"
 	run timeout 20 bimg-unpack --verify "$T/c.stream"
-	[ "$status" -eq 1 ]
-	[[ $output == *"level "*" where "*" was expected"* ]]
+	assert_failure 1
+	assert_output --regexp 'level .* where .* was expected'
 	$CORRUPT ancestor "$(corpus_img many-small)" "$T/a.img" >/dev/null
 	bimg-scan "$T/a.img" >"$T/a.stream"
 	run timeout 20 bimg-unpack --verify "$T/a.stream"
-	[ "$status" -eq 1 ]
-	[[ $output == *"does not fit its pointer"* ]]
+	assert_failure 1
+	assert_output --partial "does not fit its pointer"
 }

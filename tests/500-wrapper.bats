@@ -107,10 +107,12 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 }
 
 @test "-d when bimg-scan supports it: HEAD's checks, and a format 1 image" {
-	run_in_fresh_dir ours "$WRAPPER" -d -w a b
-	[[ $ours_status -eq 1 && $ours_err == "ERROR: -d conflicts with -w option"* ]]
-	run_in_fresh_dir ours "$WRAPPER" -r -d a b
-	[[ $ours_status -eq 1 && $ours_err == "ERROR: using -w, -s, -c, -d options for restore makes no sense"* ]]
+	run "$WRAPPER" -d -w a b
+	assert_failure 1
+	assert_output --regexp '^ERROR: -d conflicts with -w option'
+	run "$WRAPPER" -r -d a b
+	assert_failure 1
+	assert_output --regexp '^ERROR: using -w, -s, -c, -d options for restore makes no sense'
 	need_dump
 	img=$(corpus_img default)
 	"$WRAPPER" -d "$img" data.img
@@ -171,14 +173,14 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 	[[ $ref_status -eq 0 && $ours_status -eq 0 ]]
 	[[ $ref_err == usage:* ]]
 	[[ $ours_out == usage:* && -z $ours_err ]]
-	run_in_fresh_dir ours "$WRAPPER" --he -x
-	[[ $ours_status -eq 0 ]]
+	run "$WRAPPER" --he -x
+	assert_success
 }
 
 @test "--version: ours only" {
 	run "$WRAPPER" --version
-	[[ $status -eq 0 ]]
-	[[ $output =~ ^btrfs-image.sh\ \(bimg\)\ [0-9] ]]
+	assert_success
+	assert_output --regexp '^btrfs-image\.sh \(bimg\) [0-9]'
 }
 
 @test "failed checks create nothing" {
@@ -251,12 +253,12 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 	truncate -s 1M notbtrfs.img
 	run "$WRAPPER" notbtrfs.img out.img
 	echo "$output"
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	[[ $(grep -c . <<<"$output") -eq 1 ]]
 	[[ ! -e out.img ]]
 	[[ -z $(find . -name '*out.img*' -print -quit) ]]
 	run "$WRAPPER" notbtrfs.img -
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	[[ $(grep -c . <<<"$output") -eq 1 ]]
 }
 
@@ -319,7 +321,7 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 	head -c 5000 /dev/urandom >junk.img
 	run "$WRAPPER" -r junk.img target
 	echo "$output"
-	[[ $status -eq 1 ]]
+	assert_failure 1
 	[[ $(grep -c . <<<"$output") -eq 1 ]]
 }
 
@@ -339,7 +341,7 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 	cmp file-target pipe-target
 	run btrfs check file-target
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	need_loop_mount
 	loop_mount_ro "$img" src
 	src_count=$(count_entries src)
@@ -363,10 +365,10 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 	[ "$(wc -l <ref.pairs)" -gt 100 ]
 	[ -z "$(comm -23 ref.pairs odo.pairs)" ]
 	run "$WRAPPER" -s --odometer "$img" x.img
-	[ "$status" -eq 1 ]
-	[[ ${lines[0]} == "ERROR: --odometer applies to -ss only" ]]
+	assert_failure 1
+	assert_line --index 0 "ERROR: --odometer applies to -ss only"
 	[ ! -e x.img ]
 	run "$WRAPPER" -r --odometer odo.img target
-	[ "$status" -eq 1 ]
-	[[ ${lines[0]} == "ERROR: --odometer applies to -ss only" ]]
+	assert_failure 1
+	assert_line --index 0 "ERROR: --odometer applies to -ss only"
 }

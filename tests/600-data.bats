@@ -8,7 +8,6 @@
 # type, a sha256-based digest of each regular file's contents, its size and
 # each symlink's target.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 
 MANIFEST="python3 $ROOT/tests/lib/tree-manifest.py"
@@ -70,9 +69,10 @@ round_trip() { # CASE
 	src=$(full_img "$1")
 	dump_restore_check "$src"
 	run btrfs check --check-data-csum "$T/target"
-	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	assert_success
 	run btrfs inspect-internal dump-super "$T/target"
-	[[ $output != *METADUMP* ]] || { echo "restored superblock has a METADUMP flag"; return 1; }
+	assert_success
+	refute_output --partial METADUMP # the restored superblock has no METADUMP flag
 	manifest_of "$src" "$T/src.txt"
 	manifest_of "$T/target" "$T/dst.txt"
 	grep -q '^f ' "$T/src.txt" || { echo "the source has no files"; return 1; }
@@ -97,11 +97,11 @@ stream_data() { # STREAM
 
 @test "bimg-scan -d: --help documents -d; -d with -w is refused" {
 	run bimg-scan --help
-	[ "$status" -eq 0 ]
-	[[ $output == *$'\n  -d'* ]]
+	assert_success
+	assert_line --regexp '^  -d'
 	run bimg-scan -d -w "$(corpus_img default)"
-	[ "$status" -eq 1 ]
-	[[ $output == *"-d conflicts with -w"* ]]
+	assert_failure 1
+	assert_output --partial "-d conflicts with -w"
 }
 
 @test "bimg-scan -d: each data extent of the extent tree once, regular, prealloc and compressed alike" {
@@ -150,7 +150,7 @@ stream_data() { # STREAM
 	run manifest_of "$T/target" "$T/dst.txt"
 	# Reading files whose data is missing fails (bad csums), or the digests differ.
 	if [ "$status" -eq 0 ]; then
-		! diff -q "$T/src.txt" "$T/dst.txt"
+		refute diff -q "$T/src.txt" "$T/dst.txt"
 	fi
 }
 
@@ -166,7 +166,7 @@ stream_data() { # STREAM
 	grep -q '^f ' "$T/src.txt"
 	diff "$T/src.txt" "$T/dst.txt"
 	run btrfs check --check-data-csum "$T/target"
-	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	assert_success
 }
 
 @test "bimg-scan -d | bimg-sanitize -s: names replaced, data bytes kept" {
@@ -188,7 +188,7 @@ print(h.hexdigest())' "$ROOT/tests/lib" "$1"
 	}
 	[ "$(data_digest "$T/plain.strm")" = "$(data_digest "$T/s.strm")" ]
 	# and the tree blocks (names) did change
-	! cmp -s "$T/plain.strm" "$T/s.strm"
+	refute cmp -s "$T/plain.strm" "$T/s.strm"
 }
 
 @test "bimg-scan -d | bimg-sanitize -ss: restored files have the source's contents under new names" {
@@ -204,7 +204,7 @@ print(h.hexdigest())' "$ROOT/tests/lib" "$1"
 	# Same contents (sizes, digests, symlink targets), names aside.
 	contents() { awk '$1 == "f" { print $1, $2, $3 } $1 == "l" { print $1, $2 } $1 != "f" && $1 != "l" { print $1 }' "$1" | sort; }
 	diff <(contents "$T/src.txt") <(contents "$T/dst.txt")
-	! diff -q <(awk '{ print $NF }' "$T/src.txt") <(awk '{ print $NF }' "$T/dst.txt")
+	refute diff -q <(awk '{ print $NF }' "$T/src.txt") <(awk '{ print $NF }' "$T/dst.txt")
 }
 
 @test "btrfs-image.sh -d: dump and restore through the wrapper; -d -w refused" {
@@ -216,11 +216,11 @@ print(h.hexdigest())' "$ROOT/tests/lib" "$1"
 	[[ $(head -c 8 "$T/w.img") == _DUmP_v1 ]]
 	"$ROOT/btrfs-image.sh" -r "$T/w.img" "$T/target"
 	run btrfs check --check-data-csum "$T/target"
-	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	assert_success
 	manifest_of "$src" "$T/src.txt"
 	manifest_of "$T/target" "$T/dst.txt"
 	diff "$T/src.txt" "$T/dst.txt"
 	run "$ROOT/btrfs-image.sh" -d -w "$src" "$T/x.img"
-	[ "$status" -eq 1 ]
-	[[ $output == *"-d conflicts with -w"* ]]
+	assert_failure 1
+	assert_output --partial "-d conflicts with -w"
 }

@@ -24,12 +24,12 @@ setup() {
 @test "fuzz-regress: every saved input runs cleanly through its harness" {
 	run make -s -C "$ROOT" -f Makefile -f fuzz.mk fuzz-regress
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	# Every harness has saved inputs, and each one was run.
 	for h in stream super_chunks tree_block image_index fixchunks fixchunks_multi verify; do
 		n=$(find "$ROOT/tests/fuzz/regress/$h" -type f | wc -l)
 		[ "$n" -gt 0 ]
-		[[ $output == *"fuzz-regress: $h: $n inputs"* ]]
+		assert_output --partial "fuzz-regress: $h: $n inputs"
 	done
 }
 
@@ -40,8 +40,8 @@ setup() {
 	head -c 5000 /dev/urandom >"$dir/b"
 	for h in stream super_chunks tree_block image_index fixchunks fixchunks_multi verify; do
 		run "$ROOT/build/fuzz/fuzz_$h" -runs=200 "$dir"
-		[ "$status" -eq 0 ] || { echo "$h: $output"; false; }
-		[[ $output == *"Done 200 runs"* ]] || { echo "$h: $output"; false; }
+		assert_success || { echo "harness $h"; return 1; }
+		assert_output --partial "Done 200 runs" || { echo "harness $h"; return 1; }
 	done
 	rm -rf "$dir"
 }

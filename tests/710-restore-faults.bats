@@ -42,9 +42,9 @@ highest_dev_extent_end() {
 	fx_restore "$T/s" "$T/full"
 	[[ $(du -k "$T/full" | cut -f1) -gt 256 ]]
 	run fx_restore "$T/s" "$TMPFS/t"
-	[[ $status -eq 1 ]]
-	[[ ${#lines[@]} -eq 1 && $output =~ ^bimg-fixchunks:\ $TMPFS/t:\ writing\ [0-9]+\ bytes\ at\ [0-9]+:\ No\ space\ left\ on\ device$ ]] ||
-		{ echo "$output"; return 1; }
+	assert_failure 1
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "^bimg-fixchunks: $TMPFS/t: writing [0-9]+ bytes at [0-9]+: No space left on device$"
 	no_valid_superblock "$TMPFS/t"
 }
 
@@ -59,9 +59,9 @@ highest_dev_extent_end() {
 	dd if="$(corpus_img node4k)" of="$dev" bs=4096 skip=16 seek=16 count=1 conv=notrunc status=none
 	valid_superblock "$dev"
 	run fx_restore "$T/s" "$dev"
-	[[ $status -eq 1 ]]
-	[[ ${#lines[@]} -eq 1 && $output =~ ^bimg-fixchunks:\ $dev:\ writing\ [0-9]+\ bytes\ at\ [0-9]+,\ past\ the\ end\ of\ the\ device\ \(67108864\ bytes\):\ No\ space\ left\ on\ device$ ]] ||
-		{ echo "$output"; return 1; }
+	assert_failure 1
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "^bimg-fixchunks: $dev: writing [0-9]+ bytes at [0-9]+, past the end of the device \\(67108864 bytes\\): No space left on device$"
 	no_valid_superblock "$dev"
 }
 
@@ -146,9 +146,8 @@ interrupt_and_wait() { # SIGNAL
 @test "the filesystem the image was made from is refused and untouched; --force overwrites it" {
 	cp --sparse=always "$(corpus_img default)" "$T/fs"
 	run fx_restore "$T/s" "$T/fs"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: $T/fs: refusing to restore: target holds the filesystem this image was made from; use --force to overwrite it" ]] ||
-		{ echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: $T/fs: refusing to restore: target holds the filesystem this image was made from; use --force to overwrite it"
 	cmp "$T/fs" "$(corpus_img default)"
 	fx_restore "$T/s" "$T/fs" --force
 	btrfs check "$T/fs"
@@ -174,7 +173,8 @@ interrupt_and_wait() { # SIGNAL
 	[[ $gen_live -gt $gen_old ]]
 	# The image of the old state onto the live filesystem: newer, same fsid and device.
 	run fx_restore "$T/s" "$T/live"
-	[[ $status -eq 1 && $output =~ refusing\ to\ restore:\ target\ holds\ the\ filesystem ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output --partial 'refusing to restore: target holds the filesystem'
 	# The image of the live state onto the old copy: an older generation, overwritten.
 	btrfs-image "$T/live" "$T/live.img"
 	bimg-unpack "$T/live.img" | bimg-fixchunks "$T/old"
@@ -187,9 +187,8 @@ interrupt_and_wait() { # SIGNAL
 	cp "$T/busy" "$T/busy.copy"
 	loop_mount_ro "$T/busy" "$T/mnt"
 	run fx_restore "$T/s" "$T/busy"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: $T/busy: refusing to restore: the file backs $LOOPDEV, which is mounted or in use" ]] ||
-		{ echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: $T/busy: refusing to restore: the file backs $LOOPDEV, which is mounted or in use"
 	loop_cleanup
 	cmp "$T/busy" "$T/busy.copy"
 }
@@ -197,7 +196,7 @@ interrupt_and_wait() { # SIGNAL
 @test "the stream's own file as the target is refused and left alone" {
 	cp "$T/s" "$T/s.copy"
 	run fx_restore "$T/s" "$T/s"
-	[[ $status -eq 1 ]]
-	[[ $output == "bimg-fixchunks: $T/s: refusing to restore: the target is the stream being read" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output "bimg-fixchunks: $T/s: refusing to restore: the target is the stream being read"
 	cmp "$T/s" "$T/s.copy"
 }

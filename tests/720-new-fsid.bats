@@ -112,9 +112,11 @@ shown_uuid() {
 	btrfs check "$T/new"
 	[[ $(super_field "$T/new" fsid) == "$meta" ]]
 	run btrfs inspect-internal dump-super -f "$T/new"
-	[[ ! $output =~ METADATA_UUID ]]
+	assert_success
+	refute_output --partial METADATA_UUID
 	run btrfs inspect-internal dump-super -f "$src"
-	[[ $output =~ METADATA_UUID ]]
+	assert_success
+	assert_output --partial METADATA_UUID
 }
 
 @test "multi-device source, one target and -m: the new fsid everywhere; check clean" {
@@ -145,8 +147,10 @@ shown_uuid() {
 	btrfs-image.sh -r --new "$img" "$T/w2"
 	[[ $(super_field "$T/w2" fsid) != "$(super_field "$(corpus_img default)" fsid)" ]]
 	run btrfs-image.sh --new-fsid "$(corpus_img default)" "$T/x.img"
-	[[ $status -eq 1 && ${lines[0]} == "ERROR: --new-fsid is a restore option (-r)" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_line --index 0 "ERROR: --new-fsid is a restore option (-r)"
 	[[ ! -e $T/x.img ]]
 	run bash -c 'bimg-unpack "$0" | bimg-fixchunks --new-fsid=not-a-uuid "$1"' "$img" "$T/y"
-	[[ $status -eq 1 && $output =~ "bimg-fixchunks: --new-fsid: 'not-a-uuid' is not a UUID" ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output --partial "bimg-fixchunks: --new-fsid: 'not-a-uuid' is not a UUID"
 }

@@ -20,10 +20,9 @@ teardown() {
 
 # refused REGEX: the last `run` exited 1 with one line matching REGEX.
 refused() {
-	[[ $status -eq 1 && ${#lines[@]} -eq 1 && $output =~ $1 ]] || {
-		echo "status $status, output: $output"
-		return 1
-	}
+	assert_failure 1
+	[ "${#lines[@]}" -eq 1 ] || { echo "more than one line: $output"; return 1; }
+	assert_output --regexp "$1"
 }
 
 # A small image (the node4k case) as x.img, a copy to compare with, its stream as s.
@@ -44,6 +43,7 @@ source_copy() {
 # and any other line is an upstream stage seeing its reader go away.
 refused_in_pipeline() {
 	local line matched=0
+	assert_failure 1
 	for line in "${lines[@]}"; do
 		if [[ $line =~ $1 ]]; then
 			matched=1
@@ -52,10 +52,7 @@ refused_in_pipeline() {
 			break
 		fi
 	done
-	[[ $status -eq 1 && $matched -eq 1 ]] || {
-		echo "status $status, output: $output"
-		return 1
-	}
+	[ "$matched" -eq 1 ] || { echo "no line matches '$1', or another line is not a closed pipe: $output"; return 1; }
 }
 
 attach_loop() { # FILE -> LOOPDEV

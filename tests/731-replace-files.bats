@@ -65,9 +65,8 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	echo old >"$SHARED/img"
 	chmod 640 "$SHARED/img"
 	run as_nobody "$BIN/bimg-pack" -o "$SHARED/img" <"$SHARED/s"
-	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
-	[[ $output == "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 0): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 600" ]] ||
-		{ echo "$output"; return 1; }
+	assert_success
+	assert_output "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 0): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 600"
 	[[ $(mode_owner "$SHARED/img") == "600 65534 65534" ]]
 	cmp "$SHARED/img" expected.img
 	# Our own group is kept, with its permissions; only the owner changes.
@@ -75,8 +74,8 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	chown 0:65534 "$SHARED/img"
 	chmod 640 "$SHARED/img"
 	run as_nobody "$BIN/bimg-pack" -o "$SHARED/img" <"$SHARED/s"
-	[[ $status -eq 0 && $output == "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 65534): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 640" ]] ||
-		{ echo "$output"; return 1; }
+	assert_success
+	assert_output "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 65534): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 640"
 	[[ $(mode_owner "$SHARED/img") == "640 65534 65534" ]]
 }
 
@@ -187,7 +186,8 @@ big_stream() {
 	mkdir out
 	cp x.img out/x.img
 	run bash -c "head -c 20000 s | BIMG_PACK_NAMED_TEMP=1 '$BIN/bimg-pack' -o out/x.img"
-	[[ $status -eq 1 && $output == *truncated* ]] || { echo "$output"; return 1; }
+	assert_failure 1
+	assert_output --partial truncated
 	[[ $(ls -A out) == x.img ]]
 	cmp out/x.img x.img
 }

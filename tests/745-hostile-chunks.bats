@@ -6,8 +6,6 @@
 # its CHUNK record with one line, at once, and leaves no valid superblock.
 # Under `make sanitize` an out-of-bounds read would fail these tests too.
 
-bats_require_minimum_version 1.5.0
-
 load lib/common
 load lib/fixchunks
 
@@ -33,24 +31,24 @@ leaf_is_at() {
 	"$MK" leaf-after-layout >"$W/s"
 	run --separate-stderr "$BIN/bimg-fixchunks" "$W/t" <"$W/s"
 	echo "$stderr"
-	[ "$status" -eq 0 ]
-	[[ $stderr != *Sanitizer* ]]
+	assert_success
+	refute_stderr --partial "Sanitizer"
 	btrfs inspect-internal dump-super "$W/t" | grep -q 'num_devices[[:space:]]*1$'
 	# The leaf is on the target as it came (its chunk kept its place; rewriting changed nothing).
 	leaf_is_at "$W/t"
 
 	run --separate-stderr "$BIN/bimg-fixchunks" -m "$W/a" "$W/b" <"$W/s"
 	echo "$stderr"
-	[ "$status" -eq 0 ]
-	[[ $stderr != *Sanitizer* ]]
+	assert_success
+	refute_stderr --partial "Sanitizer"
 	leaf_is_at "$W/a"
 }
 
 @test "-m: a 16 GiB RAID5 chunk with stripe_len 1 is refused at its CHUNK record, not written as parity" {
 	"$MK" raid56 $((16 << 30)) 1 1 >"$W/s"
 	run --separate-stderr timeout 120 "$BIN/bimg-fixchunks" -m "$W/a" "$W/b" "$W/c" <"$W/s"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "bimg-fixchunks: record 3: CHUNK at offset 0: invalid chunk stripe length 1 (a power of two from the sectorsize 4096 to 65536)" ]
+	assert_failure 1
+	assert_stderr "bimg-fixchunks: record 3: CHUNK at offset 0: invalid chunk stripe length 1 (a power of two from the sectorsize 4096 to 65536)"
 	for t in a b c; do no_valid_superblock "$W/$t"; done
 }
 
@@ -60,8 +58,8 @@ leaf_is_at() {
 		"$MK" bad-chunk "$what" >"$W/s"
 		run --separate-stderr "$BIN/bimg-fixchunks" "$W/t" <"$W/s"
 		echo "$what: $status $stderr"
-		[ "$status" -eq 1 ]
-		[ "$stderr" = "bimg-fixchunks: record 3: CHUNK at offset 0: $want" ]
+		assert_failure 1
+		assert_stderr "bimg-fixchunks: record 3: CHUNK at offset 0: $want"
 		no_valid_superblock "$W/t"
 	done <<'EOF'
 stripe-len-1|invalid chunk stripe length 1 (a power of two from the sectorsize 4096 to 65536)
@@ -76,5 +74,5 @@ EOF
 	# The same stream with a chunk that fits restores.
 	"$MK" bad-chunk valid >"$W/s"
 	run --separate-stderr "$BIN/bimg-fixchunks" "$W/t" <"$W/s"
-	[ "$status" -eq 0 ]
+	assert_success
 }

@@ -87,9 +87,6 @@ multi_target() {
 	diff "$T/src.tree" "$T/m.tree"
 }
 
-bats_load_library bats-support
-bats_load_library bats-assert
-
 @test "raid1: dump all devices, restore to one target: check clean, mounts, same tree" { single_target raid1; }
 @test "raid0: one target" { single_target raid0; }
 @test "raid10: one target" { single_target raid10; }

@@ -41,8 +41,9 @@ tree_of() {
 	btrfs-image.sh -r "$T/img" "$T/one"
 	btrfs check "$T/one"
 	run btrfs inspect-internal dump-tree -t chunk "$T/one"
-	[[ $status -eq 0 ]]
-	[[ $output != *RAID1C4* && $output != *"num_stripes 4"* ]]
+	assert_success
+	refute_output --partial RAID1C4
+	refute_output --partial "num_stripes 4"
 	tree_of "$T/one" >"$T/one.tree"
 	[[ $(wc -l <"$T/src.tree") -gt 20 ]]
 	diff "$T/src.tree" "$T/one.tree"
@@ -75,6 +76,6 @@ tree_of() {
 	# all four damaged: the dump fails naming the block
 	python3 "$ROOT/tests/lib/multidev-corrupt.py" "$T/chunks" "$root" copy3 "$T"/c{1,2,3,4}.img
 	run bimg-scan "$T"/c{1,2,3,4}.img
-	[[ $status -eq 1 ]]
-	[[ $output == *"$root"* ]]
+	assert_failure 1
+	assert_output --partial "$root"
 }

@@ -28,25 +28,19 @@ need_program() {
 	return 1
 }
 
-# Run PROGRAM ARGS... with stdin from /dev/null; sets status, out, err.
+# Run PROGRAM ARGS... with stdin from /dev/null: status, output (stdout) and stderr.
 run_split() {
-	status=0
-	"$@" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
-	out=$(cat "$BATS_TEST_TMPDIR/out")
-	err=$(cat "$BATS_TEST_TMPDIR/err")
 	echo "command: $*"
-	echo "status: $status"
-	echo "stdout: $out"
-	echo "stderr: $err"
+	run --separate-stderr "$@" </dev/null
 }
 
 check_help() {
 	need_program "$1"
 	run_split "$BIN/$1" --help
-	[[ $status -eq 0 ]]
-	grep -qi 'usage' <<<"$out"
-	grep -q -- "$1" <<<"$out"
-	[[ -z $err ]]
+	assert_success
+	assert_output --regexp '[Uu][Ss][Aa][Gg][Ee]'
+	assert_output --partial "$1"
+	refute_stderr
 }
 
 check_version() {
@@ -54,16 +48,18 @@ check_version() {
 	need_program "$1"
 	want="$1 (bimg) $(cat "$ROOT/VERSION")"
 	run_split "$BIN/$1" --version
-	[[ $status -eq 0 ]]
-	[[ $out == "$want" ]]
-	[[ -z $err ]]
+	assert_success
+	assert_output "$want"
+	refute_stderr
 }
 
 # One line on stderr, naming --help
 one_line_usage_error() {
-	[[ $status -eq 1 ]]
-	[[ -z $out ]]
-	[[ $err != *$'\n'* && $err == *"$1"*"--help"* ]]
+	assert_failure 1
+	refute_output
+	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "not one line: $stderr"; return 1; }
+	assert_stderr --partial "$1"
+	assert_stderr --regexp "$1.*--help"
 }
 
 check_unknown_option() {
@@ -123,6 +119,6 @@ check_missing_argument() {
 
 @test "the wrapper in the source tree reports the same version as bin/" {
 	run_split "$ROOT/btrfs-image.sh" --version
-	[[ $status -eq 0 ]]
-	[[ $out == "btrfs-image.sh (bimg) $(cat "$ROOT/VERSION")" ]]
+	assert_success
+	assert_output "btrfs-image.sh (bimg) $(cat "$ROOT/VERSION")"
 }

@@ -18,15 +18,16 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
-# Run COMMAND under a pseudo terminal of COLUMNS columns; its terminal
-# output, control characters shown by cat -v (\r = ^M, ESC = ^[), in $tty;
-# its exit status in $tty_status.
+# Run COMMAND under a pseudo terminal of COLUMNS columns (bats' run): its
+# status in $status, its terminal output as it came in $raw_tty, and in
+# $output and $tty with control characters shown by cat -v (\r = ^M, ESC = ^[).
 under_tty() {
 	local columns=$1
 	shift
-	tty_status=0
-	script -qfec "stty cols $columns; $*" /dev/null </dev/null >typescript || tty_status=$?
-	tty=$(cat -v typescript)
+	run script -qfec "stty cols $columns; $*" /dev/null </dev/null
+	raw_tty=$output
+	tty=$(printf '%s' "$raw_tty" | cat -v)
+	output=$tty
 	printf 'terminal output:\n%s\n' "$tty"
 }
 
@@ -40,7 +41,7 @@ after_last_erase() {
 @test "progress: a status line under a terminal, erased by progress_finish" {
 	under_tty 100 "$PT" auto 311427072 10485760 12 50 finish
 	# bytes of total (percent), rate, ETA
-	grep -Eq 'progress_test: [0-9]+\.[0-9] MiB of 297\.0 MiB \([0-9]+%\), [0-9.]+ (KiB|MiB|GiB)/s, ETA 0:[0-9][0-9]' <<<"$tty"
+	assert_output --regexp 'progress_test: [0-9]+\.[0-9] MiB of 297\.0 MiB \([0-9]+%\), [0-9.]+ (KiB|MiB|GiB)/s, ETA 0:[0-9][0-9]'
 	# redrawn in place, never a new line
 	[[ $(grep -c . <<<"$tty") -eq 1 ]]
 	[[ $(after_last_erase) == "finished^M" ]]
@@ -56,20 +57,20 @@ after_last_erase() {
 
 @test "progress: unknown total shows bytes and rate, no percentage or ETA" {
 	under_tty 100 "$PT" auto 0 4096 6 50 finish
-	grep -Eq 'progress_test: [0-9.]+ KiB, [0-9.]+ (B|KiB)/s' <<<"$tty"
-	! grep -q 'ETA\|%' <<<"$tty"
+	assert_output --regexp 'progress_test: [0-9.]+ KiB, [0-9.]+ (B|KiB)/s'
+	refute_output --regexp 'ETA|%'
 }
 
 @test "progress: an error erases the line before its message" {
 	under_tty 100 "$PT" auto 311427072 10485760 5 50 die
-	[[ $tty_status -eq 1 ]]
-	grep -q 'progress_test: [0-9.]* MiB of' <<<"$tty"
+	assert_failure 1
+	assert_output --regexp 'progress_test: [0-9.]* MiB of'
 	[[ $(after_last_erase) == "progress_test: the disk caught fire^M" ]]
 }
 
 @test "progress: exiting without progress_finish still leaves the terminal clean" {
 	under_tty 100 "$PT" auto 311427072 10485760 5 50 exit
-	grep -q 'progress_test: [0-9.]* MiB of' <<<"$tty"
+	assert_output --regexp 'progress_test: [0-9.]* MiB of'
 	[[ $(after_last_erase) == "" ]]
 }
 
@@ -78,7 +79,7 @@ after_last_erase() {
 	local line longest=0
 	while IFS= read -r line; do
 		((${#line} > longest)) && longest=${#line}
-	done < <(sed 's/\r\x1b\[K/\n/g' typescript)
+	done < <(sed 's/\r\x1b\[K/\n/g' <<<"$raw_tty")
 	echo "longest: $longest"
 	[[ $longest -gt 0 && $longest -le 29 ]]
 }
@@ -95,7 +96,7 @@ after_last_erase() {
 
 @test "progress: off draws nothing even on a terminal" {
 	under_tty 100 "$PT" off 311427072 10485760 5 50 finish
-	[[ $tty == "finished^M" ]]
+	assert_output "finished^M"
 }
 
 @test "progress: forced on draws into a pipe too" {
@@ -124,8 +125,8 @@ need_progress_option() {
 	"$BIN/bimg-scan" "$fs" >quiet.stream 2>quiet.err
 	[[ ! -s quiet.err ]]
 	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-scan" "$fs" ">tty.stream"
-	[[ $tty_status -eq 0 ]]
-	grep -Eq 'bimg-scan: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB|GiB) \([0-9]+%\)' <<<"$tty"
+	assert_success
+	assert_output --regexp 'bimg-scan: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB|GiB) \([0-9]+%\)'
 	[[ $(after_last_erase) == "" ]]
 	cmp quiet.stream tty.stream
 }
@@ -139,7 +140,7 @@ need_progress_option() {
 	[[ $(cat err) == *'^M^[[K' ]]
 	if "$BIN/bimg-scan" --help | grep -q -- '--no-progress'; then
 		BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-scan" --no-progress "$fs" ">/dev/null"
-		[[ -z $tty ]]
+		refute_output
 	fi
 }
 
@@ -149,13 +150,13 @@ need_progress_option() {
 	fs=$(corpus_img default)
 	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
 	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" fs.img ">file.stream"
-	[[ $tty_status -eq 0 ]]
-	grep -Eq 'bimg-unpack: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB) \([0-9]+%\)' <<<"$tty"
+	assert_success
+	assert_output --regexp 'bimg-unpack: [0-9.]+ (B|KiB|MiB) of [0-9.]+ (KiB|MiB) \([0-9]+%\)'
 	[[ $(after_last_erase) == "" ]]
 	BIMG_PROGRESS_MS=0 under_tty 100 "cat fs.img | $BIN/bimg-unpack - >pipe.stream"
-	[[ $tty_status -eq 0 ]]
-	grep -Eq 'bimg-unpack: [0-9.]+ (B|KiB|MiB)' <<<"$tty"
-	! grep -q ' of .*%' <<<"$tty"
+	assert_success
+	assert_output --regexp 'bimg-unpack: [0-9.]+ (B|KiB|MiB)'
+	refute_output --regexp $' of [^\n]*%'
 	[[ $(after_last_erase) == "" ]]
 	cmp file.stream pipe.stream
 	"$BIN/bimg-unpack" fs.img 2>err >/dev/null
@@ -168,9 +169,9 @@ need_progress_option() {
 	fs=$(corpus_img default)
 	"$BIN/bimg-scan" "$fs" | "$BIN/bimg-pack" -o fs.img
 	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" --list fs.img
-	! grep -q '\^\[\[K' <<<"$tty"
+	refute_output --partial '^[[K'
 	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" --info fs.img
-	! grep -q '\^\[\[K' <<<"$tty"
+	refute_output --partial '^[[K'
 }
 
 @test "bimg-unpack: an error clears the progress line before its one message" {
@@ -181,7 +182,7 @@ need_progress_option() {
 	size=$(stat -c %s fs.img)
 	head -c $((size - 100)) fs.img >cut.img
 	BIMG_PROGRESS_MS=0 under_tty 100 "$BIN/bimg-unpack" cut.img ">/dev/null"
-	[[ $tty_status -ne 0 ]]
+	assert_failure
 	[[ $(after_last_erase) == "bimg-unpack: "*"^M" ]]
 }
 
@@ -190,7 +191,7 @@ need_progress_option() {
 	local fs
 	fs=$(corpus_img default)
 	BIMG_PROGRESS_MS=0 under_tty 100 "$ROOT/btrfs-image.sh" -c9 "$fs" out.img
-	[[ $tty_status -eq 0 ]]
-	! grep -q 'bimg-pack: \|bimg-sanitize: ' <<<"$tty"
+	assert_success
+	refute_output --regexp 'bimg-pack: |bimg-sanitize: '
 	[[ $(after_last_erase) == "" ]]
 }

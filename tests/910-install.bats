@@ -57,7 +57,8 @@ path_without_repo() {
 	for p in "${PROGRAMS[@]}"; do
 		run env PATH="$(path_without_repo)" "$DEST/usr/bin/$p" --version
 		echo "$p: $output"
-		[[ $status -eq 0 && $output == "$p (bimg) $version" ]]
+		assert_success
+		assert_output "$p (bimg) $version"
 	done
 }
 
@@ -80,8 +81,8 @@ path_without_repo() {
 	rm "$DEST/usr/bin/bimg-pack"
 	run env PATH="$(path_without_repo)" "$DEST/usr/bin/btrfs-image.sh" -c0 "$fs" out.img
 	echo "$output"
-	[[ $status -eq 1 ]]
-	grep -q 'bimg-pack' <<<"$output"
+	assert_failure 1
+	assert_output --partial 'bimg-pack'
 	[[ ! -e out.img ]]
 }
 

@@ -11,14 +11,11 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
-# Render PAGE at 80 columns with every warning on; sets status, out, err.
+# Render PAGE at 80 columns with every warning on (bats' run): the page in
+# $output, the warnings in $stderr.
 render() {
-	status=0
-	MANWIDTH=80 MAN_KEEP_FORMATTING= man --warnings -l "$1" >out 2>err || status=$?
-	out=$(cat out)
-	err=$(cat err)
-	echo "page: $1 (status $status)"
-	echo "warnings: $err"
+	echo "page: $1"
+	run --separate-stderr env MANWIDTH=80 MAN_KEEP_FORMATTING= man --warnings -l "$1"
 }
 
 @test "every program has a manual page" {
@@ -34,8 +31,9 @@ render() {
 	local page n=0
 	for page in "$ROOT"/docs/man/*.1; do
 		render "$page"
-		[[ $status -eq 0 && -z $err ]]
-		grep -q '^NAME' <<<"$out"
+		assert_success
+		refute_stderr
+		assert_line --regexp '^NAME'
 		n=$((n + 1))
 	done
 	[[ $n -ge ${#PROGRAMS[@]} ]]
@@ -47,10 +45,10 @@ render() {
 		name=${page##*/}
 		name=${name%.1}
 		render "$page"
-		grep -Eq "^ +$name +- " <<<"$out"
+		assert_success
+		assert_line --regexp "^ +$name +- "
 		for section in SYNOPSIS DESCRIPTION EXAMPLES "SEE ALSO"; do
-			echo "section: $section"
-			grep -q "^$section" <<<"$out"
+			assert_line --regexp "^$section"
 		done
 	done
 }
@@ -59,7 +57,8 @@ render() {
 	local page
 	for page in "$ROOT"/docs/man/*.1; do
 		render "$page"
-		grep -qi 'record stream' <<<"$out"
+		assert_success
+		assert_output --regexp '[Rr][Ee][Cc][Oo][Rr][Dd] [Ss][Tt][Rr][Ee][Aa][Mm]'
 	done
 }
 
@@ -69,9 +68,10 @@ render() {
 		page=$ROOT/docs/man/$p.1
 		[[ -x $BIN/$p && -f $page ]] || continue
 		render "$page"
+		assert_success
 		# the options as --help spells them: -x and --long-name
 		while read -r opt; do
-			grep -q -- "$opt" <<<"$out" || missing+=("$p $opt")
+			grep -q -- "$opt" <<<"$output" || missing+=("$p $opt")
 		done < <("$BIN/$p" --help | grep -oE '(^|[][ ,|(])--?[a-zA-Z][a-zA-Z-]*' | sed 's/^[][ ,|(]//' | sort -u)
 	done
 	printf 'not in the page: %s\n' "${missing[@]}"

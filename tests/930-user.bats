@@ -5,7 +5,6 @@
 # command line is one line; a --rescue=copy image restores through the
 # wrapper with --ignore-bad-blocks.  docs/robustness.md lists the rules.
 
-bats_require_minimum_version 1.5.0
 load lib/common
 load lib/fixchunks
 
@@ -101,15 +100,15 @@ print("status %d" % p.returncode)' "$@"
 
 @test "a message quoting bytes we did not write is one visible line" {
 	run --separate-stderr bimg-unpack $'/nonexistent/\e[2J\rOK\n\x9b.img'
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	echo "$stderr"
-	[ "$stderr" = "bimg-unpack: cannot open '/nonexistent/\\x1b[2J\\x0dOK\\x0a\\x9b.img': No such file or directory" ]
+	assert_stderr "bimg-unpack: cannot open '/nonexistent/\\x1b[2J\\x0dOK\\x0a\\x9b.img': No such file or directory"
 	run --separate-stderr bimg-pack -c $'9\e[2J'
-	[ "$stderr" = "bimg-pack: -c: '9\\x1b[2J' is not a number in 0..9: try 'bimg-pack --help'" ]
+	assert_stderr "bimg-pack: -c: '9\\x1b[2J' is not a number in 0..9: try 'bimg-pack --help'"
 	run --separate-stderr "$WRAPPER" -c 3 a $'/nonexistent/\e]0;x\a\n'
-	[ "$stderr" = 'ERROR: unable to create target file /nonexistent/\x1b]0;x\x07\x0a' ]
+	assert_stderr 'ERROR: unable to create target file /nonexistent/\x1b]0;x\x07\x0a'
 	run --separate-stderr "$WRAPPER" $'--x\ny' a b
-	[ "$stderr" = "$WRAPPER: unrecognized option '--x\\x0ay': try '$WRAPPER --help'" ]
+	assert_stderr "$WRAPPER: unrecognized option '--x\\x0ay': try '$WRAPPER --help'"
 }
 
 @test "an ERROR record's text (docs/record-stream.md 4.6) is printed by no stage" {
@@ -126,8 +125,8 @@ EOF
 		"bimg-fixchunks $T/target"; do
 		run --separate-stderr bash -c "$cmd <'$T/error.stream' >'$T/out'"
 		echo "$cmd: status $status: $stderr"
-		[ "$status" -eq 1 ]
-		[ -z "$stderr" ]
+		assert_failure 1
+		refute_stderr
 	done
 }
 
@@ -157,11 +156,11 @@ EOF
 	local img=$T/img
 	bimg-pack -o "$img" < <(bimg-scan "$(corpus_img default)")
 	run --separate-stderr bash -c "bimg-unpack --list '$img' >/dev/full"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "bimg-unpack: writing to standard output: No space left on device" ]
+	assert_failure 1
+	assert_stderr "bimg-unpack: writing to standard output: No space left on device"
 	run --separate-stderr bash -c "bimg-pack --help >/dev/full"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "bimg-pack: writing to standard output: No space left on device" ]
+	assert_failure 1
+	assert_stderr "bimg-pack: writing to standard output: No space left on device"
 }
 
 @test "the record stream into a closed pipe stays an error: one line, exit 1" {
@@ -196,8 +195,8 @@ mount_small_tmpfs() {
 	for opts in -c0 -ss -c9; do
 		run --separate-stderr "$WRAPPER" $opts "$img" "$TMPFS/out.img"
 		echo "$opts: status $status: $stderr"
-		[ "$status" -eq 1 ]
-		[[ $stderr =~ ^bimg-pack:\ writing\ the\ image\ to\ .*:\ No\ space\ left\ on\ device$ ]]
+		assert_failure 1
+		assert_stderr --regexp '^bimg-pack: writing the image to .*: No space left on device$'
 		[ -z "$(ls -A "$TMPFS")" ]
 	done
 }
@@ -209,8 +208,8 @@ mount_small_tmpfs() {
 	"$WRAPPER" "$img" "$T/img"
 	run --separate-stderr "$WRAPPER" -r "$T/img" "$TMPFS/t"
 	echo "status $status: $stderr"
-	[ "$status" -eq 1 ]
-	[[ $stderr =~ ^bimg-fixchunks:\ $TMPFS/t:\ writing\ [0-9]+\ bytes\ at\ [0-9]+:\ No\ space\ left\ on\ device$ ]]
+	assert_failure 1
+	assert_stderr --regexp "^bimg-fixchunks: $TMPFS/t: writing [0-9]+ bytes at [0-9]+: No space left on device$"
 }
 
 @test "single stages onto a full disk: the cause first; BIMG_DOWNSTREAM_REPORTS=1 keeps only it" {
@@ -218,13 +217,13 @@ mount_small_tmpfs() {
 	local img
 	img=$(corpus_img subvol-snap)
 	run --separate-stderr bash -c "bimg-scan '$img' | bimg-pack -o '$TMPFS/x.img'"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[ "${#stderr_lines[@]}" -eq 2 ]
 	[[ ${stderr_lines[0]} == "bimg-pack: writing the image to "*": No space left on device" ]]
 	[ "${stderr_lines[1]}" = "bimg-scan: writing stream: downstream closed the pipe" ]
 	run --separate-stderr bash -o pipefail -c \
 		"BIMG_DOWNSTREAM_REPORTS=1 bimg-scan '$img' | bimg-pack -o '$TMPFS/x.img'"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ ${stderr_lines[0]} == "bimg-pack: writing the image to "*": No space left on device" ]]
 }
@@ -239,8 +238,8 @@ mount_small_tmpfs() {
 	chmod +x "$T/kit/bimg-fixchunks"
 	"$WRAPPER" "$img" "$T/img"
 	run --separate-stderr "$T/kit/btrfs-image.sh" -r "$T/img" "$T/t"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *Killed* ]]
+	assert_failure 1
+	assert_stderr --partial Killed
 }
 
 # ---- --rescue=copy images restore through the wrapper ----
@@ -251,18 +250,18 @@ mount_small_tmpfs() {
 	leaf=$(python3 "$ROOT/tests/lib/corrupt.py" leaf "$img" 5)
 	python3 "$ROOT/tests/lib/corrupt.py" block-csum "$img" "$T/bad.img" "$leaf" >/dev/null
 	run "$WRAPPER" --rescue=copy "$T/bad.img" "$T/copy.img"
-	[ "$status" -eq 2 ]
+	assert_failure 2
 	run --separate-stderr "$WRAPPER" -r "$T/copy.img" "$T/r1.img"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "bimg-fixchunks: tree block $leaf: crc32c checksum mismatch (--ignore-bad-blocks restores damaged blocks as they are)" ]
+	assert_failure 1
+	assert_stderr "bimg-fixchunks: tree block $leaf: crc32c checksum mismatch (--ignore-bad-blocks restores damaged blocks as they are)"
 	no_valid_superblock "$T/r1.img"
 	run --separate-stderr "$WRAPPER" -r --ignore-bad-blocks "$T/copy.img" "$T/r2.img"
-	[ "$status" -eq 0 ]
-	[ "$stderr" = "bimg-fixchunks: 1 damaged tree blocks written as they were" ]
+	assert_success
+	assert_stderr "bimg-fixchunks: 1 damaged tree blocks written as they were"
 	# the restore shows the source's damage
 	run btrfs check "$T/r2.img"
-	[ "$status" -ne 0 ]
-	[[ $output == *"$leaf"* ]]
+	assert_failure
+	assert_output --partial "$leaf"
 	# abbreviated, as getopt_long takes it
 	"$WRAPPER" -r --ignore "$T/copy.img" "$T/r3.img" 2>/dev/null
 	python3 "$ROOT/tests/lib/sparsecmp.py" "$T/r2.img" "$T/r3.img"
@@ -270,11 +269,11 @@ mount_small_tmpfs() {
 
 @test "--ignore-bad-blocks is a restore option; --rescue with -r points to it" {
 	run --separate-stderr "$WRAPPER" --ignore-bad-blocks a b
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ERROR: --ignore-bad-blocks is a restore option (-r)" ]
+	assert_failure 1
+	assert_stderr "ERROR: --ignore-bad-blocks is a restore option (-r)"
 	run --separate-stderr "$WRAPPER" -r --rescue=copy a b
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ERROR: --rescue is a dump option (restore its image with -r --ignore-bad-blocks)" ]
+	assert_failure 1
+	assert_stderr "ERROR: --rescue is a dump option (restore its image with -r --ignore-bad-blocks)"
 	"$WRAPPER" --help | grep -q -- '--ignore-bad-blocks'
 }
 
@@ -298,8 +297,8 @@ mount_small_tmpfs() {
 			# shellcheck disable=SC2086
 			run --separate-stderr "$BIN/$p" $args </dev/null
 			echo "$p $args: status $status: $stderr"
-			[ "$status" -eq 1 ]
-			[ -z "$output" ]
+			assert_failure 1
+			refute_output
 			[ "${#stderr_lines[@]}" -eq 1 ]
 		done
 	done
@@ -309,16 +308,16 @@ mount_small_tmpfs() {
 	local p
 	for p in bimg-scan bimg-sanitize bimg-pack bimg-unpack bimg-fixchunks; do
 		run --separate-stderr "$BIN/$p" -Z
-		[ "$stderr" = "$p: unknown option '-Z': try '$p --help'" ]
+		assert_stderr "$p: unknown option '-Z': try '$p --help'"
 		run --separate-stderr "$BIN/$p" --zap=1
-		[ "$stderr" = "$p: unknown option '--zap': try '$p --help'" ]
+		assert_stderr "$p: unknown option '--zap': try '$p --help'"
 	done
 	run --separate-stderr "$BIN/bimg-pack" --compress
-	[ "$stderr" = "bimg-pack: option '--compress' needs an argument: try 'bimg-pack --help'" ]
+	assert_stderr "bimg-pack: option '--compress' needs an argument: try 'bimg-pack --help'"
 	run --separate-stderr "$BIN/bimg-pack" -c
-	[ "$stderr" = "bimg-pack: option '-c' needs an argument: try 'bimg-pack --help'" ]
+	assert_stderr "bimg-pack: option '-c' needs an argument: try 'bimg-pack --help'"
 	run --separate-stderr "$BIN/bimg-pack" --help=1
-	[ "$stderr" = "bimg-pack: option '--help' takes no argument: try 'bimg-pack --help'" ]
+	assert_stderr "bimg-pack: option '--help' takes no argument: try 'bimg-pack --help'"
 }
 
 # ---- what --help says about -s, and the reference and -d images ----
@@ -333,8 +332,8 @@ mount_small_tmpfs() {
 	"$WRAPPER" -s "$img" "$T/s.img"
 	"$WRAPPER" -r "$T/s.img" "$T/s.fs"
 	run btrfs check "$T/s.fs"
-	[ "$status" -ne 0 ]
-	[[ $output == *"hash"* || $output == *"errors"* ]]
+	assert_failure
+	assert_output --regexp 'hash|errors'
 	if loop_mount_ro "$T/s.fs" "$T/mnt"; then
 		echo "a -s restore mounted"
 		return 1
@@ -354,8 +353,8 @@ mount_small_tmpfs() {
 	"$WRAPPER" -d "$img" "$T/d.img"
 	[ "$(head -c 8 "$T/d.img")" = _DUmP_v1 ]
 	run --separate-stderr btrfs-image -r "$T/d.img" "$T/ref.fs"
-	[ "$status" -eq 1 ]
-	[[ $stderr == *"unrecognized header format"* ]]
+	assert_failure 1
+	assert_stderr --partial "unrecognized header format"
 	"$WRAPPER" -r "$T/d.img" "$T/ours.fs"
 	btrfs check "$T/ours.fs"
 }

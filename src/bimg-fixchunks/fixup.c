@@ -13,8 +13,9 @@
  *   nodes of both      their keys follow the new first keys of children
  *   block group items  flags take the chunk's new type (at placement)
  */
-#include "fixchunks.h"
+#include "fixup.h"
 #include "csum.h"
+#include "layout.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"
@@ -65,20 +66,17 @@ int fixup_wants(const uint8_t *block)
 
 void fixup_hold(struct tree_fixup *f, uint64_t logical, const uint8_t *block)
 {
-	if (hashmap_find(&f->by_logical, logical))
+	struct fixup_block held = { logical, NULL };
+
+	if (hashmap_contains(&f->by_logical, logical))
 		return; /* the same block twice: the first one counts, as when placing */
 	if (f->memory + f->nodesize > FIXUP_MEMORY_MAX)
 		die("multi-device restore: chunk and device trees larger than %u MiB are not supported",
 		    FIXUP_MEMORY_MAX >> 20);
-	if (f->count == f->capacity) {
-		f->capacity = f->capacity ? f->capacity * 2 : 16;
-		f->blocks = xrealloc(f->blocks, f->capacity * sizeof(*f->blocks));
-	}
-	f->blocks[f->count].logical = logical;
-	f->blocks[f->count].bytes = xmalloc(f->nodesize);
-	memcpy(f->blocks[f->count].bytes, block, f->nodesize);
-	hashmap_insert(&f->by_logical, logical, f->count, NULL);
-	f->count++;
+	held.bytes = xmalloc(f->nodesize);
+	memcpy(held.bytes, block, f->nodesize);
+	hashmap_insert(&f->by_logical, logical, f->blocks.count, NULL);
+	VEC_PUSH(f->blocks, held);
 	f->memory += f->nodesize;
 }
 
@@ -291,7 +289,7 @@ static uint8_t *held_block(struct tree_fixup *f, uint64_t logical)
 {
 	uint64_t *i = hashmap_find(&f->by_logical, logical);
 
-	return i ? f->blocks[*i].bytes : NULL;
+	return i ? f->blocks.items[*i].bytes : NULL;
 }
 
 /* Node keys follow their children's new first keys, lowest level first. */
@@ -301,15 +299,15 @@ static void fix_node_keys(struct tree_fixup *f)
 	size_t i;
 
 	for (level = 1; level < BTRFS_MAX_LEVEL; level++) {
-		for (i = 0; i < f->count; i++) {
-			uint8_t *node = f->blocks[i].bytes;
+		for (i = 0; i < f->blocks.count; i++) {
+			uint8_t *node = f->blocks.items[i].bytes;
 			uint32_t slot, nritems = tree_block_nritems(node);
 
 			if (tree_block_level(node) != level)
 				continue;
 			if (HDR_SIZE + (uint64_t)KEY_PTR_SIZE * nritems > f->nodesize)
 				die("multi-device restore: node %llu has too many pointers",
-				    (unsigned long long)f->blocks[i].logical);
+				    (unsigned long long)f->blocks.items[i].logical);
 			for (slot = 0; slot < nritems; slot++) {
 				struct btrfs_key key;
 				uint64_t child, generation;
@@ -336,17 +334,17 @@ static int by_logical(const void *a, const void *b)
 void fixup_finish(struct tree_fixup *f, const struct single_layout *l, fixup_write_fn write, void *ctx)
 {
 	uint8_t *scratch = xmalloc(f->nodesize);
-	uint8_t **dev_leaves = xcalloc(f->count + 1, sizeof(*dev_leaves));
+	uint8_t **dev_leaves = xcalloc(f->blocks.count + 1, sizeof(*dev_leaves));
 	size_t i, ndev = 0;
 
-	for (i = 0; i < f->count; i++) {
-		uint8_t *b = f->blocks[i].bytes;
+	for (i = 0; i < f->blocks.count; i++) {
+		uint8_t *b = f->blocks.items[i].bytes;
 		const char *err = tree_block_check(b, f->nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT);
 
 		if (err)
 			die("multi-device restore: %s tree block %llu: %s",
 			    tree_block_owner(b) == BTRFS_CHUNK_TREE_OBJECTID ? "chunk" : "device",
-			    (unsigned long long)f->blocks[i].logical, err);
+			    (unsigned long long)f->blocks.items[i].logical, err);
 		if (tree_block_level(b) != 0)
 			continue;
 		if (tree_block_owner(b) == BTRFS_CHUNK_TREE_OBJECTID)
@@ -358,10 +356,10 @@ void fixup_finish(struct tree_fixup *f, const struct single_layout *l, fixup_wri
 		refill_dev_leaves(f, dev_leaves, ndev, l, scratch);
 	fix_node_keys(f);
 	/* The order of writing only; held_block() is not used after this. */
-	qsort(f->blocks, f->count, sizeof(*f->blocks), by_logical);
-	for (i = 0; i < f->count; i++) {
-		csum_block_set(f->csum_type, f->blocks[i].bytes, f->nodesize);
-		write(ctx, f->blocks[i].logical, f->blocks[i].bytes);
+	qsort(f->blocks.items, f->blocks.count, sizeof(*f->blocks.items), by_logical);
+	for (i = 0; i < f->blocks.count; i++) {
+		csum_block_set(f->csum_type, f->blocks.items[i].bytes, f->nodesize);
+		write(ctx, f->blocks.items[i].logical, f->blocks.items[i].bytes);
 	}
 	free(dev_leaves);
 	free(scratch);
@@ -371,9 +369,9 @@ void fixup_free(struct tree_fixup *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->count; i++)
-		free(f->blocks[i].bytes);
-	free(f->blocks);
+	for (i = 0; i < f->blocks.count; i++)
+		free(f->blocks.items[i].bytes);
+	VEC_FREE(f->blocks);
 	hashmap_free(&f->by_logical);
 	memset(f, 0, sizeof(*f));
 }

@@ -9,9 +9,10 @@
  * uses only async-signal-safe calls (fstat, pwrite, fdatasync) on a table
  * filled with the signals blocked.
  */
-#include "fixchunks.h"
+#include "guard.h"
 #include "interrupt.h"
 #include "msg.h"
+#include "target.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

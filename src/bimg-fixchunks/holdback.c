@@ -4,8 +4,9 @@
  * below the chunk tree's own addresses comes first.  They are kept, in
  * arrival order, until the map is complete.
  */
-#include "fixchunks.h"
+#include "holdback.h"
 #include "msg.h"
+#include "stream.h"
 #include "xio.h"
 
 #include <errno.h>
@@ -34,29 +35,21 @@ void holdback_init(struct holdback *h)
 
 void holdback_add(struct holdback *h, enum item_kind kind, uint64_t logical, const uint8_t *bytes, size_t len)
 {
-	struct held_item *it;
+	struct held_item it = { logical, 0, NULL, (uint32_t)len, (uint8_t)kind };
 
-	if (h->count == h->capacity) {
-		h->capacity = h->capacity ? h->capacity * 2 : 256;
-		h->items = xrealloc(h->items, h->capacity * sizeof(*h->items));
-	}
-	it = &h->items[h->count++];
-	it->logical = logical;
-	it->len = (uint32_t)len;
-	it->kind = (uint8_t)kind;
-	it->bytes = NULL;
 	if (h->memory_used + len <= h->memory_limit) {
-		it->bytes = xmalloc(len);
-		memcpy(it->bytes, bytes, len);
+		it.bytes = xmalloc(len);
+		memcpy(it.bytes, bytes, len);
 		h->memory_used += len;
 	} else {
 		if (h->spill_fd < 0)
 			h->spill_fd = temp_file_open("holding back blocks");
-		it->spill_offset = h->spill_end;
+		it.spill_offset = h->spill_end;
 		if (pwrite_full(h->spill_fd, bytes, len, h->spill_end) < 0)
 			die("holding back blocks: writing the temporary file:");
 		h->spill_end += len;
 	}
+	VEC_PUSH(h->items, it);
 	h->total_bytes += len;
 }
 
@@ -65,8 +58,8 @@ void holdback_drain(struct holdback *h, holdback_fn fn, void *ctx)
 	uint8_t *buf = NULL;
 	size_t i;
 
-	for (i = 0; i < h->count; i++) {
-		struct held_item *it = &h->items[i];
+	for (i = 0; i < h->items.count; i++) {
+		struct held_item *it = &h->items.items[i];
 
 		if (it->bytes) {
 			fn(ctx, (enum item_kind)it->kind, it->logical, it->bytes, it->len);
@@ -80,7 +73,7 @@ void holdback_drain(struct holdback *h, holdback_fn fn, void *ctx)
 		fn(ctx, (enum item_kind)it->kind, it->logical, buf, it->len);
 	}
 	free(buf);
-	h->count = 0;
+	h->items.count = 0;
 	h->memory_used = 0;
 	h->total_bytes = 0;
 	if (h->spill_fd >= 0) {
@@ -94,12 +87,10 @@ void holdback_free(struct holdback *h)
 {
 	size_t i;
 
-	for (i = 0; i < h->count; i++)
-		free(h->items[i].bytes);
-	free(h->items);
+	for (i = 0; i < h->items.count; i++)
+		free(h->items.items[i].bytes);
+	VEC_FREE(h->items);
 	if (h->spill_fd >= 0)
 		close(h->spill_fd);
-	h->items = NULL;
-	h->count = h->capacity = 0;
 	h->spill_fd = -1;
 }

@@ -17,7 +17,7 @@
  * (the maximum end over all kept copies, both DUP copies counted),
  * aligned to 1 MiB and stepping over superblock mirror locations.
  */
-#include "fixchunks.h"
+#include "layout.h"
 #include "le.h"
 #include "msg.h"
 #include "super.h"

@@ -11,14 +11,35 @@
  *
  * A target that is mounted, that is standard input or another target (by
  * any name), that holds an image or a stream (what restores read), or
- * that holds the very filesystem the image was made from, is refused.  Whatever stops a restore (a bad stream, a
- * full target, SIGINT or SIGTERM) leaves the target without a valid
- * primary superblock, and exit status 1.
+ * that holds the very filesystem the image was made from, is refused.
+ * Whatever stops a restore (a bad stream, a full target, SIGINT or
+ * SIGTERM) leaves the target without a valid primary superblock, and exit
+ * status 1.  See bimg-fixchunks(1) and docs/restore.md.
+ *
+ * The pieces, in the order a restore uses them (each x.c with its x.h):
+ *   target        open the target (refusing a mounted one), write-combined
+ *                 pwrites whose write-out starts early, final size
+ *   guard         a failure or a signal leaves no valid superblock behind
+ *   newfsid       --new-fsid: the restored filesystem gets another fsid
+ *   restore_map   logical -> physical placement, built from the
+ *                 superblock's system chunks and the chunk tree leaves
+ *                 (or CHUNK records) as they pass by
+ *   holdback      blocks that arrive before their chunk is known
+ *   block_verify  every tree block is checked before it is written
+ *   layout        multi-device source, one target: every chunk becomes
+ *                 SINGLE or DUP on the kept device, overlaps moved
+ *   fixup         multi-device source, one target: chunk and device tree
+ *                 blocks held to the end and rewritten, block group flags
+ *   multi         -m: every device restored onto its own target
+ *   superblock    the restored superblock, written last
+ *   restore       the record loop tying it together (struct restore_options)
  */
 #include "cli.h"
 #include "csum.h"
-#include "fixchunks.h"
+#include "guard.h"
 #include "msg.h"
+#include "restore.h"
+#include "target.h"
 #include "xio.h"
 
 #include <getopt.h>
@@ -54,7 +75,7 @@ static const char usage_text[] =
 	"      --version         show the version\n";
 
 /* --new-fsid[=UUID]: the given one, or a random one. */
-static void parse_new_fsid(const char *arg, struct options *opt)
+static void parse_new_fsid(const char *arg, struct restore_options *opt)
 {
 	opt->new_fsid = 1;
 	if (!arg)
@@ -64,7 +85,7 @@ static void parse_new_fsid(const char *arg, struct options *opt)
 }
 
 /* The options into opt; returns how many targets follow them. */
-static size_t parse_command_line(int argc, char **argv, struct options *opt)
+static size_t parse_command_line(int argc, char **argv, struct restore_options *opt)
 {
 	enum { OPT_NEW_FSID = 256 };
 	const struct option longopts[] = {
@@ -109,7 +130,7 @@ static size_t parse_command_line(int argc, char **argv, struct options *opt)
 
 int main(int argc, char **argv)
 {
-	struct options opt = { 0 };
+	struct restore_options opt = { 0 };
 	struct target *targets;
 	size_t count, i;
 

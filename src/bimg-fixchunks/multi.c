@@ -11,11 +11,15 @@
  * is at most the number of targets, target i is devid i (T1 = devid 1);
  * otherwise the i-th smallest devid.
  */
-#include "fixchunks.h"
+#include "multi.h"
 #include "csum.h"
+#include "hashmap.h"
 #include "le.h"
 #include "msg.h"
+#include "superblock.h"
+#include "target.h"
 #include "tree.h"
+#include "vec.h"
 #include "xio.h"
 
 #include <stdlib.h>
@@ -66,17 +70,16 @@ static int devid_cmp(const void *a, const void *b)
 
 static void match_devids(struct multi_restore *m, const struct chunk_map *map)
 {
-	size_t cap = 16, n = 0, i, k;
-	uint64_t *ids = xmalloc(cap * sizeof(*ids)), highest = 0;
+	VEC(uint64_t) devids = VEC_INIT;
+	uint64_t *ids, highest = 0;
+	size_t n, i, k;
 
-	ids[n++] = get_le64(m->sb, SB_DEV_ITEM + DEV_ITEM_DEVID);
-	for (k = 0; k < map->count; k++) {
-		for (i = 0; i < map->added[k].num_stripes; i++) {
-			if (n == cap)
-				ids = xrealloc(ids, (cap *= 2) * sizeof(*ids));
-			ids[n++] = map->added[k].stripes[i].devid;
-		}
-	}
+	VEC_PUSH(devids, get_le64(m->sb, SB_DEV_ITEM + DEV_ITEM_DEVID));
+	for (k = 0; k < map->count; k++)
+		for (i = 0; i < map->added[k].num_stripes; i++)
+			VEC_PUSH(devids, map->added[k].stripes[i].devid);
+	ids = devids.items;
+	n = devids.count;
 	qsort(ids, n, sizeof(*ids), devid_cmp);
 	for (i = 0, k = 0; i < n; i++) {
 		if (k && ids[k - 1] == ids[i])
@@ -94,7 +97,7 @@ static void match_devids(struct multi_restore *m, const struct chunk_map *map)
 		die("-m: the chunks use %zu devices (highest devid %llu) but %zu targets were given", k,
 		    (unsigned long long)highest, m->count);
 	}
-	free(ids);
+	VEC_FREE(devids);
 }
 
 void multi_begin(struct multi_restore *m, const struct chunk_map *map)

@@ -17,14 +17,15 @@
  * superblock's fsid changes.  Should the new fsid equal metadata_uuid, the
  * flag is no longer needed and goes, as btrfstune -M does.
  */
-#include "fixchunks.h"
+#include "newfsid.h"
 #include "csum.h"
 #include "le.h"
+#include "restore.h"
 #include "tree.h"
 
 #include <string.h>
 
-void fsid_change_init(struct fsid_change *f, const uint8_t *sb, const struct options *opt)
+void fsid_change_init(struct fsid_change *f, const uint8_t *sb, const struct restore_options *opt)
 {
 	memset(f, 0, sizeof(*f));
 	if (!opt->new_fsid)

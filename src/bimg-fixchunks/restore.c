@@ -9,10 +9,20 @@
  * and device trees being rewritten at the end (fixup.c); with -m each
  * device goes to its own target (multi.c), also once the map is complete.
  */
-#include "fixchunks.h"
+#include "restore.h"
+#include "block_verify.h"
 #include "csum.h"
+#include "fixup.h"
+#include "guard.h"
+#include "holdback.h"
+#include "layout.h"
 #include "le.h"
 #include "msg.h"
+#include "multi.h"
+#include "newfsid.h"
+#include "restore_map.h"
+#include "superblock.h"
+#include "target.h"
 #include "tree.h"
 
 #include <fcntl.h>
@@ -24,7 +34,7 @@
 #define UNMAPPED_WARNINGS 5
 
 struct restore_state {
-	const struct options *opt;
+	const struct restore_options *opt;
 	struct target *t; /* the target, or with -m the first one */
 	struct target *targets;
 	size_t target_count;
@@ -311,7 +321,7 @@ static void check_complete(struct restore_state *st)
 /* Every record after the superblock: CHUNK records first, then blocks in any order, END. */
 static void read_records(struct restore_state *st, struct stream_reader *r)
 {
-	const struct options *opt = st->opt;
+	const struct restore_options *opt = st->opt;
 	struct record rec;
 	int blocks_begun = 0;
 
@@ -345,7 +355,7 @@ static void read_records(struct restore_state *st, struct stream_reader *r)
 /* The stream is read: what is still held, the rewritten trees, sizes, then the superblock(s). */
 static void finish(struct restore_state *st)
 {
-	const struct options *opt = st->opt;
+	const struct restore_options *opt = st->opt;
 	struct target *t = st->t;
 
 	if (!opt->old_restore && !st->map.complete)
@@ -390,7 +400,7 @@ static void free_state(struct restore_state *st)
 	free(st->block);
 }
 
-void restore(int in_fd, const char *in_name, struct target *targets, size_t target_count, const struct options *opt)
+void restore(int in_fd, const char *in_name, struct target *targets, size_t target_count, const struct restore_options *opt)
 {
 	struct restore_state st;
 	struct stream_reader r;

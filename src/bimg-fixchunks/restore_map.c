@@ -6,7 +6,7 @@
  * passes through; it is complete once every chunk tree block reachable
  * from chunk_root has been seen, whatever order the blocks came in.
  */
-#include "fixchunks.h"
+#include "restore_map.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"
@@ -49,12 +49,11 @@ static struct chunk_tree_entry *entry_insert(struct restore_map *m, uint64_t add
  */
 static void mark_reachable(struct restore_map *m, uint64_t addr)
 {
-	size_t depth = 0, cap = 16;
-	uint64_t *stack = xmalloc(sizeof(*stack) * cap);
+	VEC(uint64_t) stack = VEC_INIT;
 
-	stack[depth++] = addr;
-	while (depth) {
-		uint64_t a = stack[--depth];
+	VEC_PUSH(stack, addr);
+	while (stack.count) {
+		uint64_t a = stack.items[--stack.count];
 		struct chunk_tree_entry *e = entry_find(m, a);
 
 		if (!e) {
@@ -65,16 +64,13 @@ static void mark_reachable(struct restore_map *m, uint64_t addr)
 		if (e->state != ENTRY_SEEN || e->reachable)
 			continue;
 		e->reachable = 1;
-		if (depth + e->nchildren > cap) {
-			cap = depth + e->nchildren + 16;
-			stack = xrealloc(stack, sizeof(*stack) * cap);
-		}
 		if (e->nchildren) {
-			memcpy(stack + depth, e->children, sizeof(*stack) * e->nchildren);
-			depth += e->nchildren;
+			VEC_RESERVE(stack, stack.count + e->nchildren);
+			memcpy(stack.items + stack.count, e->children, sizeof(*stack.items) * e->nchildren);
+			stack.count += e->nchildren;
 		}
 	}
-	free(stack);
+	VEC_FREE(stack);
 	m->complete = m->from_chunk_records || !m->missing;
 }
 

@@ -1,7 +1,10 @@
-#include "fixchunks.h"
+#include "superblock.h"
 #include "csum.h"
+#include "layout.h"
 #include "le.h"
 #include "msg.h"
+#include "restore.h"
+#include "target.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +39,7 @@ static void write_identity_chunk_array(uint8_t *sb)
 	put_le32(sb, SB_SYS_CHUNK_ARRAY_SIZE, KEY_SIZE + CHUNK_ITEM_HEADER + STRIPE_SIZE);
 }
 
-void superblock_prepare(uint8_t *sb, const struct fs_info *fs, const struct options *opt)
+void superblock_prepare(uint8_t *sb, const struct fs_info *fs, const struct restore_options *opt)
 {
 	uint64_t flags = get_le64(sb, SB_FLAGS);
 	/* Format-1 images carry file data: the result is a real filesystem, not a metadump. */

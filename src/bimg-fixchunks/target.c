@@ -1,8 +1,13 @@
-#include "fixchunks.h"
+#include "target.h"
+#include "guard.h"
 #include "image.h"
 #include "le.h"
+#include "mounted.h"
 #include "msg.h"
+#include "restore.h"
 #include "samefile.h"
+#include "stream.h"
+#include "super.h"
 #include "xio.h"
 
 #include <errno.h>
@@ -40,7 +45,7 @@ static int holds_real_filesystem(const struct target *t)
 
 static void open_block_device(struct target *t, const struct stat *st)
 {
-	if (device_is_mounted(st->st_rdev))
+	if (mountinfo_lists_device(st->st_rdev))
 		die("%s: refusing to restore: the device is mounted", t->path);
 	/* O_EXCL on a block device fails while anything (a mount, a multi-device fs) holds it. */
 	t->fd = open(t->path, O_RDWR | O_EXCL | O_CLOEXEC);
@@ -55,6 +60,25 @@ static void open_block_device(struct target *t, const struct stat *st)
 	if (t->dev_size < BTRFS_SUPER_OFFSET + BTRFS_SUPER_SIZE)
 		die("%s: device of %llu bytes is too small for a btrfs superblock", t->path,
 		    (unsigned long long)t->dev_size);
+}
+
+/*
+ * A loop device is busy when mounted, or when an exclusive open fails (a
+ * multi-device filesystem holds it): writing to the file behind it would
+ * corrupt a mounted filesystem behind the kernel's back.
+ */
+static int loop_in_use(const char *path, dev_t rdev, void *ctx)
+{
+	int fd;
+
+	(void)ctx;
+	if (mountinfo_lists_device(rdev))
+		return 1;
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EBUSY;
+	close(fd);
+	return 0;
 }
 
 static void open_regular_file(struct target *t)
@@ -72,7 +96,7 @@ static void open_regular_file(struct target *t)
 		die("%s: stat:", t->path);
 	if (!S_ISREG(st.st_mode))
 		die("%s: not a regular file or a block device", t->path);
-	if (file_backs_mounted_loop(st.st_dev, st.st_ino, loop, sizeof(loop)))
+	if (backing_loop_in_use(st.st_dev, st.st_ino, loop_in_use, NULL, loop, sizeof(loop)))
 		die("%s: refusing to restore: the file backs %s, which is mounted or in use", t->path, loop);
 }
 
@@ -95,7 +119,7 @@ static const char *holds_our_input(const struct target *t)
 	return NULL;
 }
 
-static void target_open(struct target *t, const char *path, const struct options *opt)
+static void target_open(struct target *t, const char *path, const struct restore_options *opt)
 {
 	struct stat st;
 	const char *why;
@@ -174,7 +198,7 @@ static void check_opened(struct target *targets, size_t i, const struct file_id 
 	}
 }
 
-void targets_open(struct target *targets, char **paths, size_t count, const struct options *opt)
+void targets_open(struct target *targets, char **paths, size_t count, const struct restore_options *opt)
 {
 	struct target_name *names = xcalloc(count, sizeof(*names));
 	struct file_id input;

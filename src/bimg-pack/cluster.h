@@ -12,8 +12,8 @@
  *     copied out after the index.  A v0 cluster (83 x 256 KiB at most)
  *     always fits in memory.
  */
-#ifndef PACK_CLUSTER_H
-#define PACK_CLUSTER_H
+#ifndef BIMG_PACK_CLUSTER_H
+#define BIMG_PACK_CLUSTER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * its time (deflate.c).  Either output is one complete zlib stream, which
  * is all that a restorer requires of a payload (docs/image-format.md).
  */
-#ifndef PACK_DEFLATE_H
-#define PACK_DEFLATE_H
+#ifndef BIMG_PACK_DEFLATE_H
+#define BIMG_PACK_DEFLATE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,13 +12,13 @@
  * (standard input, by any name), or holds the filesystem being dumped
  * (output_check_source), is refused before the first byte is written.
  */
-#ifndef PACK_OUTPUT_H
-#define PACK_OUTPUT_H
+#ifndef BIMG_PACK_OUTPUT_H
+#define BIMG_PACK_OUTPUT_H
+
+#include "btrfs.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "btrfs.h"
 
 /* path NULL or "-": standard output. */
 void output_open(const char *path);

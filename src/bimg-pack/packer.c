@@ -1,5 +1,4 @@
 #include "packer.h"
-#include "spill.h"
 #include "cluster.h"
 #include "deflate.h"
 #include "image.h"
@@ -8,6 +7,7 @@
 #include "ordered_pool.h"
 #include "output.h"
 #include "piece_deflate.h"
+#include "spill.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,13 +3,13 @@
  * in stream order, merged into items, compressed, and written 83 items
  * per cluster: byte-identical to the reference with the zlib codec.
  */
-#ifndef PACK_PACKER_H
-#define PACK_PACKER_H
+#ifndef BIMG_PACK_PACKER_H
+#define BIMG_PACK_PACKER_H
+
+#include "deflate.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "deflate.h"
 
 enum range_kind { RANGE_METADATA, RANGE_DATA };
 

@@ -14,13 +14,13 @@
  * bytes go to out(ctx, bytes, len) in order; these run on the main thread
  * and die on failure.
  */
-#ifndef PACK_PIECE_DEFLATE_H
-#define PACK_PIECE_DEFLATE_H
+#ifndef BIMG_PACK_PIECE_DEFLATE_H
+#define BIMG_PACK_PIECE_DEFLATE_H
+
+#include "deflate.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "deflate.h"
 
 struct piece_deflater;
 

@@ -4,8 +4,8 @@
  * memory up to a limit, the rest in an unlinked temporary file in $TMPDIR
  * (or /tmp) that vanishes with the process whatever happens.
  */
-#ifndef PACK_SPILL_H
-#define PACK_SPILL_H
+#ifndef BIMG_PACK_SPILL_H
+#define BIMG_PACK_SPILL_H
 
 #include <stddef.h>
 #include <stdint.h>

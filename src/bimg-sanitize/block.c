@@ -1,5 +1,4 @@
 #include "block.h"
-
 #include "csum.h"
 #include "readable.h"
 

@@ -11,11 +11,11 @@
 #ifndef BIMG_SANITIZE_BLOCK_H
 #define BIMG_SANITIZE_BLOCK_H
 
-#include <stdint.h>
-
 #include "leaf.h"
 #include "namemap.h"
 #include "placement.h"
+
+#include <stdint.h>
 
 struct block_sanitizer {
 	struct name_map *map;

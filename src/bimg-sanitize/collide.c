@@ -1,10 +1,9 @@
 #include "collide.h"
-
-#include <string.h>
-
 #include "btrfs.h"
 #include "crc32c.h"
 #include "msg.h"
+
+#include <string.h>
 
 #define NAME_SEED 0xFFFFFFFEu
 #define FREE_BITS 5 /* bits 0..4 of each solved byte */

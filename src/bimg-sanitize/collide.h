@@ -19,10 +19,10 @@
 #ifndef BIMG_SANITIZE_COLLIDE_H
 #define BIMG_SANITIZE_COLLIDE_H
 
+#include "rng.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include "rng.h"
 
 /* Shortest name that can have a different same-length name with its hash. */
 #define COLLIDE_MIN_LEN 5

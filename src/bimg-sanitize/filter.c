@@ -1,17 +1,16 @@
 #include "filter.h"
-
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
+#include "block.h"
 #include "btrfs.h"
 #include "csum.h"
 #include "le.h"
-#include "block.h"
 #include "msg.h"
 #include "placement.h"
 #include "stream.h"
 #include "xio.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /*
  * The label is free text chosen by the owner (often a host or project
@@ -43,6 +42,17 @@ static void report_wiped(const struct block_sanitizer *bs)
 		     (unsigned long long)bs->wiped_csum, (unsigned long long)bs->wiped_unreadable);
 }
 
+/* "COUNT WHAT" as a warning or a note, when count is not 0. */
+static void report_count(int warning, uint64_t count, const char *what)
+{
+	if (!count)
+		return;
+	if (warning)
+		warn("%llu %s", (unsigned long long)count, what);
+	else
+		note("%llu %s", (unsigned long long)count, what);
+}
+
 static void report(const struct sanitize_options *opt, const struct name_stats *ns, const struct name_stats *xs,
 		   const struct leaf_stats *ls, uint64_t pointers_moved)
 {
@@ -52,35 +62,27 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     (unsigned long long)opt->map_memory, (unsigned long long)ns->spilled,
 		     (unsigned long long)xs->spilled, (unsigned long long)ns->read_back,
 		     (unsigned long long)xs->read_back);
-	if (ns->hash_lost)
-		warn("%llu distinct names got random replacements whose hash does not fit their keys (no "
-		     "other printable name of the same length has their hash, or none fits between the "
-		     "neighbouring keys): btrfs check reports those DIR_ITEM keys and the kernel refuses the "
-		     "leaves that hold them",
-		     (unsigned long long)ns->hash_lost);
-	if (ns->wide_placed)
-		note("%llu distinct names of 1 to 4 bytes have no printable replacement whose hash fits between "
-		     "their neighbouring keys: theirs use a space or bytes 0x80..0xFF",
-		     (unsigned long long)ns->wide_placed);
-	if (ns->kept_tight)
-		warn("%llu distinct names of 1 to 3 bytes were kept as they are: no other name of their "
-		     "length has a hash that fits between the neighbouring keys",
-		     (unsigned long long)ns->kept_tight);
-	if (ns->wide_collisions)
-		note("%llu distinct 5-byte names have no printable name with their hash: their replacements "
-		     "keep the hash with a space or bytes 0x80..0xFF",
-		     (unsigned long long)ns->wide_collisions);
-	if (ns->kept_short)
-		warn("%llu distinct names of 1 to 4 bytes were kept as they are (--keep-short)",
-		     (unsigned long long)ns->kept_short);
-	if (ns->non_printable)
-		warn("%llu distinct names needed non-printable replacement bytes (more distinct names of their "
-		     "length than printable ones)",
-		     (unsigned long long)ns->non_printable);
-	if (ns->kept_full)
-		warn("%llu distinct names of 1 or 2 bytes were kept as they are: every other name of their "
-		     "length is in use",
-		     (unsigned long long)ns->kept_full);
+	report_count(1, ns->hash_lost,
+		     "distinct names got random replacements whose hash does not fit their keys (no other "
+		     "printable name of the same length has their hash, or none fits between the neighbouring "
+		     "keys): btrfs check reports those DIR_ITEM keys and the kernel refuses the leaves that "
+		     "hold them");
+	report_count(0, ns->wide_placed,
+		     "distinct names of 1 to 4 bytes have no printable replacement whose hash fits between "
+		     "their neighbouring keys: theirs use a space or bytes 0x80..0xFF");
+	report_count(1, ns->kept_tight,
+		     "distinct names of 1 to 3 bytes were kept as they are: no other name of their length has "
+		     "a hash that fits between the neighbouring keys");
+	report_count(0, ns->wide_collisions,
+		     "distinct 5-byte names have no printable name with their hash: their replacements keep "
+		     "the hash with a space or bytes 0x80..0xFF");
+	report_count(1, ns->kept_short, "distinct names of 1 to 4 bytes were kept as they are (--keep-short)");
+	report_count(1, ns->non_printable,
+		     "distinct names needed non-printable replacement bytes (more distinct names of their "
+		     "length than printable ones)");
+	report_count(1, ns->kept_full,
+		     "distinct names of 1 or 2 bytes were kept as they are: every other name of their length "
+		     "is in use");
 	if (opt->verbose)
 		note("%llu distinct xattr names, %llu kept whole (not user.* or trusted.*, or no replacement with "
 		     "their hash)",

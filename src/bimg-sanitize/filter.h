@@ -2,9 +2,9 @@
 #ifndef BIMG_SANITIZE_FILTER_H
 #define BIMG_SANITIZE_FILTER_H
 
-#include <stdint.h>
-
 #include "namemap.h"
+
+#include <stdint.h>
 
 struct sanitize_options {
 	enum name_mode mode;

@@ -1,11 +1,11 @@
 #include "generation.h"
 
+#include "le.h"
+#include "msg.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
-
-#include "le.h"
-#include "msg.h"
 
 #define FIRST_SLOTS 1024
 #define FIRST_ARENA (64u << 10)

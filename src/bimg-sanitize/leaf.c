@@ -1,12 +1,11 @@
 #include "leaf.h"
-
-#include <string.h>
-
 #include "btrfs.h"
 #include "crc32c.h"
 #include "le.h"
 #include "placement.h"
 #include "tree.h"
+
+#include <string.h>
 
 #define INODE_ITEM_RESERVED 80
 #define INODE_ITEM_RESERVED_SIZE 32

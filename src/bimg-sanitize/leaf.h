@@ -21,11 +21,11 @@
 #ifndef BIMG_SANITIZE_LEAF_H
 #define BIMG_SANITIZE_LEAF_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "namemap.h"
 #include "placement.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 struct leaf_stats {
 	uint64_t blocks_changed;

@@ -10,14 +10,6 @@
  * and the label are cleared.  The name map keeps at most --map-memory bytes
  * in memory, the rest in temporary files.  See docs/man/bimg-sanitize.1.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "cli.h"
 #include "csum.h"
 #include "filter.h"
@@ -25,6 +17,14 @@
 #include "rng.h"
 #include "samefile.h"
 #include "xio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
 	"Usage: bimg-sanitize -s|-ss [--seed N] [--keep-short] [--odometer]\n"

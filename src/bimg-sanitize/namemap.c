@@ -1,12 +1,12 @@
 #include "namemap.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include "collide.h"
 #include "btrfs.h"
+#include "collide.h"
 #include "msg.h"
 #include "namestore.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define RANDOM_TRIES 64
 /* Names tried one by one before giving up: every name of 1 or 2 bytes (3 if printable). */

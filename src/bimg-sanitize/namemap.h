@@ -17,11 +17,11 @@
 #ifndef BIMG_SANITIZE_NAMEMAP_H
 #define BIMG_SANITIZE_NAMEMAP_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "collide.h"
 #include "rng.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 enum name_mode {
 	NAMES_RANDOM,	/* -s: random printable names of the same length */

@@ -1,14 +1,14 @@
 #include "namespill.h"
 
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <xxhash.h>
-
 #include "msg.h"
 #include "rng.h"
 #include "spillset.h"
 #include "xio.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #define SECRET_SIZE 192 /* XXH3 takes 136 at least */
 #define LOG_BUFFER (64u << 10)

@@ -17,10 +17,10 @@
 #ifndef BIMG_SANITIZE_NAMESPILL_H
 #define BIMG_SANITIZE_NAMESPILL_H
 
+#include "generation.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include "generation.h"
 
 struct name_spill;
 

@@ -1,10 +1,10 @@
 #include "namestore.h"
 
-#include <stdlib.h>
-
 #include "generation.h"
 #include "msg.h"
 #include "namespill.h"
+
+#include <stdlib.h>
 
 /* Bytes of budget per table slot of one generation, all costs counted (namestore.h). */
 #define TABLE_BYTES_PER_SLOT 16

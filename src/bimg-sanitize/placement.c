@@ -1,14 +1,14 @@
 #include "placement.h"
-
-#include <stdlib.h>
-#include <string.h>
-
 #include "crc32c.h"
+#include "hashmap.h"
 #include "le.h"
 #include "leaf.h"
 #include "msg.h"
 #include "tree.h"
 #include "vec.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define DIR_NAME_SEED 0xFFFFFFFEu
 #define NO_WINDOW UINT32_MAX
@@ -81,8 +81,7 @@ struct placement {
 	VEC(struct uplink) uplinks;
 	VEC(struct rewrite) rewrites;
 	VEC(uint64_t) wiped; /* blocks bimg-sanitize zeroed (block.h): their pointer keys must not stay */
-	uint32_t *slots; /* open addressing over names: index + 1, 0 = empty */
-	size_t mask;
+	struct hashmap name_index; /* packed name -> its index in names */
 	uint64_t pointers_moved;
 	/*
 	 * Steps of the pointer walks in placement_assign.  A real tree needs
@@ -115,39 +114,18 @@ static void unpack_name(packed_name v, uint8_t *name, size_t *n)
 		name[i] = (uint8_t)(v >> (8 * i));
 }
 
-static size_t slot_of(const struct placement *p, packed_name name)
-{
-	size_t i = (size_t)((name * 0x9E3779B97F4A7C15ull) >> 20) & p->mask;
-
-	while (p->slots[i] && p->names.items[p->slots[i] - 1].name != name)
-		i = (i + 1) & p->mask;
-	return i;
-}
-
-static void rehash(struct placement *p, size_t size)
-{
-	free(p->slots);
-	p->slots = xcalloc(size, sizeof(*p->slots));
-	p->mask = size - 1;
-	for (size_t k = 0; k < p->names.count; k++)
-		p->slots[slot_of(p, p->names.items[k].name)] = (uint32_t)(k + 1);
-}
-
 static uint32_t register_name(struct placement *p, const uint8_t *name, size_t n)
 {
 	packed_name packed = pack_name(name, n);
-	size_t i = slot_of(p, packed);
 	struct short_name entry = { packed, NO_WINDOW };
+	const uint64_t *index = hashmap_find(&p->name_index, packed);
 
-	if (p->slots[i])
-		return p->slots[i] - 1;
+	if (index)
+		return (uint32_t)*index;
 	if (p->names.count >= UINT32_MAX - 1)
 		die("more than %u distinct short names", UINT32_MAX - 1);
+	hashmap_insert(&p->name_index, packed, p->names.count, NULL);
 	VEC_PUSH(p->names, entry);
-	if (2 * p->names.count > p->mask + 1)
-		rehash(p, 2 * (p->mask + 1));
-	else
-		p->slots[i] = (uint32_t)p->names.count;
 	return (uint32_t)(p->names.count - 1);
 }
 
@@ -179,23 +157,22 @@ struct placement *placement_new(void)
 {
 	struct placement *p = xcalloc(1, sizeof(*p));
 
-	p->slots = xcalloc(1024, sizeof(*p->slots));
-	p->mask = 1023;
+	hashmap_init(&p->name_index);
 	return p;
 }
 
 void placement_free(struct placement *p)
 {
-	free(p->names.items);
-	free(p->windows.items);
-	free(p->pointers.items);
-	free(p->first_items.items);
-	free(p->last_items.items);
-	free(p->bounds.items);
-	free(p->uplinks.items);
-	free(p->rewrites.items);
-	free(p->wiped.items);
-	free(p->slots);
+	VEC_FREE(p->names);
+	VEC_FREE(p->windows);
+	VEC_FREE(p->pointers);
+	VEC_FREE(p->first_items);
+	VEC_FREE(p->last_items);
+	VEC_FREE(p->bounds);
+	VEC_FREE(p->uplinks);
+	VEC_FREE(p->rewrites);
+	VEC_FREE(p->wiped);
+	hashmap_free(&p->name_index);
 	free(p);
 }
 
@@ -448,7 +425,7 @@ static int is_original(void *ctx, const uint8_t *name, size_t n)
 {
 	struct placement *p = ctx;
 
-	return n >= 1 && n <= 4 && p->slots[slot_of(p, pack_name(name, n))] != 0;
+	return n >= 1 && n <= 4 && hashmap_contains(&p->name_index, pack_name(name, n));
 }
 
 /* The pointers to `child` whose key is old_key take new_key, and so on up while they are first. */

@@ -35,13 +35,13 @@
 #ifndef BIMG_SANITIZE_PLACEMENT_H
 #define BIMG_SANITIZE_PLACEMENT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "btrfs.h"
 #include "collide.h"
 #include "namemap.h"
 #include "tree.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 /* A record of a DIR_ITEM or INODE_EXTREF item whose name has 1..4 bytes (not "." or ".."). */
 struct short_key {

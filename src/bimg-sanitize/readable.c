@@ -1,11 +1,10 @@
 #include "readable.h"
-
-#include <string.h>
-
 #include "btrfs.h"
 #include "le.h"
 #include "leaf.h"
 #include "tree.h"
+
+#include <string.h>
 
 #define INODE_ITEM_SIZE 160
 

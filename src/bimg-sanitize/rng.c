@@ -1,9 +1,8 @@
 #include "rng.h"
+#include "msg.h"
 
 #include <errno.h>
 #include <sys/random.h>
-
-#include "msg.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {

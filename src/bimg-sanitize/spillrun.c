@@ -1,11 +1,11 @@
 #include "spillrun.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include "le.h"
 #include "msg.h"
 #include "xio.h"
+
+#include <stdlib.h>
+#include <unistd.h>
 
 #define RUN_READ_SLICE 256 /* records read at a time by a lookup: 6 KiB */
 

@@ -11,10 +11,10 @@
 #ifndef BIMG_SANITIZE_SPILLRUN_H
 #define BIMG_SANITIZE_SPILLRUN_H
 
+#include "spillset.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include "spillset.h"
 
 #define RUN_RECORDS_PER_SLICE 64 /* at most, when the directory is as fine as it gets */
 #define RUN_WRITE_RECORDS 1365	 /* 32 KiB of records at a time */

@@ -1,10 +1,10 @@
 #include "spillset.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "msg.h"
 #include "spillrun.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define BLOOM_PROBES 6
 #define BLOOM_BLOCK_WORDS 8 /* a key's bits all lie in one 64-byte block: one cache miss */

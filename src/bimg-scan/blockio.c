@@ -11,7 +11,9 @@
  * with one large pread into a window (at most WINDOW_MAX bytes), and asks
  * the kernel to read on ahead of it meanwhile.
  */
-#include "scan.h"
+#include "blockio.h"
+#include "cursor.h"
+#include "devices.h"
 #include "msg.h"
 #include "tree.h"
 #include "xio.h"

@@ -8,7 +8,9 @@
  * must lie on its device (as the device's own superblock sizes it, so that
  * a truncated image still maps and its reads come up short instead).
  */
-#include "scan.h"
+#include "chunks.h"
+#include "cursor.h"
+#include "devices.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"

@@ -12,8 +12,11 @@
  * is reported and its subtree passed over as if it were empty: the items
  * under it are lost, the rest of the tree is still seen.
  */
-#include "scan.h"
+#include "cursor.h"
+#include "blockio.h"
+#include "devices.h"
 #include "msg.h"
+#include "rescue.h"
 #include "tree.h"
 
 #include <stdio.h>

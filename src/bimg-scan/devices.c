@@ -5,10 +5,10 @@
  * the first device of its own scan order instead, which for multi-device
  * filesystems is not predictable from the command line.
  */
-#include "scan.h"
-#include "mounted.h"
+#include "devices.h"
 #include "csum.h"
 #include "le.h"
+#include "mounted.h"
 #include "msg.h"
 #include "xio.h"
 

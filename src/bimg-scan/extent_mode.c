@@ -8,9 +8,14 @@
  * time; the tree blocks a leaf names are then read with a few large reads
  * (they are usually packed together) and offered in order.
  */
-#include "scan.h"
+#include "extent_mode.h"
+#include "blockio.h"
+#include "cursor.h"
+#include "devices.h"
 #include "le.h"
 #include "msg.h"
+#include "offer.h"
+#include "rescue.h"
 #include "tree.h"
 
 #include <stdlib.h>

@@ -10,12 +10,18 @@
  * named it.  The set of extents taken here grows with the log only, which
  * a transaction commit bounds.
  */
-#include "scan.h"
+#include "log_data.h"
+#include "cursor.h"
+#include "devices.h"
+#include "hashmap.h"
 #include "le.h"
 #include "msg.h"
+#include "offer.h"
 #include "tree.h"
 
-static struct seen_set *log_extents;
+/* The extents offered here (a set), once the first log leaf came. */
+static struct hashmap log_extents;
+static int log_extents_used;
 
 /* Whether the committed extent tree has the data extent (bytenr, len). */
 static int in_extent_tree(struct scan_fs *fs, uint64_t bytenr, uint64_t len)
@@ -39,8 +45,10 @@ void offer_log_leaf_data(struct scan_fs *fs, const uint8_t *leaf)
 {
 	uint32_t nritems = tree_block_nritems(leaf), slot;
 
-	if (!log_extents)
-		log_extents = seen_new();
+	if (!log_extents_used) {
+		hashmap_init_set(&log_extents);
+		log_extents_used = 1;
+	}
 	for (slot = 0; slot < nritems; slot++) {
 		struct btrfs_key key;
 		uint32_t off, size;
@@ -60,7 +68,7 @@ void offer_log_leaf_data(struct scan_fs *fs, const uint8_t *leaf)
 		len = get_le64(leaf, off + FILE_EXTENT_DISK_NUM_BYTES);
 		if (bytenr == 0) /* a hole */
 			continue;
-		if (seen_test_and_add(log_extents, bytenr) || in_extent_tree(fs, bytenr, len))
+		if (hashmap_test_and_add(&log_extents, bytenr) || in_extent_tree(fs, bytenr, len))
 			continue;
 		offer_data(fs, bytenr, len);
 	}
@@ -68,7 +76,7 @@ void offer_log_leaf_data(struct scan_fs *fs, const uint8_t *leaf)
 
 void log_data_free(void)
 {
-	if (log_extents)
-		seen_free(log_extents);
-	log_extents = NULL;
+	if (log_extents_used)
+		hashmap_free(&log_extents);
+	log_extents_used = 0;
 }

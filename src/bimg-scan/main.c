@@ -9,12 +9,35 @@
  * order among the tree blocks.  With --rescue, tree blocks with no good
  * copy are copied as read or left out instead of stopping the dump (exit
  * status 2).  See bimg-scan(1).
+ *
+ * The pieces, in the order main() uses them (each x.c with its x.h):
+ *   devices       struct scan_fs; open the devices, pick the superblock, warn if mounted
+ *   chunks        chunk map from the system chunk array, then the chunk tree
+ *   blockio       logical reads: tree blocks (all copies tried) and data
+ *   cursor        a bounded path through one tree, in key order
+ *   offer         what is offered becomes records (tree blocks scrubbed)
+ *   scrub         what the reference changes in each tree block
+ *   extent_mode   tree blocks (and, with -d, data extents) from the extent tree
+ *   walk          tree blocks by walking the trees (-w), and the log tree
+ *   space_cache   the v1 free space cache extents
+ *   log_data      with -d, data extents only the log trees refer to
+ *   rescue        --rescue: damaged tree blocks copied or left out, counted
+ *   total         --progress: the total from the block group items
  */
-#include "scan.h"
+#include "blockio.h"
+#include "chunks.h"
 #include "cli.h"
 #include "csum.h"
+#include "cursor.h"
+#include "devices.h"
+#include "extent_mode.h"
+#include "hashmap.h"
 #include "msg.h"
+#include "rescue.h"
 #include "samefile.h"
+#include "space_cache.h"
+#include "total.h"
+#include "walk.h"
 #include "xio.h"
 
 #include <getopt.h>
@@ -131,22 +154,25 @@ static void write_stream_head(struct scan_fs *fs, const struct scan_options *opt
 /* The tree blocks, log trees and space cache, in btrfs-image's order. */
 static void offer_metadata(struct scan_fs *fs, const struct scan_options *opt)
 {
-	struct seen_set *seen = seen_new();
+	/* The blocks offered so far (walks meet shared blocks more than once): 16 to 32 bytes per block. */
+	struct hashmap seen;
+
+	hashmap_init_set(&seen);
 
 	progress_init(&fs->progress, progname, 0, opt->progress);
 	if (fs->progress.enabled)
 		fs->progress.total = dump_total_bytes(fs);
 	if (opt->walk)
-		offer_by_walking(fs, seen);
+		offer_by_walking(fs, &seen);
 	else
 		offer_from_extent_tree(fs);
-	offer_log_tree(fs, seen);
+	offer_log_tree(fs, &seen);
 	/* With -d the cache extents went out with the other data extents. */
 	if (!fs->dump_data)
 		offer_space_cache(fs);
 	stream_write_end(fs->out);
 	progress_finish(&fs->progress);
-	seen_free(seen);
+	hashmap_free(&seen);
 }
 
 int main(int argc, char **argv)
@@ -167,6 +193,7 @@ int main(int argc, char **argv)
 	stream_writer_forward_errors(&out);
 	fs.out = &out;
 	fs.dump_data = opt.dump_data;
+	hashmap_init_set(&fs.damaged_blocks);
 	devices_open(&fs, opt.devices, opt.device_count);
 	write_stream_head(&fs, &opt);
 
@@ -178,7 +205,7 @@ int main(int argc, char **argv)
 	offer_metadata(&fs, &opt);
 	status = rescue_report(&fs);
 
-	seen_free(fs.damaged_set);
+	hashmap_free(&fs.damaged_blocks);
 	blockio_free();
 	chunk_map_free(&fs.map);
 	devices_close(&fs);

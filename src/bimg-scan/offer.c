@@ -4,8 +4,11 @@
  * every producer calls these functions and nothing else writes
  * TREE_BLOCK or DATA records.  The progress line counts what they wrote.
  */
-#include "scan.h"
+#include "offer.h"
+#include "blockio.h"
+#include "devices.h"
 #include "msg.h"
+#include "scrub.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,8 +16,12 @@
  * is counted the same way but never copied from here: what is wrong is
  * the pointer, and a sound block reachable otherwise is offered there.
  */
-#include "scan.h"
+#include "rescue.h"
+#include "blockio.h"
+#include "devices.h"
+#include "hashmap.h"
 #include "msg.h"
+#include "offer.h"
 
 void rescue_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block, const struct block_damage *damage,
 		  int offer)
@@ -29,9 +33,7 @@ void rescue_block(struct scan_fs *fs, uint64_t logical, const uint8_t *block, co
 			die("%s: tree block %llu: %s", fs->name, (unsigned long long)logical, damage->why);
 		die("%s: cannot read tree block %llu: %s", fs->name, (unsigned long long)logical, damage->why);
 	}
-	if (!fs->damaged_set)
-		fs->damaged_set = seen_new();
-	if (!seen_test_and_add(fs->damaged_set, logical)) {
+	if (!hashmap_test_and_add(&fs->damaged_blocks, logical)) {
 		fs->out->damaged++;
 		progress_clear(&fs->progress);
 		warn("%s: damaged tree block %llu: %s", fs->name, (unsigned long long)logical, damage->why);

@@ -16,7 +16,7 @@
  * packed downward in slot order), so the ranges below are in bounds; the
  * item-size checks cover the rest.
  */
-#include "scan.h"
+#include "scrub.h"
 #include "csum.h"
 #include "le.h"
 #include "tree.h"

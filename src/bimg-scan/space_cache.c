@@ -3,9 +3,12 @@
  * root tree.  Every regular extent of theirs is offered as data, verbatim,
  * in root tree key order (by cache inode), from key (0, EXTENT_DATA, 0).
  */
-#include "scan.h"
+#include "space_cache.h"
+#include "cursor.h"
+#include "devices.h"
 #include "le.h"
 #include "msg.h"
+#include "offer.h"
 #include "tree.h"
 
 void offer_space_cache(struct scan_fs *fs)

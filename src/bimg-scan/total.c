@@ -14,7 +14,9 @@
  * (0) rather than stopping the dump, which -w and --rescue may still
  * complete.
  */
-#include "scan.h"
+#include "total.h"
+#include "blockio.h"
+#include "devices.h"
 #include "le.h"
 #include "msg.h"
 #include "tree.h"

@@ -11,9 +11,15 @@
  * level is checked against the pointer: a pointer back to the block itself
  * or to an ancestor is reported instead of being skipped.
  */
-#include "scan.h"
+#include "walk.h"
+#include "blockio.h"
+#include "devices.h"
+#include "hashmap.h"
 #include "le.h"
+#include "log_data.h"
 #include "msg.h"
+#include "offer.h"
+#include "rescue.h"
 #include "tree.h"
 
 #include <stdlib.h>
@@ -25,17 +31,17 @@ static int log_data;
  * Read, check and offer a block; 0 if it had been offered already, or if
  * it is damaged (--rescue: handed to rescue_block, its subtree not walked).
  */
-static int enter(struct scan_fs *fs, struct seen_set *seen, uint64_t bytenr, int level, uint8_t *block)
+static int enter(struct scan_fs *fs, struct hashmap *seen, uint64_t bytenr, int level, uint8_t *block)
 {
 	struct block_damage damage;
 
 	if (read_tree_block_try(fs, bytenr, level, block, &damage) < 0) {
 		/* A pointer that does not fit says nothing about the block: it may be offered elsewhere. */
-		if (damage.bad_pointer || !seen_test_and_add(seen, bytenr))
+		if (damage.bad_pointer || !hashmap_test_and_add(seen, bytenr))
 			rescue_block(fs, bytenr, block, &damage, 1);
 		return 0;
 	}
-	if (seen_test_and_add(seen, bytenr))
+	if (hashmap_test_and_add(seen, bytenr))
 		return 0;
 	offer_tree_block(fs, bytenr, block);
 	if (log_data && level == 0)
@@ -43,9 +49,9 @@ static int enter(struct scan_fs *fs, struct seen_set *seen, uint64_t bytenr, int
 	return 1;
 }
 
-static void walk_tree(struct scan_fs *fs, struct seen_set *seen, uint64_t root, int root_level, int is_root_tree);
+static void walk_tree(struct scan_fs *fs, struct hashmap *seen, uint64_t root, int root_level, int is_root_tree);
 
-static void walk_root_items(struct scan_fs *fs, struct seen_set *seen, const uint8_t *leaf)
+static void walk_root_items(struct scan_fs *fs, struct hashmap *seen, const uint8_t *leaf)
 {
 	uint32_t nritems = tree_block_nritems(leaf), slot;
 
@@ -62,7 +68,7 @@ static void walk_root_items(struct scan_fs *fs, struct seen_set *seen, const uin
 	}
 }
 
-static void walk_tree(struct scan_fs *fs, struct seen_set *seen, uint64_t root, int root_level, int is_root_tree)
+static void walk_tree(struct scan_fs *fs, struct hashmap *seen, uint64_t root, int root_level, int is_root_tree)
 {
 	uint8_t *blocks[BTRFS_MAX_LEVEL] = { 0 };
 	uint32_t slots[BTRFS_MAX_LEVEL] = { 0 };
@@ -105,13 +111,13 @@ out:
 		free(blocks[level]);
 }
 
-void offer_by_walking(struct scan_fs *fs, struct seen_set *seen)
+void offer_by_walking(struct scan_fs *fs, struct hashmap *seen)
 {
 	walk_tree(fs, seen, fs->sb.chunk_root, fs->sb.chunk_root_level, 1);
 	walk_tree(fs, seen, fs->sb.root, fs->sb.root_level, 1);
 }
 
-void offer_log_tree(struct scan_fs *fs, struct seen_set *seen)
+void offer_log_tree(struct scan_fs *fs, struct hashmap *seen)
 {
 	if (!fs->sb.log_root)
 		return;

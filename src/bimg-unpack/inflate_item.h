@@ -4,8 +4,8 @@
  * does small items; anything it rejects, and large items, go through
  * zlib, whose messages say what is wrong.
  */
-#ifndef UNPACK_INFLATE_ITEM_H
-#define UNPACK_INFLATE_ITEM_H
+#ifndef BIMG_UNPACK_INFLATE_ITEM_H
+#define BIMG_UNPACK_INFLATE_ITEM_H
 
 #include <stddef.h>
 #include <stdint.h>

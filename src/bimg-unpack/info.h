@@ -1,6 +1,6 @@
 /* The --info summary. */
-#ifndef UNPACK_INFO_H
-#define UNPACK_INFO_H
+#ifndef BIMG_UNPACK_INFO_H
+#define BIMG_UNPACK_INFO_H
 
 #include <stdint.h>
 

@@ -5,8 +5,8 @@
  * by large reads, so a pipe is not drained in 1 KiB sips; reads at least
  * as big as the buffer go straight to the caller's memory.
  */
-#ifndef UNPACK_INPUT_H
-#define UNPACK_INPUT_H
+#ifndef BIMG_UNPACK_INPUT_H
+#define BIMG_UNPACK_INPUT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,11 +1,10 @@
 #include "items.h"
 #include "image.h"
 #include "msg.h"
-
-#include <stdlib.h>
 #include "super.h"
 #include "tree.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void items_emitter_init(struct item_emitter *e, const char *name, struct record_sink *sink)

@@ -3,13 +3,13 @@
  * must be the superblock: it gives FS_INFO and the facts (nodesize,
  * header fsid) that tell tree block items from data items.
  */
-#ifndef UNPACK_ITEMS_H
-#define UNPACK_ITEMS_H
+#ifndef BIMG_UNPACK_ITEMS_H
+#define BIMG_UNPACK_ITEMS_H
+
+#include "sink.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "sink.h"
 
 struct item_job {
 	uint64_t cluster_offset; /* for messages */

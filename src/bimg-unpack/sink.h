@@ -4,17 +4,17 @@
  * verifier's report (--verify).  Images and record streams both feed a
  * sink, so --list, --info and --verify read either.
  */
-#ifndef UNPACK_SINK_H
-#define UNPACK_SINK_H
-
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
+#ifndef BIMG_UNPACK_SINK_H
+#define BIMG_UNPACK_SINK_H
 
 #include "hashmap.h"
 #include "stream.h"
 #include "super.h"
 #include "vec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 enum sink_mode { SINK_STREAM, SINK_LIST, SINK_INFO, SINK_VERIFY };
 

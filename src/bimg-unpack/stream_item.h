@@ -5,8 +5,8 @@
  * main thread, in image order, and dies on failure with the same messages
  * as inflate_item().
  */
-#ifndef UNPACK_STREAM_ITEM_H
-#define UNPACK_STREAM_ITEM_H
+#ifndef BIMG_UNPACK_STREAM_ITEM_H
+#define BIMG_UNPACK_STREAM_ITEM_H
 
 #include "input.h"
 #include "items.h"

@@ -5,6 +5,7 @@
 #include "msg.h"
 #include "ordered_pool.h"
 #include "stream_item.h"
+#include "vec.h"
 #include "verify.h"
 
 #include <stdlib.h>
@@ -35,8 +36,7 @@ struct unpack {
 	struct progress *progress;
 	size_t in_flight;
 	/* first cluster: items met before the superblock item */
-	struct item_job **held;
-	size_t nheld;
+	VEC(struct item_job *) held;
 	size_t held_bytes;
 	int super_submitted;
 };
@@ -142,17 +142,14 @@ static void first_cluster_item(struct unpack *u, struct item_job *job)
 		u->held_bytes += job->stored_len;
 		if (u->held_bytes > HELD_BUDGET)
 			bad_cluster(u, job->cluster_offset, "too many bytes before the superblock item");
-		u->held = xrealloc(u->held, (u->nheld + 1) * sizeof(*u->held));
-		u->held[u->nheld++] = job;
+		VEC_PUSH(u->held, job);
 		return;
 	}
 	submit(u, job);
 	u->super_submitted = 1;
-	for (i = 0; i < u->nheld; i++)
-		submit(u, u->held[i]);
-	free(u->held);
-	u->held = NULL;
-	u->nheld = 0;
+	for (i = 0; i < u->held.count; i++)
+		submit(u, u->held.items[i]);
+	VEC_FREE(u->held);
 }
 
 void unpack_image(struct input *in, unsigned threads, struct record_sink *sink, struct progress *progress)

@@ -3,8 +3,8 @@
  * records: FS_INFO and SUPERBLOCK first, then TREE_BLOCK or DATA records
  * in image order.  Inflation runs on worker threads; output stays in order.
  */
-#ifndef UNPACK_UNPACK_H
-#define UNPACK_UNPACK_H
+#ifndef BIMG_UNPACK_UNPACK_H
+#define BIMG_UNPACK_UNPACK_H
 
 #include "input.h"
 #include "progress.h"

@@ -6,8 +6,8 @@
  * Offsets are relative to the start of the structure they name; read them
  * with le.h.  Only what the bimg programs use is here.
  */
-#ifndef BIMG_BTRFS_H
-#define BIMG_BTRFS_H
+#ifndef BIMG_COMMON_BTRFS_H
+#define BIMG_COMMON_BTRFS_H
 
 #include <stdint.h>
 

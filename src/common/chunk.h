@@ -10,14 +10,14 @@
  * filesystem: about 130 bytes + 32 per stripe per chunk, i.e. a few hundred
  * KiB for a 100 TiB filesystem of 1 GiB data chunks.
  */
-#ifndef BIMG_CHUNK_H
-#define BIMG_CHUNK_H
-
-#include <stddef.h>
-#include <stdint.h>
+#ifndef BIMG_COMMON_CHUNK_H
+#define BIMG_COMMON_CHUNK_H
 
 #include "btrfs.h"
 #include "super.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 /* Largest stripe_len accepted: btrfs always uses 64 KiB. */
 #define CHUNK_MAX_STRIPE_LEN (64u << 10)

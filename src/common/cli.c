@@ -2,14 +2,13 @@
  * The command line every program shares; see cli.h.
  */
 #include "cli.h"
+#include "msg.h"
+#include "ordered_pool.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "msg.h"
-#include "ordered_pool.h"
 
 void cli_init(const char *argv0)
 {

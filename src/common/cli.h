@@ -10,12 +10,12 @@
  *   case 't': threads = cli_threads(optarg, "-t", 32); break;
  *   default:  cli_common_option(c, argv, usage_text, &progress);
  */
-#ifndef BIMG_CLI_H
-#define BIMG_CLI_H
-
-#include <stdint.h>
+#ifndef BIMG_COMMON_CLI_H
+#define BIMG_COMMON_CLI_H
 
 #include "progress.h"
+
+#include <stdint.h>
 
 /* getopt_long values of the shared options: above every short option's character. */
 enum cli_option {

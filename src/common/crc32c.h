@@ -10,8 +10,8 @@
  * the CPU runs (carry-less multiply folding where there is one: about 2.5x
  * the SSE4.2 crc32 instruction on three lanes, on 16 KiB tree blocks).
  */
-#ifndef BIMG_CRC32C_H
-#define BIMG_CRC32C_H
+#ifndef BIMG_COMMON_CRC32C_H
+#define BIMG_COMMON_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * as the reference does, so that our blocks differ from its blocks only in
  * the bytes that are actually a checksum.
  */
-#ifndef BIMG_CSUM_H
-#define BIMG_CSUM_H
+#ifndef BIMG_COMMON_CSUM_H
+#define BIMG_COMMON_CSUM_H
 
 #include <stddef.h>
 #include <stdint.h>

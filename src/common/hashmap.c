@@ -24,9 +24,10 @@ static size_t slot_of(const struct hashmap *h, uint64_t key)
 	return (size_t)mix(mix(key ^ h->seed[0]) ^ h->seed[1]) & (h->capacity - 1);
 }
 
-void hashmap_init(struct hashmap *h)
+static void init(struct hashmap *h, size_t stride)
 {
 	memset(h, 0, sizeof(*h));
+	h->stride = stride;
 	if (getrandom(h->seed, sizeof(h->seed), GRND_NONBLOCK) != (ssize_t)sizeof(h->seed)) {
 		/* No entropy yet (early boot): still unknown to whoever wrote the input. */
 		struct timespec ts;
@@ -37,6 +38,16 @@ void hashmap_init(struct hashmap *h)
 	}
 }
 
+void hashmap_init(struct hashmap *h)
+{
+	init(h, 2);
+}
+
+void hashmap_init_set(struct hashmap *h)
+{
+	init(h, 1);
+}
+
 void hashmap_free(struct hashmap *h)
 {
 	free(h->slots);
@@ -45,59 +56,80 @@ void hashmap_free(struct hashmap *h)
 	h->has_zero = 0;
 }
 
-uint64_t *hashmap_find(const struct hashmap *h, uint64_t key)
+/* The slot of key (not 0): the one holding it, or the empty one where it would go. */
+static uint64_t *probe(const struct hashmap *h, uint64_t key)
 {
 	size_t i;
 
-	if (key == 0)
-		return h->has_zero ? (uint64_t *)&h->zero_value : NULL;
-	if (!h->capacity)
-		return NULL;
 	for (i = slot_of(h, key);; i = (i + 1) & (h->capacity - 1)) {
-		struct hashmap_slot *s = &h->slots[i];
+		uint64_t *slot = &h->slots[i * h->stride];
 
-		if (s->key == key)
-			return &s->value;
-		if (s->key == 0)
-			return NULL;
+		if (*slot == key || *slot == 0)
+			return slot;
 	}
 }
 
-/* key (not 0) is absent and there is room. */
-static uint64_t *place(struct hashmap *h, uint64_t key, uint64_t value)
+/* The slot holding key, or NULL (key 0 excluded). */
+static uint64_t *slot_holding(const struct hashmap *h, uint64_t key)
 {
-	size_t i = slot_of(h, key);
+	uint64_t *slot;
 
-	while (h->slots[i].key)
-		i = (i + 1) & (h->capacity - 1);
-	h->slots[i].key = key;
-	h->slots[i].value = value;
-	return &h->slots[i].value;
+	if (!h->capacity)
+		return NULL;
+	slot = probe(h, key);
+	return *slot ? slot : NULL;
+}
+
+int hashmap_contains(const struct hashmap *h, uint64_t key)
+{
+	return key == 0 ? h->has_zero : slot_holding(h, key) != NULL;
+}
+
+/* A set has no values to hand out: asking one for a value is a bug in the caller. */
+static void require_map(const struct hashmap *h)
+{
+	if (h->stride != 2)
+		die("internal error: a value asked of a hash set");
+}
+
+uint64_t *hashmap_find(const struct hashmap *h, uint64_t key)
+{
+	uint64_t *slot;
+
+	require_map(h);
+	if (key == 0)
+		return h->has_zero ? (uint64_t *)&h->zero_value : NULL;
+	slot = slot_holding(h, key);
+	return slot ? slot + 1 : NULL;
 }
 
 static void grow(struct hashmap *h)
 {
-	struct hashmap_slot *old = h->slots;
-	size_t old_capacity = h->capacity, i;
+	uint64_t *old = h->slots;
+	size_t old_capacity = h->capacity, i, w;
 
-	if (old_capacity > SIZE_MAX / 2 / sizeof(*old))
+	if (old_capacity > SIZE_MAX / 2 / sizeof(*old) / h->stride)
 		die("out of memory: a hash map of %zu entries", h->count);
 	h->capacity = old_capacity ? old_capacity * 2 : FIRST_CAPACITY;
-	h->slots = xcalloc(h->capacity, sizeof(*h->slots));
-	for (i = 0; i < old_capacity; i++)
-		if (old[i].key)
-			place(h, old[i].key, old[i].value);
+	h->slots = xcalloc(h->capacity * h->stride, sizeof(*h->slots));
+	for (i = 0; i < old_capacity; i++) {
+		const uint64_t *from = &old[i * h->stride];
+
+		if (*from) {
+			uint64_t *to = probe(h, *from);
+
+			for (w = 0; w < h->stride; w++)
+				to[w] = from[w];
+		}
+	}
 	free(old);
 }
 
-uint64_t *hashmap_insert(struct hashmap *h, uint64_t key, uint64_t value, int *added)
+/* Add key (absent); its value word in a map, else NULL. */
+static uint64_t *add(struct hashmap *h, uint64_t key, uint64_t value)
 {
-	uint64_t *have = hashmap_find(h, key);
+	uint64_t *slot;
 
-	if (added)
-		*added = !have;
-	if (have)
-		return have;
 	h->count++;
 	if (key == 0) {
 		h->has_zero = 1;
@@ -107,7 +139,29 @@ uint64_t *hashmap_insert(struct hashmap *h, uint64_t key, uint64_t value, int *a
 	/* At most half full: probe runs stay short. */
 	if (2 * h->count > h->capacity)
 		grow(h);
-	return place(h, key, value);
+	slot = probe(h, key);
+	slot[0] = key;
+	if (h->stride == 1)
+		return NULL;
+	slot[1] = value;
+	return &slot[1];
+}
+
+int hashmap_test_and_add(struct hashmap *h, uint64_t key)
+{
+	if (hashmap_contains(h, key))
+		return 1;
+	add(h, key, 0);
+	return 0;
+}
+
+uint64_t *hashmap_insert(struct hashmap *h, uint64_t key, uint64_t value, int *added)
+{
+	uint64_t *have = hashmap_find(h, key);
+
+	if (added)
+		*added = !have;
+	return have ? have : add(h, key, value);
 }
 
 int hashmap_next(const struct hashmap *h, size_t *pos, uint64_t *key, uint64_t *value)
@@ -122,11 +176,11 @@ int hashmap_next(const struct hashmap *h, size_t *pos, uint64_t *key, uint64_t *
 		}
 	}
 	for (; *pos <= h->capacity; (*pos)++) {
-		const struct hashmap_slot *s = &h->slots[*pos - 1];
+		const uint64_t *slot = &h->slots[(*pos - 1) * h->stride];
 
-		if (s->key) {
-			*key = s->key;
-			*value = s->value;
+		if (*slot) {
+			*key = slot[0];
+			*value = h->stride == 2 ? slot[1] : 0;
 			(*pos)++;
 			return 1;
 		}

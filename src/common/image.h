@@ -10,8 +10,8 @@
  *
  * There is no trailer: the image ends where the file ends.
  */
-#ifndef BIMG_IMAGE_H
-#define BIMG_IMAGE_H
+#ifndef BIMG_COMMON_IMAGE_H
+#define BIMG_COMMON_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -10,8 +10,8 @@
  * interrupt_unblock(): a signal arriving there waits, and interrupt_done()
  * before the unblock drops it, so finished work never reports failure.
  */
-#ifndef BIMG_INTERRUPT_H
-#define BIMG_INTERRUPT_H
+#ifndef BIMG_COMMON_INTERRUPT_H
+#define BIMG_COMMON_INTERRUPT_H
 
 #include <signal.h>
 

@@ -5,8 +5,8 @@
  * and byte-packed, so fields are read and written through these helpers at
  * documented offsets; no structure is ever overlaid on a buffer.
  */
-#ifndef BIMG_LE_H
-#define BIMG_LE_H
+#ifndef BIMG_COMMON_LE_H
+#define BIMG_COMMON_LE_H
 
 #include <stdint.h>
 #include <string.h>

@@ -2,8 +2,8 @@
  * Is a device or file in use by a mounted filesystem?  bimg-scan warns
  * when its source is mounted; bimg-fixchunks refuses such a target.
  */
-#ifndef BIMG_MOUNTED_H
-#define BIMG_MOUNTED_H
+#ifndef BIMG_COMMON_MOUNTED_H
+#define BIMG_COMMON_MOUNTED_H
 
 #include <stddef.h>
 #include <sys/types.h>

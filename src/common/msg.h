@@ -5,8 +5,8 @@
  * "program: what failed: why", and exits 1.  A format ending in ':' gets
  * ": strerror(errno)" appended, so callers never spell out strerror.
  */
-#ifndef BIMG_MSG_H
-#define BIMG_MSG_H
+#ifndef BIMG_COMMON_MSG_H
+#define BIMG_COMMON_MSG_H
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -8,8 +8,8 @@
  * One thread submits and collects.  With 0 workers a job runs inside
  * ordered_pool_submit(), so callers need no separate single-thread path.
  */
-#ifndef BIMG_ORDERED_POOL_H
-#define BIMG_ORDERED_POOL_H
+#ifndef BIMG_COMMON_ORDERED_POOL_H
+#define BIMG_COMMON_ORDERED_POOL_H
 
 #include <stddef.h>
 

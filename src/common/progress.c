@@ -1,4 +1,5 @@
 #include "progress.h"
+#include "msg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,8 +7,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-#include "msg.h"
 
 #define REDRAW_MS 100 /* ten lines a second at most */
 #define CLEAR_LINE "\r\033[K"

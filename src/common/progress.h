@@ -15,8 +15,8 @@
  * thread.  The environment variable BIMG_PROGRESS_MS=N redraws every N ms
  * instead (tests use 0: a line on every update, however short the run).
  */
-#ifndef BIMG_PROGRESS_H
-#define BIMG_PROGRESS_H
+#ifndef BIMG_COMMON_PROGRESS_H
+#define BIMG_COMMON_PROGRESS_H
 
 #include <stdint.h>
 #include <time.h>

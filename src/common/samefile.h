@@ -16,8 +16,8 @@
  * (btrfs does) is not traced to its block devices, and a loop device whose
  * backing file cannot be asked for (no /dev node) is not traced to it.
  */
-#ifndef BIMG_SAMEFILE_H
-#define BIMG_SAMEFILE_H
+#ifndef BIMG_COMMON_SAMEFILE_H
+#define BIMG_COMMON_SAMEFILE_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -8,13 +8,13 @@
  *   records: 24-byte header (type, flags, payload length, sequence number,
  *            crc32c of header and payload) + payload, ended by END
  */
-#ifndef BIMG_STREAM_H
-#define BIMG_STREAM_H
+#ifndef BIMG_COMMON_STREAM_H
+#define BIMG_COMMON_STREAM_H
+
+#include "btrfs.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "btrfs.h"
 
 #define STREAM_MAGIC "BIMGSTRM"
 #define STREAM_HEADER_SIZE 32

@@ -1,13 +1,13 @@
 /*
  * Superblock parsing and validation.
  */
-#ifndef BIMG_SUPER_H
-#define BIMG_SUPER_H
+#ifndef BIMG_COMMON_SUPER_H
+#define BIMG_COMMON_SUPER_H
+
+#include "btrfs.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "btrfs.h"
 
 struct super_info {
 	uint8_t fsid[BTRFS_UUID_SIZE];

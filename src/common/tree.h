@@ -2,14 +2,14 @@
  * Tree blocks: header fields, validation, and bounds-checked access to
  * leaf items and node pointers.
  */
-#ifndef BIMG_TREE_H
-#define BIMG_TREE_H
-
-#include <stddef.h>
-#include <stdint.h>
+#ifndef BIMG_COMMON_TREE_H
+#define BIMG_COMMON_TREE_H
 
 #include "btrfs.h"
 #include "le.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 struct btrfs_key {
 	uint64_t objectid;

@@ -10,13 +10,13 @@
  * Capacity doubles, so n pushes cost O(n) copies in all; a size that
  * would overflow size_t dies like running out of memory.
  */
-#ifndef BIMG_VEC_H
-#define BIMG_VEC_H
+#ifndef BIMG_COMMON_VEC_H
+#define BIMG_COMMON_VEC_H
+
+#include "msg.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "msg.h"
 
 #define VEC(type)                  \
 	struct {                   \

@@ -3,8 +3,8 @@
  * END are noted here, tree blocks in verify_block.c; verifier_finish()
  * runs the walk and the chunk checks and prints the report.
  */
-#include "verify_state.h"
 #include "msg.h"
+#include "verify_state.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -12,14 +12,14 @@
  * can reach must be there and be what its parent expects.  See
  * docs/design.md for the memory this takes per block.
  */
-#ifndef BIMG_VERIFY_H
-#define BIMG_VERIFY_H
+#ifndef BIMG_COMMON_VERIFY_H
+#define BIMG_COMMON_VERIFY_H
+
+#include "stream.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include "stream.h"
 
 struct verifier;
 

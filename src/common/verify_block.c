@@ -5,11 +5,11 @@
  * its header facts (the report names its tree and level) but no links:
  * nothing it points at can be trusted.
  */
-#include "verify_state.h"
 #include "crc32c.h"
 #include "csum.h"
 #include "le.h"
 #include "msg.h"
+#include "verify_state.h"
 
 #include <string.h>
 

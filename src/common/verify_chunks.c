@@ -4,12 +4,12 @@
  * tree block and data record inside a chunk of its kind, and the data
  * extents the file extent items name against the data records.
  */
-#include "verify_state.h"
 #include "chunk.h"
 #include "crc32c.h"
 #include "le.h"
 #include "msg.h"
 #include "vec.h"
+#include "verify_state.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -4,9 +4,9 @@
  * verdict line), the same as one JSON object for scripts, or only notes,
  * problems and verdict on standard error next to a passing stream.
  */
-#include "verify_state.h"
 #include "csum.h"
 #include "msg.h"
+#include "verify_state.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

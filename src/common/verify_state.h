@@ -13,18 +13,18 @@
  * checked file extent item, one struct vrange (16 bytes) per run of
  * adjacent data records.
  */
-#ifndef BIMG_VERIFY_STATE_H
-#define BIMG_VERIFY_STATE_H
-
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#ifndef BIMG_COMMON_VERIFY_STATE_H
+#define BIMG_COMMON_VERIFY_STATE_H
 
 #include "stream.h"
 #include "super.h"
 #include "tree.h"
 #include "verify.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Why a tree block failed its own checks (index into block_fault_text). */
 enum block_fault {

@@ -9,9 +9,9 @@
  * loop.  A missing or unusable block is reported with its path and the
  * key range its tree loses with it.
  */
-#include "verify_state.h"
 #include "msg.h"
 #include "vec.h"
+#include "verify_state.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * write failures to a pipe whose reader went away are reported as such,
  * because every stage ignores SIGPIPE to turn that death into an error.
  */
-#ifndef BIMG_XIO_H
-#define BIMG_XIO_H
+#ifndef BIMG_COMMON_XIO_H
+#define BIMG_COMMON_XIO_H
 
 #include <stddef.h>
 #include <stdint.h>

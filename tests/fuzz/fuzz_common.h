@@ -12,13 +12,13 @@
 #ifndef BIMG_FUZZ_COMMON_H
 #define BIMG_FUZZ_COMMON_H
 
-#include <setjmp.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include "chunk.h"
 #include "csum.h"
 #include "msg.h"
+
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
 
 static jmp_buf fuzz_die_env;
 

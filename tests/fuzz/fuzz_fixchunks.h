@@ -35,9 +35,12 @@
 
 #include "crc32c.h"
 #include "csum.h"
-#include "fixchunks.h"
 #include "fuzz_common.h"
+#include "guard.h"
 #include "le.h"
+#include "restore.h"
+#include "stream.h"
+#include "target.h"
 #include "xio.h"
 
 #include <errno.h>
@@ -360,7 +363,7 @@ static uint64_t fuzz_field(const uint8_t *data, size_t size, size_t at)
 
 static void fuzz_fixchunks_run(const uint8_t *data, size_t size, int multi)
 {
-	static struct options opt;
+	static struct restore_options opt;
 	static size_t count, i;
 	static int in, rejected;
 	uint8_t *framed;

@@ -19,13 +19,13 @@
  * as it is instead of set first (bit 5: mostly wrong, so wiped) and the
  * stream's DAMAGED flag (bit 6).
  */
-#include "fuzz_common.h"
 #include "block.h"
+#include "fuzz_common.h"
 #include "leaf.h"
-#include "readable.h"
-#include "placement.h"
 #include "namemap.h"
-#include "scan.h"
+#include "placement.h"
+#include "readable.h"
+#include "scrub.h"
 #include "tree.h"
 
 #include <stdlib.h>

@@ -21,8 +21,8 @@
  * The contract: never a crash, a hang or a leak, whatever the blocks say;
  * die() (out of memory only) returns here through FUZZ_TRY.
  */
-#include "fuzz_common.h"
 #include "btrfs.h"
+#include "fuzz_common.h"
 #include "le.h"
 #include "stream.h"
 #include "tree.h"

@@ -16,6 +16,28 @@
 #   corrupt_default_leaf KIND [ARGS]  $T/bad.img: the default case, one leaf damaged
 #   same_entry_count MOUNT SOURCE RESTORED  both mount with as many entries
 #   STREAMCMP, CORRUPT     tests/lib/streamcmp.py, tests/lib/corrupt.py as commands
+#
+# It also loads bats-support and bats-assert (tests/lib/install-deps.sh
+# installs them): every test checks a `run` with assert_success,
+# assert_failure [STATUS], assert_output, assert_line, refute_output and
+# refute_line, whose failures show the status and the output.
+
+# run --separate-stderr (its stderr and stderr_lines) needs bats 1.5.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+# assert_stderr / refute_stderr [--partial | --regexp] [EXPECTED]: assert_output
+# and refute_output on the stderr of `run --separate-stderr`.  bats-assert
+# 2.2 has them; Debian 12's 2.1 does not, and these take the same arguments.
+assert_stderr() {
+	local output=$stderr
+	assert_output "$@"
+}
+refute_stderr() {
+	local output=$stderr
+	refute_output "$@"
+}
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="$ROOT/bin"

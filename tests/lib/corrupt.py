@@ -78,6 +78,8 @@ class Image:
     def pwrite(self, off, data):
         self.f.seek(off)
         self.f.write(data)
+        # Now, not at exit: a buffered write is lost if something still holds the image then.
+        self.f.flush()
 
     def add_chunk(self, logical, item):
         length = struct.unpack_from("<Q", item, 0)[0]
@@ -122,46 +124,35 @@ class Image:
         nritems = struct.unpack_from("<I", node, 96)[0]
         return [struct.unpack_from("<Q", node, 101 + 33 * i + 17)[0] for i in range(nritems)]
 
-    def read_chunk_tree(self, logical):
+    def leaves(self, logical):
+        """(logical, block) of every leaf below logical, in key order; read as they are reached."""
         b = self.block(logical)
         if b[100] > 0:
             for child in self.ptrs(b):
-                self.read_chunk_tree(child)
-            return
-        for objectid, typ, offset, data in self.items(b):
-            if typ == 228:
-                self.add_chunk(offset, data)
+                yield from self.leaves(child)
+        else:
+            yield logical, b
+
+    def read_chunk_tree(self, logical):
+        for _logical, b in self.leaves(logical):
+            for _objectid, typ, offset, data in self.items(b):
+                if typ == 228:
+                    self.add_chunk(offset, data)
 
     def tree_root(self, objectid):
-        def find(logical):
-            b = self.block(logical)
-            if b[100] > 0:
-                for child in self.ptrs(b):
-                    r = find(child)
-                    if r:
-                        return r
-                return None
+        for _logical, b in self.leaves(self.root):
             for oid, typ, _off, data in self.items(b):
                 if oid == objectid and typ == 132:
                     return struct.unpack_from("<Q", data, 176)[0], data[238]
-            return None
-        return find(self.root)
-
+        return None
 
     def all_tree_roots(self):
         """(bytenr, level) of the chunk tree, the root tree and every tree it names."""
         roots = [(self.chunk_root, self.sb[199]), (self.root, self.sb[198])]
-
-        def walk(logical):
-            b = self.block(logical)
-            if b[100] > 0:
-                for child in self.ptrs(b):
-                    walk(child)
-                return
+        for _logical, b in self.leaves(self.root):
             for _oid, typ, _off, data in self.items(b):
                 if typ == 132 and len(data) >= 239:
                     roots.append((struct.unpack_from("<Q", data, 176)[0], data[238]))
-        walk(self.root)
         return roots
 
     def tree_blocks(self):
@@ -184,20 +175,12 @@ class Image:
     def chunk_leaf_item(self, want):
         """(leaf logical, absolute data offset, item data) of the last chunk item want() accepts."""
         found = None
-
-        def walk(logical):
-            nonlocal found
-            b = self.block(logical)
-            if b[100] > 0:
-                for child in self.ptrs(b):
-                    walk(child)
-                return
+        for logical, b in self.leaves(self.chunk_root):
             nritems = struct.unpack_from("<I", b, 96)[0]
             for i in range(nritems):
                 _oid, typ, _off, off, size = struct.unpack_from("<QBQII", b, 101 + 25 * i)
                 if typ == 228 and want(b[101 + off:101 + off + size]):
                     found = (logical, 101 + off, b[101 + off:101 + off + size])
-        walk(self.chunk_root)
         return found
 
 
@@ -206,6 +189,19 @@ def copy(src, dst):
     if subprocess.run(["cp", "--sparse=always", src, dst]).returncode != 0:
         shutil.copyfile(src, dst)
     return Image(dst, writable=True)
+
+
+def edit_block(args, edit, leaf_only=False):
+    """SRC DST LOGICAL ...: DST a copy of SRC whose block at LOGICAL is changed by edit(img,
+    block) and written with its checksum fixed; prints LOGICAL."""
+    img = copy(args[0], args[1])
+    logical = int(args[2])
+    b = img.block(logical)
+    if leaf_only and b[100] != 0:
+        sys.exit("corrupt.py: not a leaf")
+    edit(img, b)
+    img.write_block(logical, b)
+    print(logical)
 
 
 def fix_super(img):
@@ -320,35 +316,13 @@ def main():
         img.write_block(child, b)
         print(child)
     elif cmd == "header-bytenr":
-        img = copy(args[0], args[1])
-        logical = int(args[2])
-        b = img.block(logical)
-        struct.pack_into("<Q", b, 48, logical + 4096)
-        img.write_block(logical, b)
-        print(logical)
+        edit_block(args, lambda img, b: struct.pack_into("<Q", b, 48, int(args[2]) + 4096))
     elif cmd == "nritems":
-        img = copy(args[0], args[1])
-        logical = int(args[2])
-        b = img.block(logical)
-        struct.pack_into("<I", b, 96, int(args[3]))
-        img.write_block(logical, b)
-        print(logical)
+        edit_block(args, lambda img, b: struct.pack_into("<I", b, 96, int(args[3])))
     elif cmd == "item-offset":
-        img = copy(args[0], args[1])
-        logical = int(args[2])
-        b = img.block(logical)
-        if b[100] != 0:
-            sys.exit("corrupt.py: not a leaf")
-        struct.pack_into("<I", b, 101 + 17, img.nodesize)
-        img.write_block(logical, b)
-        print(logical)
+        edit_block(args, lambda img, b: struct.pack_into("<I", b, 101 + 17, img.nodesize), leaf_only=True)
     elif cmd == "level":
-        img = copy(args[0], args[1])
-        logical = int(args[2])
-        b = img.block(logical)
-        b[100] = int(args[3])
-        img.write_block(logical, b)
-        print(logical)
+        edit_block(args, lambda img, b: struct.pack_into("<B", b, 100, int(args[3])))
     elif cmd == "short-item":
         img = copy(args[0], args[1])
         logical, typ = int(args[2]), int(args[3])
@@ -369,20 +343,13 @@ def main():
         img = copy(args[0], args[1])
         root, _level = img.tree_root(2)
 
-        def first_extent_leaf(logical):
-            b = img.block(logical)
-            if b[100] > 0:
-                for child in img.ptrs(b):
-                    r = first_extent_leaf(child)
-                    if r:
-                        return r
-                return None
-            nritems = struct.unpack_from("<I", b, 96)[0]
-            for i in range(nritems):
-                if b[101 + 25 * i + 8] == 168:
-                    return logical, b, i
+        def first_extent_item():
+            for logical, b in img.leaves(root):
+                for i in range(struct.unpack_from("<I", b, 96)[0]):
+                    if b[101 + 25 * i + 8] == 168:
+                        return logical, b, i
             return None
-        found = first_extent_leaf(root)
+        found = first_extent_item()
         if not found:
             sys.exit("corrupt.py: no EXTENT_ITEM in the extent tree")
         logical, b, i = found

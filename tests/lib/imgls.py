@@ -37,6 +37,19 @@ def inflate_exactly(payload, where):
     return out
 
 
+def items(path):
+    """(bytenr, stored payload) of every item of the image at path, in order, read as they come."""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(BLOCK)
+            if len(block) < BLOCK:
+                return
+            n = struct.unpack_from("<I", block, 16)[0]
+            for bytenr, size in [struct.unpack_from("<QI", block, HEADER + ITEM * i) for i in range(n)]:
+                yield bytenr, f.read(size)
+            f.seek((f.tell() + BLOCK - 1) // BLOCK * BLOCK)
+
+
 def main():
     if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--content"):
         sys.exit(__doc__)

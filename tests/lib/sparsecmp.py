@@ -13,17 +13,16 @@ CHUNK = 1 << 20
 
 
 def data_ranges(fd, size):
-    ranges = []
+    """(start, end) of each range of the first size bytes that SEEK_DATA reports as data."""
     pos = 0
     while pos < size:
         try:
             start = os.lseek(fd, pos, os.SEEK_DATA)
         except OSError:  # ENXIO: no data after pos
-            break
-        end = os.lseek(fd, start, os.SEEK_HOLE)
-        ranges.append((start, end))
+            return
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        yield start, end
         pos = end
-    return ranges
 
 
 def merged(a, b):
@@ -46,7 +45,7 @@ def main():
     if size_a != size_b:
         print("%s: %d bytes, %s: %d bytes" % (sys.argv[1], size_a, sys.argv[2], size_b))
         return 1
-    for start, end in merged(data_ranges(fa, size_a), data_ranges(fb, size_b)):
+    for start, end in merged(list(data_ranges(fa, size_a)), list(data_ranges(fb, size_b))):
         pos = start
         while pos < end:
             n = min(CHUNK, end - pos)

@@ -19,20 +19,11 @@ import os
 import stat
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sparsecmp import data_ranges  # noqa: E402
+
 BLOCK = 1 << 20
 SMALL = 64 << 20
-
-
-def data_ranges(fd, size):
-    pos = 0
-    while pos < size:
-        try:
-            start = os.lseek(fd, pos, os.SEEK_DATA)
-        except OSError:  # ENXIO: no data after pos
-            return
-        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
-        yield start, end
-        pos = end
 
 
 def digest(path, size):

@@ -4,14 +4,14 @@
  *   collide-test            check solver output against a bitwise CRC-32C
  *   collide-test --bench N  time N names of 5..64 bytes, print names/s
  */
+#include "collide.h"
+#include "crc32c.h"
+#include "msg.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "collide.h"
-#include "crc32c.h"
-#include "msg.h"
 
 /* Bit-at-a-time reflected CRC-32C: shares nothing with crc32c.c. */
 static uint32_t slow_crc(uint32_t reg, const uint8_t *p, size_t n)

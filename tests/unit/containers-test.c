@@ -1,5 +1,5 @@
 /*
- * The chunk map (src/common/chunk_map.c) and the hash map
+ * The chunk map (src/common/chunk_map.c) and the hash map and hash set
  * (src/common/hashmap.c) against brute force, on keys in increasing,
  * decreasing and random order.  Prints one line per check and exits 1 on
  * the first difference.
@@ -107,7 +107,8 @@ static int check_hashmap(void)
 			return fail("hashmap insert again", i);
 	}
 	for (i = 0; i < N; i++)
-		if (!(v = hashmap_find(&h, (uint64_t)i * 4096)) || *v != i || hashmap_find(&h, (uint64_t)i * 4096 + 1))
+		if (!(v = hashmap_find(&h, (uint64_t)i * 4096)) || *v != i || hashmap_find(&h, (uint64_t)i * 4096 + 1) ||
+		    !hashmap_contains(&h, (uint64_t)i * 4096) || hashmap_contains(&h, (uint64_t)i * 4096 + 1))
 			return fail("hashmap find", i);
 	while (hashmap_next(&h, &pos, &key, &value)) {
 		if (key != value * 4096)
@@ -118,6 +119,39 @@ static int check_hashmap(void)
 		return fail("hashmap iteration count", seen);
 	hashmap_free(&h);
 	printf("ok: hash map, %d keys\n", N);
+	return 0;
+}
+
+/* Random keys below 4 N (so that about one in eight repeats), key 0 among them, against a bitmap. */
+static int check_hashset(void)
+{
+	static uint8_t present[4 * N];
+	struct hashmap s;
+	uint64_t key, value;
+	size_t pos = 0, distinct = 0, seen = 0, i;
+
+	hashmap_init_set(&s);
+	for (i = 0; i < N; i++) {
+		key = i == N / 2 ? 0 : next_random() % (4 * N);
+		if (hashmap_test_and_add(&s, key) != present[key])
+			return fail("hashset test and add", key);
+		distinct += !present[key];
+		present[key] = 1;
+		if (!hashmap_test_and_add(&s, key))
+			return fail("hashset add again", key);
+	}
+	for (key = 0; key < 4 * N; key++)
+		if (hashmap_contains(&s, key) != present[key])
+			return fail("hashset contains", key);
+	while (hashmap_next(&s, &pos, &key, &value)) {
+		if (key >= 4 * N || !present[key] || value != 0)
+			return fail("hashset iteration", key);
+		seen++;
+	}
+	if (seen != distinct || s.count != distinct || !hashmap_contains(&s, 0))
+		return fail("hashset iteration count", seen);
+	hashmap_free(&s);
+	printf("ok: hash set, %zu keys\n", distinct);
 	return 0;
 }
 
@@ -166,5 +200,5 @@ int main(void)
 	}
 	if (check_chunk_map(order, "random"))
 		return 1;
-	return check_hashmap() || check_vec();
+	return check_hashmap() || check_hashset() || check_vec();
 }

@@ -9,13 +9,13 @@
  *
  * Run it with TMPDIR set to where the temporary files should go.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "msg.h"
 #include "namestore.h"
 #include "spillset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define NAMES 30000
 #define TWO_BYTE_NAMES 4096

@@ -7,13 +7,13 @@
  * (0: unknown), then ends the way a program does: progress_finish() and a
  * final "finished" line on stderr, a die(), or exit(0) without finishing.
  */
+#include "msg.h"
+#include "progress.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "msg.h"
-#include "progress.h"
 
 static unsigned long long number(const char *s)
 {

@@ -1,4 +1,4 @@
-#include "fixchunks.h"
+#include "block_verify.h"
 #include "csum.h"
 #include "tree.h"
 
