@@ -45,8 +45,7 @@ spilled() {
 
 @test "the name store and its spill set against what was put in, on the smallest budget" {
 	run env TMPDIR="$SPILL" "$ROOT/build/unit/namestore-test"
-	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	[[ $output == *"ok: name store, "*" names ("*" written out, "* ]]
 	[[ $output == *"ok: spill set, "* ]]
 	[ -z "$(ls -A "$SPILL")" ]
@@ -121,7 +120,7 @@ wait_for_spill() {
 	img=$(corpus_img names)
 	bimg-scan "$img" >"$T/s"
 	run --separate-stderr sanitize_to /nonexistent/bimg-test -s --seed 7 -v <"$T/s"
-	[ "$status" -eq 0 ]
+	assert_success
 	[[ $stderr != *"temporary"* ]]
 }
 
@@ -133,15 +132,13 @@ wait_for_spill() {
 	mount -t tmpfs -o size=64k tmpfs "$TMPFS"
 	"$MK" names 3000 >"$T/names.stream"
 	run --separate-stderr sanitize_to "$TMPFS" -s --map-memory 64K <"$T/names.stream"
-	echo "-s: status $status: $stderr"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[[ $stderr =~ ^bimg-sanitize:\ name\ map:\ cannot\ write\ its\ temporary\ file:\ No\ space\ left\ on\ device$ ]]
 	[ -z "$(ls -A "$TMPFS")" ]
 	for mode in -ss "-ss --keep-short"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr sanitize_to "$TMPFS" $mode --map-memory 64K <"$T/names.stream"
-		echo "$mode: status $status: $stderr"
-		[ "$status" -eq 1 ]
+		assert_failure 1
 		[ "$(wc -l <<<"$stderr")" -eq 1 ]
 		[[ $stderr =~ ^bimg-sanitize:\ .*:\ No\ space\ left\ on\ device$ ]]
 		[ -z "$(ls -A "$TMPFS")" ]
@@ -151,16 +148,14 @@ wait_for_spill() {
 @test "a missing or read-only TMPDIR: one message, exit 1" {
 	"$MK" names 100 >"$T/names.stream"
 	run --separate-stderr sanitize_to /nonexistent/bimg-test -s --map-memory 64K <"$T/names.stream"
-	echo "missing: status $status: $stderr"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[[ $stderr =~ ^bimg-sanitize:\ name\ map:\ cannot\ create\ a\ temporary\ file\ in\ /nonexistent/bimg-test:\ No\ such\ file\ or\ directory$ ]]
 	[[ $(id -u) -eq 0 ]] || skip "mounting a read-only tmpfs needs root"
 	TMPFS=$T/tmpfs
 	mkdir -p "$TMPFS"
 	mount -t tmpfs -o size=1m,ro tmpfs "$TMPFS"
 	run --separate-stderr sanitize_to "$TMPFS" -s --map-memory 64K <"$T/names.stream"
-	echo "read-only: status $status: $stderr"
-	[ "$status" -eq 1 ]
+	assert_failure 1
 	[[ $stderr =~ ^bimg-sanitize:\ name\ map:\ cannot\ create\ a\ temporary\ file\ in\ .*:\ Read-only\ file\ system$ ]]
 }
 
@@ -168,8 +163,7 @@ wait_for_spill() {
 	local arg
 	for arg in 10K 65535 abc 1T "" 65G 18446744073709551616 -1M " 1M" +1M 1MB; do
 		run --separate-stderr bimg-sanitize -s --map-memory "$arg" </dev/null
-		echo "'$arg': status $status: $stderr"
-		[ "$status" -eq 1 ]
+		assert_failure 1
 		[ "$stderr" = "bimg-sanitize: --map-memory: '$arg' is not a size from 64K to 64G (bytes, or K, M, G for KiB, MiB, GiB): try 'bimg-sanitize --help'" ]
 	done
 	# and those it does take
