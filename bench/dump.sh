@@ -79,7 +79,7 @@ if [[ $part != c0 ]]; then
 	compare_dump "-c9 -t2 $(basename "$BENCH_IMG" .img)" "$BENCH_IMG" -c9 -t2
 	c9_ratio=$RATIO c9_rss=$OURS_RSS c9_ref=$REF_SIZE c9_ours=$OURS_SIZE
 	stages "$BENCH_IMG" -c9 -t2
-	if usr=$(fixture_image usr-content); then
+	if usr=$(bench_fixture usr-content); then
 		compare_dump "-c9 -t2 usr-content" "$usr" -c9 -t2
 		usr_ratio=$RATIO usr_rss=$OURS_RSS usr_ref=$REF_SIZE usr_ours=$OURS_SIZE
 	fi

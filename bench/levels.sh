@@ -16,7 +16,7 @@ sources=("$@")
 if ((${#sources[@]} == 0)); then
 	bench_source
 	sources=("$BENCH_IMG")
-	usr=$(fixture_image usr-content) && sources+=("$usr")
+	usr=$(bench_fixture usr-content) && sources+=("$usr")
 fi
 print_setup
 for src in "${sources[@]}"; do

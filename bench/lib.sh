@@ -63,9 +63,6 @@ trap 'rm -rf "$SCRATCH"' EXIT
 # shellcheck source=bench/fixture.sh
 . "$ROOT/bench/fixture.sh"
 
-# fixture_image NAME: the path of the benchmark filesystem NAME, built when missing.
-fixture_image() { bench_fixture "$1"; }
-
 # big_image N: the path of big-N.img, built first when N <= BENCH_BUILD_MAX
 # or when it is already there (mkfixtures only checks it then); fail when
 # it is not allowed to be built.

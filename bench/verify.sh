@@ -40,11 +40,9 @@ pair() {
 	B_RSS=$(cut -d' ' -f2 "$SCRATCH/$2.runs" | max | awk '{ printf "%.0f", $1 / 1024 }')
 }
 
-met() { awk -v v="$1" -v goal="$2" 'BEGIN { print (v <= goal) ? "met" : "NOT MET" }'; }
-
 row() { # LABEL WALL RSS [RATIO GOAL]
 	if [[ -n ${4:-} ]]; then
-		printf '%-44s %7ss %5s MB %6sx  (goal <= %sx: %s)\n' "$1" "$2" "$3" "$4" "$5" "$(met "$4" "$5")"
+		printf '%-44s %7ss %5s MB %6sx  (goal <= %sx: %s)\n' "$1" "$2" "$3" "$4" "$5" "$(verdict "$4" "$5")"
 	else
 		printf '%-44s %7ss %5s MB\n' "$1" "$2" "$3"
 	fi
