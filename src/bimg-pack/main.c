@@ -114,23 +114,13 @@ static void verify_record(struct verifier *v, const struct record *rec, uint32_t
 		break;
 	case REC_TREE_BLOCK:
 		bytes = record_tree_block(rec, nodesize, &logical, &flags);
-		verifier_tree_block(v, logical, flags, bytes, nodesize);
+		verifier_tree_block(v, logical, flags, bytes);
 		break;
 	case REC_DATA:
 		(void)record_data(rec, &logical, &flags, &len);
 		verifier_data(v, logical, flags, len);
 		break;
 	}
-}
-
-/* --verify checks on a thread of its own when there is a second CPU to run it. */
-static struct verifier *stream_verifier(void)
-{
-	struct verifier *v = verifier_new("standard input", stderr, VERIFY_REPORT_BRIEF);
-
-	if (online_cpus(2) > 1)
-		verifier_use_thread(v);
-	return v;
 }
 
 /*
@@ -286,7 +276,8 @@ int main(int argc, char **argv)
 	keep_freed_memory();
 
 	output_open(opt.out);
-	pack((int)opt.level, opt.codec, opt.threads, opt.verify ? stream_verifier() : NULL);
+	pack((int)opt.level, opt.codec, opt.threads,
+	     opt.verify ? verifier_new("standard input", stderr, VERIFY_REPORT_BRIEF) : NULL);
 	output_commit();
 	return 0;
 }

@@ -57,7 +57,7 @@ static int looks_like_tree_blocks(const struct item_emitter *e, const struct ite
 	       memcmp(job->bytes + HDR_FSID, e->header_fsid, BTRFS_UUID_SIZE) == 0;
 }
 
-void items_emit(struct item_emitter *e, struct item_job *job)
+void items_emit(struct item_emitter *e, const struct item_job *job)
 {
 	size_t done;
 
@@ -75,8 +75,8 @@ void items_emit(struct item_emitter *e, struct item_job *job)
 	if (job->bytenr + job->len < job->bytenr)
 		bad_item(e, job, "item range wraps around the address space");
 	if (looks_like_tree_blocks(e, job)) {
-		sink_tree_blocks_owned(e->sink, job->bytenr, job->bytes, job->len);
-		job->bytes = NULL;
+		for (done = 0; done < job->len; done += e->nodesize)
+			sink_tree_block(e->sink, job->bytenr + done, 0, job->bytes + done);
 		return;
 	}
 	for (done = 0; done < job->len; done += DATA_PIECE_MAX) {

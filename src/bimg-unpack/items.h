@@ -47,11 +47,8 @@ struct item_emitter {
 };
 
 void items_emitter_init(struct item_emitter *e, const char *name, struct record_sink *sink);
-/*
- * Dies, naming the cluster and item, if the job failed or the item is
- * unusable.  Takes job->bytes (and sets it NULL) when they are tree blocks.
- */
-void items_emit(struct item_emitter *e, struct item_job *job);
+/* Dies, naming the cluster and item, if the job failed or the item is unusable. */
+void items_emit(struct item_emitter *e, const struct item_job *job);
 
 /*
  * The same for an item too large to hold whole (a v1 item may be 256 MiB):

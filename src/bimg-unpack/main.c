@@ -98,16 +98,6 @@ static void parse_command_line(int argc, char **argv, struct unpack_options *opt
 		opt->threads = online_cpus(MAX_THREADS);
 }
 
-/* --verify checks on a thread of its own when there is a second CPU to run it. */
-static struct verifier *image_verifier(const struct unpack_options *opt, const char *name)
-{
-	struct verifier *v = verifier_new(name, stdout, opt->json ? VERIFY_REPORT_JSON : VERIFY_REPORT_FULL);
-
-	if (online_cpus(2) > 1)
-		verifier_use_thread(v);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	struct unpack_options opt = { .mode = SINK_STREAM, .progress = PROGRESS_AUTO, .path = "-" };
@@ -135,7 +125,7 @@ int main(int argc, char **argv)
 	sink_init(&sink, opt.mode);
 	input_open(&in, opt.path);
 	if (opt.mode == SINK_VERIFY)
-		sink_verify(&sink, image_verifier(&opt, in.name));
+		sink_verify(&sink, verifier_new(in.name, stdout, opt.json ? VERIFY_REPORT_JSON : VERIFY_REPORT_FULL));
 	if (in.npeek == 8 && memcmp(in.peek, STREAM_MAGIC, 8) == 0) {
 		if (opt.mode == SINK_STREAM)
 			die("%s: input is already a record stream (use --info or --list to inspect it)", in.name);

@@ -130,7 +130,7 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 	s->records++;
 	s->tree_blocks++;
 	if (s->verify)
-		verifier_tree_block(s->verify, logical, flags, block, s->fs.nodesize);
+		verifier_tree_block(s->verify, logical, flags, block);
 	switch (s->mode) {
 	case SINK_STREAM:
 		stream_write_tree_block(&s->writer, logical, flags, block, s->fs.nodesize);
@@ -147,21 +147,6 @@ void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, co
 	case SINK_VERIFY:
 		break;
 	}
-}
-
-void sink_tree_blocks_owned(struct record_sink *s, uint64_t logical, uint8_t *blocks, size_t len)
-{
-	size_t done;
-
-	if (s->mode == SINK_VERIFY && s->verify && s->fs.nodesize && len % s->fs.nodesize == 0) {
-		s->records += len / s->fs.nodesize;
-		s->tree_blocks += len / s->fs.nodesize;
-		verifier_tree_blocks_owned(s->verify, logical, blocks, len, s->fs.nodesize);
-		return;
-	}
-	for (done = 0; done + s->fs.nodesize <= len; done += s->fs.nodesize)
-		sink_tree_block(s, logical + done, 0, blocks + done);
-	free(blocks);
 }
 
 void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len)

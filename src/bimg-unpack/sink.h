@@ -73,11 +73,6 @@ void sink_fs_info(struct record_sink *s, const struct fs_info *fs);
 void sink_superblock(struct record_sink *s, const uint8_t *sb);
 void sink_chunk(struct record_sink *s, const uint8_t *payload, size_t len);
 void sink_tree_block(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *block);
-/*
- * Whole tree blocks in one malloc()ed buffer, which the sink takes (and
- * frees): --verify checks them on its thread without a copy.
- */
-void sink_tree_blocks_owned(struct record_sink *s, uint64_t logical, uint8_t *blocks, size_t len);
 void sink_data(struct record_sink *s, uint64_t logical, uint64_t flags, const uint8_t *bytes, size_t len);
 /* A record stream's END was read: the verifier learns its damaged count. */
 void sink_end_record(struct record_sink *s, uint64_t damaged);

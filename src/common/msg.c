@@ -16,34 +16,10 @@ static void (*die_hooks[8])(const char *text);
 static int die_hook_count;
 static int dying;
 static jmp_buf *die_jump;
-/* msg_catch_die(): this thread's */
-static __thread jmp_buf *catch_jump;
-static __thread char *catch_buf;
-static __thread size_t catch_size;
 
 void msg_set_die_jump(jmp_buf *env)
 {
 	die_jump = env;
-}
-
-void msg_catch_die(jmp_buf *env, char *buf, size_t size)
-{
-	catch_jump = env;
-	catch_buf = buf;
-	catch_size = size;
-}
-
-/* A die() caught by msg_catch_die(): hand the text back to the thread's jump point. */
-static void die_caught(const char *text)
-{
-	jmp_buf *env = catch_jump;
-
-	if (!env)
-		return;
-	catch_jump = NULL;
-	if (catch_size)
-		snprintf(catch_buf, catch_size, "%s", text);
-	longjmp(*env, 1);
 }
 
 /* Exit, or for a fuzz harness return to its jump point ready for the next input. */
@@ -150,7 +126,7 @@ static void print_line(const char *kind, const char *text)
 
 const char *msg_vformat(const char *fmt, va_list ap)
 {
-	static __thread char text[4096]; /* a die() caught on another thread formats here too */
+	static char text[4096];
 	int saved_errno = errno;
 	size_t fmt_len = strlen(fmt);
 	int n;
@@ -180,7 +156,6 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	text = msg_vformat(fmt, ap);
 	va_end(ap);
-	die_caught(text);
 	if (!dying) {
 		dying = 1;
 		for (i = die_hook_count - 1; i >= 0; i--)
@@ -248,7 +223,6 @@ void die_silently(const char *text)
 {
 	int i;
 
-	die_caught(text);
 	if (!dying) {
 		dying = 1;
 		for (i = die_hook_count - 1; i >= 0; i--)

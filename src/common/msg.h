@@ -103,13 +103,5 @@ __attribute__((noreturn)) void die_silently(const char *text);
  */
 void msg_set_die_jump(jmp_buf *env);
 
-/*
- * For work on a thread beside the main one, whose failure the main thread
- * reports: while env is set on this thread, die() and die_silently() on it
- * run no hook and print nothing; they copy their text into buf (size
- * bytes) and longjmp(*env, 1).  Other threads die as usual.  NULL ends it.
- */
-void msg_catch_die(jmp_buf *env, char *buf, size_t size);
-
 #endif
 

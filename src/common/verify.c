@@ -1,9 +1,7 @@
 /*
  * The verifier's records and its end: FS_INFO, SUPERBLOCK, CHUNK, DATA and
  * END are noted here, tree blocks in verify_block.c; verifier_finish()
- * runs the walk and the chunk checks and prints the report.  Each record
- * becomes an event, checked here at once or, after verifier_use_thread(),
- * on the verifier's own thread (verify_queue.c).
+ * runs the walk and the chunk checks and prints the report.
  */
 #include "msg.h"
 #include "verify_state.h"
@@ -23,16 +21,10 @@ struct verifier *verifier_new(const char *name, FILE *out, enum verify_report re
 	return v;
 }
 
-void verifier_use_thread(struct verifier *v)
-{
-	verify_queue_start(v);
-}
-
 void verifier_free(struct verifier *v)
 {
 	if (!v)
 		return;
-	verify_queue_stop(v);
 	free(v->blocks);
 	free(v->links);
 	free(v->data);
@@ -46,13 +38,12 @@ void verifier_free(struct verifier *v)
 	free(v);
 }
 
-/* The checks of each record, in the order the records came. */
-static void input_kind(struct verifier *v, int image_version)
+void verifier_input_kind(struct verifier *v, int image_version)
 {
 	v->image_version = image_version;
 }
 
-static void fs_info(struct verifier *v, const struct fs_info *fs)
+void verifier_fs_info(struct verifier *v, const struct fs_info *fs)
 {
 	v->records++;
 	if (v->have_fs)
@@ -77,7 +68,7 @@ static void super_matches_fs_info(struct verifier *v)
 			"the superblock's fsid, node size, sector size or checksum type differ from FS_INFO's");
 }
 
-static void superblock(struct verifier *v, const uint8_t *sb)
+void verifier_superblock(struct verifier *v, const uint8_t *sb)
 {
 	v->records++;
 	if (v->have_sb || v->sb_error) {
@@ -96,10 +87,24 @@ static void superblock(struct verifier *v, const uint8_t *sb)
 	verify_sys_array(v);
 }
 
-static void data(struct verifier *v, uint64_t logical, uint64_t len)
+void verifier_chunk_record(struct verifier *v, const uint8_t *payload, size_t len)
+{
+	v->records++;
+	verify_chunk_record(v, payload, len);
+}
+
+void verifier_tree_block(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *block)
+{
+	v->records++;
+	v->tree_blocks++;
+	verify_block_record(v, logical, flags, block);
+}
+
+void verifier_data(struct verifier *v, uint64_t logical, uint64_t flags, size_t len)
 {
 	struct vrange *last = v->ndata ? &v->data[v->ndata - 1] : NULL;
 
+	(void)flags;
 	v->records++;
 	v->data_records++;
 	v->data_bytes += len;
@@ -115,129 +120,16 @@ static void data(struct verifier *v, uint64_t logical, uint64_t len)
 	v->data[v->ndata++] = (struct vrange){ logical, logical + len };
 }
 
-/* len / nodesize blocks; nodesize must be the filesystem's (the caller's and FS_INFO's agree). */
-static void tree_blocks(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *blocks, size_t len,
-			uint64_t nodesize)
-{
-	size_t done;
-
-	if (nodesize != v->fs.nodesize || !nodesize || len % nodesize) {
-		v->records++;
-		problem(v, PROBLEM_INPUT, NULL, "record %" PRIu64 ": %zu bytes of tree blocks (nodesize %u)",
-			v->records - 1, len, v->fs.nodesize);
-		return;
-	}
-	for (done = 0; done < len; done += nodesize) {
-		v->records++;
-		v->tree_blocks++;
-		verify_block_record(v, logical + done, flags, blocks + done);
-	}
-}
-
-void verify_apply(struct verifier *v, const struct vevent *ev)
-{
-	struct fs_info fs;
-
-	switch (ev->kind) {
-	case EVENT_INPUT_KIND:
-		input_kind(v, (int)ev->number);
-		break;
-	case EVENT_FS_INFO:
-		memcpy(&fs, ev->bytes, sizeof(fs));
-		fs_info(v, &fs);
-		break;
-	case EVENT_SUPERBLOCK:
-		superblock(v, ev->bytes);
-		break;
-	case EVENT_CHUNK:
-		v->records++;
-		verify_chunk_record(v, ev->bytes, ev->len);
-		break;
-	case EVENT_TREE_BLOCK:
-		tree_blocks(v, ev->number, ev->flags, ev->bytes, ev->len, ev->len);
-		break;
-	case EVENT_TREE_BLOCKS_OWNED:
-		tree_blocks(v, ev->number, 0, ev->bytes, ev->len, ev->data_len);
-		break;
-	case EVENT_DATA:
-		data(v, ev->number, ev->data_len);
-		break;
-	case EVENT_END:
-		v->have_end = 1;
-		v->end_damaged = ev->number;
-		break;
-	}
-}
-
-/* Check the record now, or copy it for the verifier's thread. */
-static void deliver(struct verifier *v, const struct vevent *ev)
-{
-	if (v->queue)
-		verify_queue_put(v, ev);
-	else
-		verify_apply(v, ev);
-}
-
-void verifier_input_kind(struct verifier *v, int image_version)
-{
-	deliver(v, &(struct vevent){ .kind = EVENT_INPUT_KIND, .number = (uint64_t)image_version });
-}
-
-void verifier_fs_info(struct verifier *v, const struct fs_info *fs)
-{
-	deliver(v, &(struct vevent){ .kind = EVENT_FS_INFO, .bytes = (const uint8_t *)fs, .len = sizeof(*fs) });
-}
-
-void verifier_superblock(struct verifier *v, const uint8_t *sb)
-{
-	deliver(v, &(struct vevent){ .kind = EVENT_SUPERBLOCK, .bytes = sb, .len = BTRFS_SUPER_SIZE });
-}
-
-void verifier_chunk_record(struct verifier *v, const uint8_t *payload, size_t len)
-{
-	deliver(v, &(struct vevent){ .kind = EVENT_CHUNK, .bytes = payload, .len = len });
-}
-
-void verifier_tree_block(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *block, uint32_t nodesize)
-{
-	deliver(v, &(struct vevent){
-			   .kind = EVENT_TREE_BLOCK, .number = logical, .flags = flags, .bytes = block, .len = nodesize });
-}
-
-void verifier_tree_blocks_owned(struct verifier *v, uint64_t logical, uint8_t *blocks, size_t len, uint32_t nodesize)
-{
-	struct vevent ev = {
-		.kind = EVENT_TREE_BLOCKS_OWNED, .number = logical, .data_len = nodesize, .bytes = blocks, .len = len
-	};
-
-	if (v->queue) {
-		verify_queue_put(v, &ev);
-		return;
-	}
-	verify_apply(v, &ev);
-	free(blocks);
-}
-
-void verifier_data(struct verifier *v, uint64_t logical, uint64_t flags, size_t len)
-{
-	(void)flags;
-	deliver(v, &(struct vevent){ .kind = EVENT_DATA, .number = logical, .data_len = len });
-}
-
 void verifier_end_record(struct verifier *v, uint64_t damaged)
 {
-	deliver(v, &(struct vevent){ .kind = EVENT_END, .number = damaged });
+	v->have_end = 1;
+	v->end_damaged = damaged;
 }
 
 enum verify_verdict verifier_finish(struct verifier *v)
 {
 	enum verify_verdict verdict;
 
-	verify_queue_stop(v);
-	if (v->thread_error[0]) {
-		verifier_abandon(v, v->thread_error);
-		die("%s", v->thread_error);
-	}
 	if (!v->have_sb && !v->sb_error)
 		problem(v, PROBLEM_SUPERBLOCK, NULL, "the input holds no superblock: no tree can be followed");
 	verify_data_ranges(v);
@@ -255,7 +147,6 @@ enum verify_verdict verifier_finish(struct verifier *v)
 
 void verifier_abandon(struct verifier *v, const char *why)
 {
-	verify_queue_stop(v);
 	v->abandoned = 1;
 	snprintf(v->abandon_text, sizeof(v->abandon_text), "%s", why);
 	verify_print_report(v, VERIFY_PROBLEMS);

@@ -33,28 +33,12 @@ enum verify_report {
 struct verifier *verifier_new(const char *name, FILE *out, enum verify_report report);
 void verifier_free(struct verifier *v);
 
-/*
- * Check on a thread of its own, beside the caller's reading: each record is
- * copied into a bounded queue (about 2 MiB, verify_queue.c) and the calls
- * below return at once.  Call before the first record.  A program's choice: the
- * fuzz harness checks on the calling thread.
- */
-void verifier_use_thread(struct verifier *v);
-
 /* What the input is (image format, or -1 for a record stream). */
 void verifier_input_kind(struct verifier *v, int image_version);
 void verifier_fs_info(struct verifier *v, const struct fs_info *fs);
 void verifier_superblock(struct verifier *v, const uint8_t *sb);
 void verifier_chunk_record(struct verifier *v, const uint8_t *payload, size_t len);
-void verifier_tree_block(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *block,
-			 uint32_t nodesize);
-/*
- * len / nodesize whole tree blocks at logical, logical + nodesize, ... in
- * one malloc()ed buffer that the verifier takes and frees once it has
- * checked them: no copy for its thread.
- */
-void verifier_tree_blocks_owned(struct verifier *v, uint64_t logical, uint8_t *blocks, size_t len,
-				uint32_t nodesize);
+void verifier_tree_block(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *block);
 void verifier_data(struct verifier *v, uint64_t logical, uint64_t flags, size_t len);
 /* A record stream's END: how many blocks bimg-scan --rescue found damaged. */
 void verifier_end_record(struct verifier *v, uint64_t damaged);

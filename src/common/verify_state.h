@@ -3,7 +3,6 @@
  * by verify*.c only (the programs use verify.h).
  *
  *   verify.c        the records: FS_INFO, SUPERBLOCK, CHUNK, DATA, END; finish
- *   verify_queue.c  the records handed to the verifier's own thread
  *   verify_block.c  one tree block: its own checks, its facts and links
  *   verify_walk.c   the trees walked from the superblock through the facts
  *   verify_chunks.c chunks, block groups, addresses and data extents
@@ -140,28 +139,6 @@ struct owner_tally {
 	uint64_t owner, blocks;
 };
 
-/* A record as the verifier receives it: checked at once, or queued for its thread. */
-enum vevent_kind {
-	EVENT_INPUT_KIND, /* number = image version, or -1 for a stream */
-	EVENT_FS_INFO,	  /* bytes = a struct fs_info */
-	EVENT_SUPERBLOCK,
-	EVENT_CHUNK,
-	EVENT_TREE_BLOCK, /* number = logical, len = nodesize */
-	EVENT_TREE_BLOCKS_OWNED, /* number = logical, len = whole blocks; the queue frees bytes */
-	EVENT_DATA,	  /* number = logical, data_len (the bytes themselves are not needed) */
-	EVENT_END,	  /* number = blocks bimg-scan --rescue found damaged */
-};
-
-struct vevent {
-	enum vevent_kind kind;
-	uint64_t number, flags;
-	uint64_t data_len; /* EVENT_DATA; EVENT_TREE_BLOCKS_OWNED: the nodesize */
-	const uint8_t *bytes;
-	size_t len;	   /* of bytes */
-};
-
-struct verify_queue;
-
 struct verifier {
 	const char *name;
 	FILE *out;
@@ -210,9 +187,6 @@ struct verifier {
 	uint64_t problems_total;
 	int abandoned;
 	char abandon_text[320];
-
-	struct verify_queue *queue; /* NULL: records are checked on the caller's thread */
-	char thread_error[512];	    /* why the checks stopped on the verifier's thread */
 };
 
 /* qsort, but an empty array may be NULL (qsort's arguments must not be). */
@@ -224,19 +198,6 @@ static inline void sort_array(void *base, size_t n, size_t size, int (*cmp)(cons
 
 /* Problems kept (and shown) in full; the rest are counted. */
 #define VERIFY_MAX_PROBLEMS 50
-
-/* verify.c: the checks of one record */
-void verify_apply(struct verifier *v, const struct vevent *ev);
-
-/* verify_queue.c: the verifier's own thread */
-void verify_queue_start(struct verifier *v);
-/* Copy the event's bytes into the queue; waits while the queue is full. */
-void verify_queue_put(struct verifier *v, const struct vevent *ev);
-/*
- * Every queued event checked, the thread gone (nothing if there is none);
- * why the checks stopped, if they did, in v->thread_error.
- */
-void verify_queue_stop(struct verifier *v);
 
 /* verify_block.c */
 void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *block);

@@ -102,7 +102,7 @@ static void feed(const uint8_t *data, size_t size)
 		memcpy(block + HDR_FSID, fsid, BTRFS_UUID_SIZE);
 		if (data[0] & 1)
 			csum_block_set(BTRFS_CSUM_CRC32C, block, PIECE);
-		verifier_tree_block(verifier, tree_block_bytenr(block), 0, block, PIECE);
+		verifier_tree_block(verifier, tree_block_bytenr(block), 0, block);
 	}
 	verifier_finish(verifier);
 }
