@@ -611,7 +611,7 @@ void placement_assign(struct placement *p, struct name_map *map)
 		unpack_name(p->names.items[i].name, name, &n);
 		name_map_place(map, name, n, windows.items, windows.count, is_original, p);
 	}
-	free(windows.items);
+	VEC_FREE(windows);
 
 	for (size_t i = 0; i < p->first_items.count; i++) {
 		const struct first_item *first = &p->first_items.items[i];

@@ -8,7 +8,8 @@
  *   VEC_FREE(list);
  *
  * Capacity doubles, so n pushes cost O(n) copies in all; a size that
- * would overflow size_t dies like running out of memory.
+ * would overflow size_t dies like running out of memory.  Large arrays
+ * grow without copies or fresh page faults per 4 KiB (vec.c).
  */
 #ifndef BIMG_COMMON_VEC_H
 #define BIMG_COMMON_VEC_H
@@ -26,21 +27,14 @@
 	}
 #define VEC_INIT { NULL, 0, 0 }
 
-/* Room for at least `need` elements of elem_size bytes at *items (capacity updated). */
-static inline void *vec_grow(void *items, size_t *capacity, size_t need, size_t elem_size)
-{
-	size_t cap = *capacity ? *capacity : 16;
-
-	while (cap < need) {
-		if (cap > SIZE_MAX / 2)
-			die("out of memory: an array of %zu elements", need);
-		cap *= 2;
-	}
-	if (cap > SIZE_MAX / elem_size)
-		die("out of memory: an array of %zu elements of %zu bytes", cap, elem_size);
-	*capacity = cap;
-	return xrealloc(items, cap * elem_size);
-}
+/*
+ * Room for at least `need` elements of elem_size bytes at items, whose
+ * capacity is *capacity (updated); returns the new items.  An array of
+ * VEC_MAPPED_BYTES or more lives in a mapping of its own (vec.c), so that
+ * VEC_FREE (vec_release) must be how it goes.
+ */
+void *vec_grow(void *items, size_t *capacity, size_t need, size_t elem_size);
+void vec_release(void *items, size_t capacity, size_t elem_size);
 
 #define VEC_RESERVE(v, need)                                                                         \
 	do {                                                                                         \
@@ -54,11 +48,11 @@ static inline void *vec_grow(void *items, size_t *capacity, size_t need, size_t 
 		(v).items[(v).count++] = (value);          \
 	} while (0)
 
-#define VEC_FREE(v)                              \
-	do {                                     \
-		free((v).items);                 \
-		(v).items = NULL;                \
-		(v).count = (v).capacity = 0;    \
+#define VEC_FREE(v)                                                        \
+	do {                                                               \
+		vec_release((v).items, (v).capacity, sizeof(*(v).items)); \
+		(v).items = NULL;                                          \
+		(v).count = (v).capacity = 0;                              \
 	} while (0)
 
 /* Index of the first element of a vector sorted by `field` that is >= value (count if none). */

@@ -4,6 +4,7 @@
  * runs the walk and the chunk checks and prints the report.
  */
 #include "msg.h"
+#include "vec.h"
 #include "verify_state.h"
 
 #include <inttypes.h>
@@ -25,9 +26,9 @@ void verifier_free(struct verifier *v)
 {
 	if (!v)
 		return;
-	free(v->blocks);
-	free(v->links);
-	free(v->data);
+	vec_release(v->blocks, v->blocks_cap, sizeof(*v->blocks));
+	vec_release(v->links, v->links_cap, sizeof(*v->links));
+	vec_release(v->data, v->data_cap, sizeof(*v->data));
 	free(v->sys_chunks);
 	free(v->record_chunks);
 	free(v->tree_chunks);
@@ -113,10 +114,8 @@ void verifier_data(struct verifier *v, uint64_t logical, uint64_t flags, size_t 
 		last->end = logical + len;
 		return;
 	}
-	if (v->ndata == v->data_cap) {
-		v->data_cap = v->data_cap ? v->data_cap * 2 : 256;
-		v->data = xrealloc(v->data, v->data_cap * sizeof(*v->data));
-	}
+	if (v->ndata == v->data_cap)
+		v->data = vec_grow(v->data, &v->data_cap, v->ndata + 1, sizeof(*v->data));
 	v->data[v->ndata++] = (struct vrange){ logical, logical + len };
 }
 

@@ -9,6 +9,7 @@
 #include "csum.h"
 #include "le.h"
 #include "msg.h"
+#include "vec.h"
 #include "verify_state.h"
 
 #include <string.h>
@@ -34,10 +35,8 @@ const char *const block_fault_text[FAULT_COUNT] = {
 
 void vlink_append(struct verifier *v, const struct vlink *link)
 {
-	if (v->nlinks == v->links_cap) {
-		v->links_cap = v->links_cap ? v->links_cap * 2 : 4096;
-		v->links = xrealloc(v->links, v->links_cap * sizeof(*v->links));
-	}
+	if (v->nlinks == v->links_cap)
+		v->links = vec_grow(v->links, &v->links_cap, v->nlinks + 1, sizeof(*v->links));
 	v->links[v->nlinks++] = *link;
 }
 
@@ -245,10 +244,8 @@ void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, c
 
 	if (v->nblocks >= UINT32_MAX)
 		die("verify: more than %u tree blocks", UINT32_MAX);
-	if (v->nblocks == v->blocks_cap) {
-		v->blocks_cap = v->blocks_cap ? v->blocks_cap * 2 : 4096;
-		v->blocks = xrealloc(v->blocks, v->blocks_cap * sizeof(*v->blocks));
-	}
+	if (v->nblocks == v->blocks_cap)
+		v->blocks = vec_grow(v->blocks, &v->blocks_cap, v->nblocks + 1, sizeof(*v->blocks));
 	b = &v->blocks[v->nblocks];
 	memset(b, 0, sizeof(*b));
 	b->bytenr = logical;

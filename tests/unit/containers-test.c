@@ -179,6 +179,36 @@ static int check_vec(void)
 	return 0;
 }
 
+/*
+ * An array that outgrows malloc into a mapping of its own, then grows
+ * by moving its pages (vec.c): every element survives each move, and
+ * VEC_RESERVE of a large size at once works as well as pushes.
+ */
+static int check_large_vec(void)
+{
+	VEC(uint64_t) v = VEC_INIT;
+	VEC(uint8_t) bytes = VEC_INIT;
+	size_t i, n = 3u << 20; /* 24 MiB of elements: several mapped sizes */
+
+	for (i = 0; i < n; i++)
+		VEC_PUSH(v, i * 0x9E3779B97F4A7C15ull);
+	for (i = 0; i < n; i++)
+		if (v.items[i] != i * 0x9E3779B97F4A7C15ull)
+			return fail("large vec element", i);
+	if (v.capacity < n || v.capacity * sizeof(*v.items) % (2u << 20) != 0)
+		return fail("large vec capacity", v.capacity);
+	VEC_FREE(v);
+	VEC_RESERVE(bytes, (size_t)5 << 20);
+	memset(bytes.items, 0xa5, (size_t)5 << 20);
+	VEC_RESERVE(bytes, (size_t)9 << 20);
+	for (i = 0; i < ((size_t)5 << 20); i += 4093)
+		if (bytes.items[i] != 0xa5)
+			return fail("reserved vec byte", i);
+	VEC_FREE(bytes);
+	printf("ok: large vec, %zu elements\n", n);
+	return 0;
+}
+
 int main(void)
 {
 	static size_t order[N];
@@ -200,5 +230,5 @@ int main(void)
 	}
 	if (check_chunk_map(order, "random"))
 		return 1;
-	return check_hashmap() || check_hashset() || check_vec();
+	return check_hashmap() || check_hashset() || check_vec() || check_large_vec();
 }
