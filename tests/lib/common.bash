@@ -27,8 +27,27 @@
 
 # run --separate-stderr (its stderr and stderr_lines) needs bats 1.5.
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+
+# load_bats_library NAME: bats_load_library NAME, sourcing the library's src/*.bash itself
+# where it can: the load.bash of bats-support and bats-assert forks a dirname for each file
+# it sources, and each test loads them anew (0.13 s a test here, minutes a suite).
+load_bats_library() {
+	local dir file
+	local -a dirs
+	IFS=: read -ra dirs <<<"${BATS_LIB_PATH:-/usr/lib/bats}"
+	for dir in "${dirs[@]}"; do
+		[[ -f $dir/$1/load.bash ]] || continue
+		compgen -G "$dir/$1/src/*.bash" >/dev/null || break
+		for file in "$dir/$1"/src/*.bash; do
+			# shellcheck source=/dev/null
+			source "$file"
+		done
+		return 0
+	done
+	bats_load_library "$1"
+}
+load_bats_library bats-support
+load_bats_library bats-assert
 
 # assert_stderr / refute_stderr [--partial | --regexp] [EXPECTED]: assert_output
 # and refute_output on the stderr of `run --separate-stderr`.  bats-assert
@@ -42,7 +61,7 @@ refute_stderr() {
 	refute_output "$@"
 }
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)"
 BIN="$ROOT/bin"
 CORPUS="${CORPUS:-$ROOT/.cache/fixtures/quick}"
 FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/fixtures/full}"
