@@ -30,7 +30,7 @@ bats_require_minimum_version 1.5.0
 
 # load_bats_library NAME: bats_load_library NAME, sourcing the library's src/*.bash itself
 # where it can: the load.bash of bats-support and bats-assert forks a dirname for each file
-# it sources, and each test loads them anew (0.13 s a test here, minutes a suite).
+# it sources, and each test loads them anew (0.14 s a test here, a minute a suite run).
 load_bats_library() {
 	local dir file
 	local -a dirs
@@ -68,9 +68,9 @@ FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/fixtures/full}"
 export PATH="$BIN:$PATH"
 
 # python3 may be a version manager's wrapper that finds the interpreter anew on every
-# call (pyenv's shim: most of a second, and the suite calls python3 over a thousand
-# times): ask it once per run where the interpreter is, and put a link to that first
-# on PATH, so that "python3" and "#!/usr/bin/env python3" both go straight to it.
+# call (pyenv's shim: most of a second, and many tests call python3 in loops): ask it
+# once per run where the interpreter is, and put a link to that first on PATH, so that
+# "python3" and "#!/usr/bin/env python3" both go straight to it.
 python3_first_on_path() {
 	local dir=$BATS_RUN_TMPDIR/python3-bin exe
 	if [[ ! -x $dir/python3 ]]; then
