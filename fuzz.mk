@@ -2,7 +2,8 @@
 #
 #   make fuzz-build     build each harness into build/fuzz/fuzz_<name>
 #   make fuzz           run each for FUZZ_SECONDS (default 60) on its seeds;
-#                       fails if any input crashes (saved in build/fuzz/artifacts/)
+#                       fails if any input crashes (saved in build/fuzz/artifacts/);
+#                       make -j2 fuzz runs two at a time (fuzz-run-<name>: one)
 #   make fuzz-regress   run every saved input in tests/fuzz/regress/<name>/ once
 #   make fuzz-seeds     (re)generate tests/fuzz/seeds/ from the quick test
 #                       filesystems at $(CORPUS) (made first if missing) and
@@ -85,21 +86,21 @@ $(FUZZ_SEED_STAMP): tests/fuzz/make-seeds.sh build/fuzz/seedgen | corpus-quick
 fuzz-seeds: build/fuzz/seedgen corpus-quick
 	CORPUS="$(CORPUS)" sh tests/fuzz/make-seeds.sh build/fuzz/seedgen
 
-# One harness at a time, niced: the fuzzer shares the machine with builds.
-define fuzz_run
-	@mkdir -p build/fuzz/corpus/$(1) build/fuzz/artifacts/$(1) tests/fuzz/seeds/$(1) tests/fuzz/regress/$(1)
-	@echo "fuzz: $(1) for $(FUZZ_SECONDS) s"
-	@nice -n 19 build/fuzz/fuzz_$(1) $(FUZZ_RUN_OPTS) $(FUZZ_OPTS_$(1)) -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=build/fuzz/artifacts/$(1)/ \
-		build/fuzz/corpus/$(1) tests/fuzz/seeds/$(1) tests/fuzz/regress/$(1) 2>build/fuzz/fuzz-$(1).log \
-		|| { tail -n 60 build/fuzz/fuzz-$(1).log >&2; \
-		     echo "fuzz: $(1) found a crash; input in build/fuzz/artifacts/$(1)/" >&2; exit 1; }
-	@grep -h '^stat::number_of_executed_units' build/fuzz/fuzz-$(1).log | sed 's/^stat::/fuzz: $(1): /'
+# One target per harness, niced (the fuzzer shares the machine with builds):
+# `make -j2 fuzz` runs two at a time, each for FUZZ_SECONDS on a core of its own.
+FUZZ_RUNS = $(addprefix fuzz-run-,$(FUZZ_HARNESSES))
 
-endef
+$(FUZZ_RUNS): fuzz-run-%: fuzz-build $(FUZZ_SEED_STAMP)
+	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts/$* tests/fuzz/seeds/$* tests/fuzz/regress/$*
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s"
+	@nice -n 19 build/fuzz/fuzz_$* $(FUZZ_RUN_OPTS) $(FUZZ_OPTS_$*) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build/fuzz/artifacts/$*/ \
+		build/fuzz/corpus/$* tests/fuzz/seeds/$* tests/fuzz/regress/$* 2>build/fuzz/fuzz-$*.log \
+		|| { tail -n 60 build/fuzz/fuzz-$*.log >&2; \
+		     echo "fuzz: $* found a crash; input in build/fuzz/artifacts/$*/" >&2; exit 1; }
+	@grep -h '^stat::number_of_executed_units' build/fuzz/fuzz-$*.log | sed 's/^stat::/fuzz: $*: /'
 
-fuzz: fuzz-build $(FUZZ_SEED_STAMP)
-	$(foreach h,$(FUZZ_HARNESSES),$(call fuzz_run,$(h)))
+fuzz: $(FUZZ_RUNS)
 
 # Every saved input once (no mutation): fast, for CI.
 define fuzz_regress_one
@@ -118,4 +119,4 @@ fuzz-regress: fuzz-build
 fuzz-clean:
 	rm -rf build/fuzz tests/fuzz/seeds
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-seeds fuzz-clean
+.PHONY: fuzz $(FUZZ_RUNS) fuzz-build fuzz-regress fuzz-seeds fuzz-clean

@@ -9,6 +9,7 @@ load lib/common
 MKFIXTURES=$ROOT/tests/fixtures/mkfixtures
 
 setup() {
+	skip_on_sanitizer_build "the test filesystems do not depend on bin/"
 	T=$BATS_TEST_TMPDIR
 }
 

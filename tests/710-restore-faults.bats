@@ -65,22 +65,22 @@ highest_dev_extent_end() {
 	no_valid_superblock "$dev"
 }
 
-# Start bimg-fixchunks TARGET on a stream that stalls after HEAD bytes; sets FX, PRODUCER, FIFO.
-# The signals are reset to their defaults: bats runs this in the background, where SIGINT is ignored.
+# Start bimg-fixchunks TARGET on a stream that stalls after HEAD bytes ($T/sent made then);
+# sets FX, PRODUCER, FIFO.  The signals are reset to their defaults: bats runs this in the
+# background, where SIGINT is ignored.
 start_stalled_restore() { # TARGET HEAD
 	FIFO=$T/fifo
-	rm -f "$FIFO"
+	rm -f "$FIFO" "$T/sent"
 	mkfifo "$FIFO"
 	env --default-signal=INT,TERM "$BIN/bimg-fixchunks" "$1" <"$FIFO" 2>"$T/err" &
 	FX=$!
-	(head -c "$2" "$T/s"; sleep 30) >"$FIFO" &
+	(head -c "$2" "$T/s"; touch "$T/sent"; exec sleep 30) >"$FIFO" &
 	PRODUCER=$!
 }
 
-# Wait for FX to print something or block: give it a moment to write what it has.
+# Once FX has written what it has and waits for the rest of the stream, signal it.
 interrupt_and_wait() { # SIGNAL
-	sleep 1
-	kill -0 "$FX" # still running: the stream stalls
+	wait_stalled "$FX" "$T/sent"
 	kill -"$1" "$FX"
 	set +e
 	wait "$FX"
@@ -134,10 +134,12 @@ interrupt_and_wait() { # SIGNAL
 	mkfifo "$FIFO"
 	(trap '' INT && exec "$BIN/bimg-fixchunks" "$T/t" <"$FIFO") &
 	FX=$!
-	(head -c 1000 "$T/s"; sleep 2; tail -c +1001 "$T/s") >"$FIFO" &
+	# the rest of the stream once the signal was sent ($T/go)
+	(head -c 1000 "$T/s"; touch "$T/sent"; until [[ -e $T/go ]]; do sleep 0.05; done; tail -c +1001 "$T/s") >"$FIFO" &
 	PRODUCER=$!
-	sleep 1
+	wait_stalled "$FX" "$T/sent"
 	kill -INT "$FX"
+	touch "$T/go"
 	wait "$FX"
 	PRODUCER=
 	valid_superblock "$T/t"

@@ -127,26 +127,26 @@ synced_around_rename() {
 		      exit !(filesync && dirsync) }' "$1" || { cat "$1"; return 1; }
 }
 
-# Start bimg-pack -o DIR/x.img on a stream that stalls after HEAD bytes (then sends the rest
-# after REST_DELAY seconds, if given); sets PACK, PRODUCER.  Signals reset: bats' background
-# jobs ignore SIGINT.
-start_stalled_pack() { # DIR HEAD [REST_DELAY]
-	rm -f fifo
+# Start bimg-pack -o DIR/x.img on a stream that stalls after HEAD bytes (file sent made then;
+# with "rest", the rest follows once stop_pack has sent its signal); sets PACK, PRODUCER.
+# Signals reset: bats' background jobs ignore SIGINT.
+start_stalled_pack() { # DIR HEAD [rest]
+	rm -f fifo sent go
 	mkfifo fifo
 	env --default-signal=INT,TERM,HUP,QUIT BIMG_PACK_NAMED_TEMP="${NAMED:-}" "$BIN/bimg-pack" -c1 -o "$1/x.img" <fifo 2>err &
 	PACK=$!
 	if [[ -n ${3:-} ]]; then
-		(head -c "$2" big.s; sleep "$3"; tail -c +$(($2 + 1)) big.s) >fifo &
+		(head -c "$2" big.s; touch sent; until [[ -e go ]]; do sleep 0.05; done; tail -c +$(($2 + 1)) big.s) >fifo &
 	else
-		(head -c "$2" big.s; sleep 30) >fifo &
+		(head -c "$2" big.s; touch sent; exec sleep 30) >fifo &
 	fi
 	PRODUCER=$!
 }
 
 stop_pack() { # SIGNAL -> STATUS
-	sleep 1
-	kill -0 "$PACK" # still running: the stream stalls
+	wait_stalled "$PACK" sent # still running, all it was sent written: the stream stalls
 	kill -"$1" "$PACK"
+	touch go
 	STATUS=0
 	wait "$PACK" || STATUS=$?
 	kill "$PRODUCER" 2>/dev/null || true
@@ -170,7 +170,7 @@ big_stream() {
 			cp x.img out/x.img
 			start_stalled_pack out $(($(stat -c %s big.s) / 2))
 			if [[ -n $NAMED ]]; then
-				sleep 1
+				wait_stalled "$PACK" sent
 				compgen -G 'out/.x.img.*' >/dev/null || { echo "no named temporary file"; return 1; }
 			fi
 			stop_pack "$sig"
@@ -213,7 +213,7 @@ big_stream() {
 	big_stream
 	bimg-pack -c1 -o big-expected.img <big.s
 	mkdir out
-	start_stalled_pack out $(($(stat -c %s big.s) / 2)) 3
+	start_stalled_pack out $(($(stat -c %s big.s) / 2)) rest
 	stop_pack PIPE
 	[[ $STATUS -eq 0 ]] || { echo "status $STATUS: $(cat err)"; return 1; }
 	cmp out/x.img big-expected.img

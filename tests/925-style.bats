@@ -7,6 +7,10 @@ load lib/common
 
 CHECK="python3 $ROOT/tests/lib/style-check.py"
 
+setup() {
+	skip_on_sanitizer_build "the sources are the same"
+}
+
 # A tree that keeps every rule: src/common/a.{c,h}, src/bimg-scan/b.{c,h}.
 good_tree() {
 	local t=$BATS_TEST_TMPDIR/tree

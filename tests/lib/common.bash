@@ -12,6 +12,9 @@
 #                          "single" or "all"
 #   need_loop_mount        skip the test unless loop mounts work here
 #   need_bin PROGRAM...    skip the test unless bin/PROGRAM is built
+#   sanitizer_build        true when bin/ is the make sanitize build
+#   skip_on_sanitizer_build WHY  skip there a test that runs none of our programs on input
+#   wait_stalled PID SENT  until PID took all its stalled input (SENT made by its writer)
 #   stream_lines STREAM    one line per record (type flags length sha1)
 #   corrupt_default_leaf KIND [ARGS]  $T/bad.img: the default case, one leaf damaged
 #   same_entry_count MOUNT SOURCE RESTORED  both mount with as many entries
@@ -24,8 +27,27 @@
 
 # run --separate-stderr (its stderr and stderr_lines) needs bats 1.5.
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+
+# load_bats_library NAME: bats_load_library NAME, sourcing the library's src/*.bash itself
+# where it can: the load.bash of bats-support and bats-assert forks a dirname for each file
+# it sources, and each test loads them anew (0.14 s a test here, a minute a suite run).
+load_bats_library() {
+	local dir file
+	local -a dirs
+	IFS=: read -ra dirs <<<"${BATS_LIB_PATH:-/usr/lib/bats}"
+	for dir in "${dirs[@]}"; do
+		[[ -f $dir/$1/load.bash ]] || continue
+		compgen -G "$dir/$1/src/*.bash" >/dev/null || break
+		for file in "$dir/$1"/src/*.bash; do
+			# shellcheck source=/dev/null
+			source "$file"
+		done
+		return 0
+	done
+	bats_load_library "$1"
+}
+load_bats_library bats-support
+load_bats_library bats-assert
 
 # assert_stderr / refute_stderr [--partial | --regexp] [EXPECTED]: assert_output
 # and refute_output on the stderr of `run --separate-stderr`.  bats-assert
@@ -39,11 +61,30 @@ refute_stderr() {
 	refute_output "$@"
 }
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)"
 BIN="$ROOT/bin"
 CORPUS="${CORPUS:-$ROOT/.cache/fixtures/quick}"
 FULL_CORPUS="${FULL_CORPUS:-$ROOT/.cache/fixtures/full}"
 export PATH="$BIN:$PATH"
+
+# python3 may be a version manager's wrapper that finds the interpreter anew on every
+# call (pyenv's shim: most of a second, and many tests call python3 in loops): ask it
+# once per run where the interpreter is, and put a link to that first on PATH, so that
+# "python3" and "#!/usr/bin/env python3" both go straight to it.
+python3_first_on_path() {
+	local dir=$BATS_RUN_TMPDIR/python3-bin exe
+	if [[ ! -x $dir/python3 ]]; then
+		exe=$(python3 -c 'import sys; print(sys.executable)') && [[ -x $exe ]] || return 0
+		mkdir -p "$dir"
+		ln -sfn "$exe" "$dir/python3.$$"
+		mv -fT "$dir/python3.$$" "$dir/python3"
+	fi
+	PATH="$dir:$PATH"
+}
+if [[ -n ${BATS_RUN_TMPDIR-} ]] && command -v python3 >/dev/null; then
+	python3_first_on_path
+fi
+
 STREAMCMP="python3 $ROOT/tests/lib/streamcmp.py"
 CORRUPT="python3 $ROOT/tests/lib/corrupt.py"
 
@@ -186,9 +227,41 @@ loop_cleanup() {
 	LOOP_DEVS=()
 }
 
+# wait_stalled PID SENT: until the file SENT exists (the writer of PID's input made it once
+# it had written all it sends before stalling) and every thread of PID sleeps, which they
+# all do only once that input is taken and done with; fails if PID ends first or after
+# 20 s.  A fixed sleep would be too short on a busy machine and time lost on the others.
+wait_stalled() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$1" 2>/dev/null || { echo "process $1 ended before its input stalled"; return 1; }
+		[[ -e $2 ]] && all_threads_sleep "$1" && return 0
+		sleep 0.05
+	done
+	echo "process $1 never waited for more input"
+	return 1
+}
+
+all_threads_sleep() { # PID: the state of each thread (/proc/PID/task/*/stat) is S
+	local stat line
+	for stat in /proc/"$1"/task/*/stat; do
+		read -r line <"$stat" 2>/dev/null || return 1
+		line=${line##*) }
+		[[ ${line%% *} == S ]] || return 1
+	done
+}
+
 # True when bin/ holds an AddressSanitizer build (make sanitize): its shadow
 # memory and quarantine make peak-RSS bounds meaningless, so memory
 # assertions are reported but not enforced there.
 sanitizer_build() {
 	nm "$BIN/bimg-pack" 2>/dev/null | grep -q __asan_init
+}
+
+# skip_on_sanitizer_build WHY: skip the test on that build when it runs none of our
+# programs on real or hostile input (the man pages, the style, the test filesystems, the
+# fuzz harnesses, which carry their own sanitizers): the suite's run on the plain build
+# has checked it, and running it again finds nothing more.
+skip_on_sanitizer_build() {
+	! sanitizer_build || skip "AddressSanitizer build: $1"
 }
