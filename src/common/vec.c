@@ -21,8 +21,25 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define VEC_MAPPED_BYTES (256u << 10)
 #define MAPPING_UNIT (2u << 20)
+
+/*
+ * Under AddressSanitizer every array stays on malloc, where the sanitizer
+ * sees overruns: it does not watch our own mappings.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define VEC_ON_MALLOC_ONLY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VEC_ON_MALLOC_ONLY 1
+#endif
+#endif
+
+#ifdef VEC_ON_MALLOC_ONLY
+#define VEC_MAPPED_BYTES SIZE_MAX
+#else
+#define VEC_MAPPED_BYTES (256u << 10)
+#endif
 
 static size_t mapping_size(size_t bytes)
 {
