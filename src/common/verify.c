@@ -26,9 +26,9 @@ void verifier_free(struct verifier *v)
 {
 	if (!v)
 		return;
-	vec_release(v->blocks, v->blocks_cap, sizeof(*v->blocks));
-	vec_release(v->links, v->links_cap, sizeof(*v->links));
-	vec_release(v->data, v->data_cap, sizeof(*v->data));
+	VEC_FREE(v->blocks);
+	VEC_FREE(v->links);
+	VEC_FREE(v->data);
 	free(v->sys_chunks);
 	free(v->record_chunks);
 	free(v->tree_chunks);
@@ -103,7 +103,8 @@ void verifier_tree_block(struct verifier *v, uint64_t logical, uint64_t flags, c
 
 void verifier_data(struct verifier *v, uint64_t logical, uint64_t flags, size_t len)
 {
-	struct vrange *last = v->ndata ? &v->data[v->ndata - 1] : NULL;
+	struct vrange *last = v->data.count ? &v->data.items[v->data.count - 1] : NULL;
+	struct vrange run = { logical, logical + len };
 
 	(void)flags;
 	v->records++;
@@ -114,9 +115,7 @@ void verifier_data(struct verifier *v, uint64_t logical, uint64_t flags, size_t 
 		last->end = logical + len;
 		return;
 	}
-	if (v->ndata == v->data_cap)
-		v->data = vec_grow(v->data, &v->data_cap, v->ndata + 1, sizeof(*v->data));
-	v->data[v->ndata++] = (struct vrange){ logical, logical + len };
+	VEC_PUSH(v->data, run);
 }
 
 void verifier_end_record(struct verifier *v, uint64_t damaged)

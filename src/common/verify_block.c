@@ -35,9 +35,7 @@ const char *const block_fault_text[FAULT_COUNT] = {
 
 void vlink_append(struct verifier *v, const struct vlink *link)
 {
-	if (v->nlinks == v->links_cap)
-		v->links = vec_grow(v->links, &v->links_cap, v->nlinks + 1, sizeof(*v->links));
-	v->links[v->nlinks++] = *link;
+	VEC_PUSH(v->links, *link);
 }
 
 static enum block_fault layout_fault(const uint8_t *block, uint32_t nodesize)
@@ -242,19 +240,18 @@ void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, c
 	struct vblock *b;
 	struct btrfs_key first = { 0 };
 
-	if (v->nblocks >= UINT32_MAX)
+	if (v->blocks.count >= UINT32_MAX)
 		die("verify: more than %u tree blocks", UINT32_MAX);
-	if (v->nblocks == v->blocks_cap)
-		v->blocks = vec_grow(v->blocks, &v->blocks_cap, v->nblocks + 1, sizeof(*v->blocks));
-	b = &v->blocks[v->nblocks];
+	VEC_RESERVE(v->blocks, v->blocks.count + 1);
+	b = &v->blocks.items[v->blocks.count];
 	memset(b, 0, sizeof(*b));
 	b->bytenr = logical;
-	b->seq = (uint32_t)v->nblocks;
+	b->seq = (uint32_t)v->blocks.count;
 	b->generation = tree_block_generation(block);
 	b->owner = tree_block_owner(block);
 	b->level = tree_block_level(block);
 	b->fault = (uint8_t)block_fault(v, logical, flags, block);
-	b->link_first = (uint32_t)v->nlinks;
+	b->link_first = (uint32_t)v->links.count;
 	if (b->fault == FAULT_NONE) {
 		if (tree_block_nritems(block))
 			slot_key(block, 0, &first);
@@ -267,8 +264,8 @@ void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, c
 	b->key_type = first.type;
 	b->key_offset = first.offset;
 	/* a block has at most 2617 items (64 KiB leaf): only the total can overflow */
-	if (v->nlinks > UINT32_MAX)
+	if (v->links.count > UINT32_MAX)
 		die("verify: more than %u pointers and items to follow", UINT32_MAX);
-	b->link_count = (uint16_t)(v->nlinks - b->link_first);
-	v->nblocks++;
+	b->link_count = (uint16_t)(v->links.count - b->link_first);
+	v->blocks.count++;
 }

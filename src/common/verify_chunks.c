@@ -130,32 +130,32 @@ void verify_data_ranges(struct verifier *v)
 {
 	size_t i, kept = 0;
 
-	sort_array(v->data, v->ndata, sizeof(*v->data), range_order);
-	for (i = 0; i < v->ndata; i++) {
-		if (kept && v->data[i].start <= v->data[kept - 1].end) {
-			if (v->data[i].end > v->data[kept - 1].end)
-				v->data[kept - 1].end = v->data[i].end;
+	sort_array(v->data.items, v->data.count, sizeof(*v->data.items), range_order);
+	for (i = 0; i < v->data.count; i++) {
+		if (kept && v->data.items[i].start <= v->data.items[kept - 1].end) {
+			if (v->data.items[i].end > v->data.items[kept - 1].end)
+				v->data.items[kept - 1].end = v->data.items[i].end;
 			continue;
 		}
-		v->data[kept++] = v->data[i];
+		v->data.items[kept++] = v->data.items[i];
 	}
-	v->ndata = kept;
+	v->data.count = kept;
 }
 
 /* Whether [start, end) lies within the merged data records. */
 static int data_present(const struct verifier *v, uint64_t start, uint64_t end)
 {
-	size_t lo = ARRAY_UPPER_BOUND(v->data, v->ndata, start, start);
+	size_t lo = ARRAY_UPPER_BOUND(v->data.items, v->data.count, start, start);
 
-	return lo > 0 && v->data[lo - 1].end >= end;
+	return lo > 0 && v->data.items[lo - 1].end >= end;
 }
 
 /* Whether any data record touches [start, end). */
 static int data_overlaps(const struct verifier *v, uint64_t start, uint64_t end)
 {
-	size_t lo = ARRAY_UPPER_BOUND(v->data, v->ndata, end, start); /* the first run ending after start */
+	size_t lo = ARRAY_UPPER_BOUND(v->data.items, v->data.count, end, start); /* the first run ending after start */
 
-	return lo < v->ndata && v->data[lo].start < end;
+	return lo < v->data.count && v->data.items[lo].start < end;
 }
 
 void verify_data_link(struct verifier *v, const struct vlink *link, uint64_t leaf, uint32_t slot,
@@ -304,8 +304,8 @@ static void check_addresses(struct verifier *v)
 	struct address_tally unmapped = { 0 }, overlaps = { 0 }, on_data = { 0 }, data_unmapped = { 0 };
 	uint64_t nodesize = v->fs.nodesize;
 
-	for (i = 0; i < v->nblocks; i++) {
-		const struct vblock *b = &v->blocks[i];
+	for (i = 0; i < v->blocks.count; i++) {
+		const struct vblock *b = &v->blocks.items[i];
 		uint64_t mask = b->flags & VB_SYSTEM ? BTRFS_BLOCK_GROUP_SYSTEM
 						     : BTRFS_BLOCK_GROUP_METADATA | BTRFS_BLOCK_GROUP_SYSTEM;
 
@@ -314,13 +314,13 @@ static void check_addresses(struct verifier *v)
 		if ((!system_only || (b->flags & VB_SYSTEM)) &&
 		    (b->bytenr + nodesize < b->bytenr || !inside_chunks(map, n, b->bytenr, b->bytenr + nodesize, mask)))
 			tally(&unmapped, b->bytenr);
-		if (i + 1 < v->nblocks && v->blocks[i + 1].bytenr < b->bytenr + nodesize)
+		if (i + 1 < v->blocks.count && v->blocks.items[i + 1].bytenr < b->bytenr + nodesize)
 			tally(&overlaps, b->bytenr);
 		if (data_overlaps(v, b->bytenr, b->bytenr + nodesize))
 			tally(&on_data, b->bytenr);
 	}
-	for (i = 0; i < v->ndata; i++) {
-		const struct vrange *d = &v->data[i];
+	for (i = 0; i < v->data.count; i++) {
+		const struct vrange *d = &v->data.items[i];
 		const struct vchunk *c = vchunk_find(map, n, d->end - 1);
 
 		/* with the system chunks alone, data is known to be misplaced only inside one of them */

@@ -234,7 +234,7 @@ static void print_text(const struct verifier *v, enum verify_verdict verdict, FI
 		v->tree_blocks, v->ntree_chunks, v->block_groups_checked);
 	fprintf(out, "data:           %" PRIu64 " bytes in %zu runs; %" PRIu64 " file extents and %" PRIu64
 		     " free space cache extents checked against them\n",
-		v->data_bytes, v->ndata, v->data_extents_checked, v->cache_extents_checked);
+		v->data_bytes, v->data.count, v->data_extents_checked, v->cache_extents_checked);
 	print_trees(v, out);
 	collect_notes(v, &notes);
 	if (notes.count)

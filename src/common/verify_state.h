@@ -19,6 +19,7 @@
 #include "stream.h"
 #include "super.h"
 #include "tree.h"
+#include "vec.h"
 #include "verify.h"
 
 #include <stddef.h>
@@ -157,12 +158,9 @@ struct verifier {
 	int have_end;
 	uint64_t end_damaged;
 
-	struct vblock *blocks;
-	size_t nblocks, blocks_cap;
-	struct vlink *links;
-	size_t nlinks, links_cap;
-	struct vrange *data;
-	size_t ndata, data_cap;
+	VEC(struct vblock) blocks;
+	VEC(struct vlink) links;
+	VEC(struct vrange) data;
 	struct vchunk *sys_chunks, *record_chunks, *tree_chunks, *block_groups;
 	size_t nsys_chunks, nrecord_chunks, ntree_chunks, nblock_groups;
 	int chunk_tree_incomplete; /* a chunk tree block is missing or unusable */

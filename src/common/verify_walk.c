@@ -63,9 +63,9 @@ static int block_order(const void *pa, const void *pb)
 long verify_find_block(const struct verifier *v, uint64_t bytenr)
 {
 	/* the last record at bytenr: the one a restore leaves on disk */
-	size_t lo = ARRAY_UPPER_BOUND(v->blocks, v->nblocks, bytenr, bytenr);
+	size_t lo = ARRAY_UPPER_BOUND(v->blocks.items, v->blocks.count, bytenr, bytenr);
 
-	if (lo == 0 || v->blocks[lo - 1].bytenr != bytenr)
+	if (lo == 0 || v->blocks.items[lo - 1].bytenr != bytenr)
 		return -1;
 	return (long)(lo - 1);
 }
@@ -82,9 +82,9 @@ static void sort_blocks(struct verifier *v)
 {
 	size_t i;
 
-	sort_array(v->blocks, v->nblocks, sizeof(*v->blocks), block_order);
-	for (i = 0; i + 1 < v->nblocks; i++) {
-		struct vblock *a = &v->blocks[i], *b = &v->blocks[i + 1];
+	sort_array(v->blocks.items, v->blocks.count, sizeof(*v->blocks.items), block_order);
+	for (i = 0; i + 1 < v->blocks.count; i++) {
+		struct vblock *a = &v->blocks.items[i], *b = &v->blocks.items[i + 1];
 
 		if (a->bytenr != b->bytenr)
 			continue;
@@ -225,7 +225,7 @@ static long reach(struct walker *w, const struct expectation *e)
 		block_problem(w, PROBLEM_MISSING, e, NULL);
 		return -1;
 	}
-	b = &v->blocks[i];
+	b = &v->blocks.items[i];
 	if (b->fault != FAULT_NONE) {
 		if (b->flags & VB_REACHED)
 			return -1; /* reported when first reached */
@@ -299,7 +299,7 @@ static void leaf_reached(struct walker *w, const struct vblock *leaf)
 	uint32_t i;
 
 	for (i = 0; i < leaf->link_count; i++) {
-		const struct vlink *l = &v->links[leaf->link_first + i];
+		const struct vlink *l = &v->links.items[leaf->link_first + i];
 		struct tree_path path = { 1, tree, w->job->offset, PATH_POINTER, leaf->bytenr, i };
 
 		if (l->kind == LINK_ROOT && root_tree)
@@ -319,18 +319,18 @@ static void leaf_reached(struct walker *w, const struct vblock *leaf)
 static void node_reached(struct walker *w, const struct walk_entry *entry)
 {
 	struct verifier *v = w->v;
-	const struct vblock *node = &v->blocks[entry->block];
+	const struct vblock *node = &v->blocks.items[entry->block];
 	uint32_t i;
 
 	for (i = 0; i < node->link_count; i++) {
-		const struct vlink *l = &v->links[node->link_first + i];
+		const struct vlink *l = &v->links.items[node->link_first + i];
 		struct tree_path path = { 1, w->job->tree, w->job->offset, PATH_POINTER, node->bytenr, i };
 		struct expectation e = { .bytenr = l->a, .generation = l->b, .level = (uint8_t)(node->level - 1),
 					 .has_key = 1, .key = { l->c, l->key_type, l->d }, .path = &path };
 		long child;
 
 		if (i + 1 < node->link_count) {
-			const struct vlink *next = &v->links[node->link_first + i + 1];
+			const struct vlink *next = &v->links.items[node->link_first + i + 1];
 			e.has_bound = 1;
 			e.bound = (struct btrfs_key){ next->c, next->key_type, next->d };
 		} else if (entry->has_bound) {
@@ -358,8 +358,8 @@ static void walk_tree(struct walker *w, const struct root_job *job)
 		struct walk_entry entry = w->stack[--w->depth];
 
 		/* w->stat and the blocks stay put during a walk: nothing is appended to them */
-		if (w->v->blocks[entry.block].level == 0)
-			leaf_reached(w, &w->v->blocks[entry.block]);
+		if (w->v->blocks.items[entry.block].level == 0)
+			leaf_reached(w, &w->v->blocks.items[entry.block]);
 		else
 			node_reached(w, &entry);
 	}
@@ -390,8 +390,8 @@ static void count_unreachable(struct verifier *v)
 {
 	size_t i;
 
-	for (i = 0; i < v->nblocks; i++) {
-		const struct vblock *b = &v->blocks[i];
+	for (i = 0; i < v->blocks.count; i++) {
+		const struct vblock *b = &v->blocks.items[i];
 
 		if (b->flags & (VB_REACHED | VB_SUPERSEDED))
 			continue;
