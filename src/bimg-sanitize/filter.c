@@ -84,19 +84,19 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "distinct names of 1 or 2 bytes were kept as they are: every other name of their length "
 		     "is in use");
 	if (opt->verbose)
-		note("%llu distinct xattr names, %llu kept whole (not user.* or trusted.*, or no replacement with "
+		note("%llu distinct xattr names, %llu kept whole (names the kernel defines, or no replacement with "
 		     "their hash)",
 		     (unsigned long long)xs->distinct, (unsigned long long)xs->kept_xattr);
 	if (opt->verbose)
 		note("%llu distinct names (%llu of 1 to 4 bytes moved with their keys: %llu item keys, %llu "
-		     "node pointers), %llu name occurrences replaced, %llu xattr values and %llu inline "
-		     "extents zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
+		     "node pointers), %llu name occurrences replaced, %llu xattr values, %llu inline "
+		     "extents and %llu verity or obsolete checksum items zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
 		     "%llu tree blocks changed",
 		     (unsigned long long)ns->distinct, (unsigned long long)ns->placed,
 		     (unsigned long long)ls->rekeyed, (unsigned long long)pointers_moved,
 		     (unsigned long long)ls->names,
 		     (unsigned long long)ls->xattr_values, (unsigned long long)ls->inline_extents,
-		     (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
+		     (unsigned long long)ls->opaque, (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
 		     (unsigned long long)ls->blocks_changed);
 }
 
@@ -112,11 +112,16 @@ struct filter {
 /* Sanitize f->block and write it; a block it cannot trust or read in full leaves wiped and DAMAGED. */
 static void put_block(struct filter *f, struct stream_writer *out, uint64_t logical, uint64_t flags)
 {
+	enum block_outcome outcome;
 	const char *why;
 
-	if (sanitize_tree_block(&f->bs, logical, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED), &why) == BLOCK_WIPED) {
-		/* Blocks flagged upstream were reported there. */
-		if (!(flags & TREE_BLOCK_FLAG_DAMAGED))
+	outcome = sanitize_tree_block(&f->bs, logical, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED), &why);
+	if (outcome == BLOCK_WIPED || outcome == BLOCK_ZEROED) {
+		/* Blocks flagged upstream were reported there, unless their header had to go too. */
+		if (outcome == BLOCK_ZEROED)
+			warn("tree block %llu: %s, and its header is not this block's (address or fsid): zeroed whole",
+			     (unsigned long long)logical, why);
+		else if (!(flags & TREE_BLOCK_FLAG_DAMAGED))
 			warn("tree block %llu: %s: zeroed after its header", (unsigned long long)logical, why);
 		flags |= TREE_BLOCK_FLAG_DAMAGED;
 	}
@@ -160,6 +165,7 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 			f->bs.nodesize = f->info.nodesize;
 			f->bs.sectorsize = f->info.sectorsize;
 			f->bs.csum_type = f->info.csum_type;
+			memcpy(f->bs.header_fsid, f->info.header_fsid, BTRFS_UUID_SIZE);
 			f->bs.keep_inline_data = !!(f->info.content & CONTENT_DATA);
 			f->info.content |= CONTENT_SANITIZED;
 			if (f->opt->mode == NAMES_SAME_HASH)

@@ -177,6 +177,15 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 			if (!keep_inline_data)
 				inline_extent(&c, item, size);
 			break;
+		case BTRFS_VERITY_DESC_ITEM_KEY:
+		case BTRFS_VERITY_MERKLE_ITEM_KEY:
+			/* Derived from the file's data (hashes, salt, a signature): data, as -d alone keeps. */
+			if (!keep_inline_data && (key.type == BTRFS_VERITY_MERKLE_ITEM_KEY || key.offset))
+				zero_bytes(&c, item, size, &stats->opaque);
+			break;
+		case BTRFS_CSUM_ITEM_KEY:
+			zero_bytes(&c, item, size, &stats->opaque);
+			break;
 		default:
 			item_name_records(key.type, item, size, sanitize_record, &c);
 			break;

@@ -153,9 +153,28 @@ def check_text(plain_path, text_path, program):
     sys.exit(1 if found else 0)
 
 
+# xattr names the kernel and security modules define, kept whole; any other name keeps only its
+# namespace (docs/sanitize.md), and a name in no namespace we know keeps nothing.
+KERNEL_XATTRS = {b"security.selinux", b"security.capability", b"security.ima", b"security.evm",
+                 b"security.apparmor", b"security.SMACK64", b"security.SMACK64IPIN", b"security.SMACK64IPOUT",
+                 b"security.SMACK64EXEC", b"security.SMACK64MMAP", b"security.SMACK64TRANSMUTE",
+                 b"system.posix_acl_access", b"system.posix_acl_default", b"btrfs.compression"}
+XATTR_NAMESPACES = (b"user.", b"trusted.", b"security.", b"system.", b"btrfs.")
+
+
+def xattr_kept(name):
+    """How many leading bytes of an xattr name bimg-sanitize keeps as they are."""
+    if name in KERNEL_XATTRS:
+        return len(name)
+    for ns in XATTR_NAMESPACES:
+        if len(name) > len(ns) and name.startswith(ns):
+            return len(ns)
+    return 0
+
+
 def source_names(plain_path, min_len):
     """Every name of min_len bytes or more in the records of a plain image; xattr names only when
-    -ss replaces them too (a user.* or trusted.* name whose part after the namespace is that long)."""
+    -ss replaces them too (a name whose part after the namespace it keeps is that long)."""
     _, plain, _ = blocks(plain_path)
     found = set()
     for leaf in plain.values():
@@ -164,7 +183,7 @@ def source_names(plain_path, min_len):
                 continue
             name = bytes(leaf[no:no + nl])
             if typ == XATTR:
-                keep = 5 if name.startswith(b"user.") else 8 if name.startswith(b"trusted.") else nl
+                keep = xattr_kept(name)
                 if nl - keep < min_len:
                     continue
             if nl >= min_len:
@@ -253,7 +272,7 @@ def main():
                 continue
             if typ == XATTR:
                 old = bytes(a[no:no + nl])
-                keep = 5 if old.startswith(b"user.") else 8 if old.startswith(b"trusted.") else nl
+                keep = xattr_kept(old)
                 allowed[no + keep:no + nl] = b"\xff" * (nl - keep)
                 if bytes(b[no:no + keep]) != old[:keep]:
                     fail("shape: block %d slot %d: xattr namespace changed" % (bytenr, slot))
