@@ -161,3 +161,82 @@ overwritten_header() {
 		no_names || { echo "mode $mode"; return 1; }
 	done
 }
+
+# ---- DATA records: what is not a free space cache page that verifies does not pass ----
+
+# from_image SCAN-ARGS...: a leaf holding names gets a wrong header bytenr (checksum fixed, every
+# copy); bimg-scan --rescue=copy SCAN-ARGS copies it, bimg-pack stores it, and bimg-unpack gives
+# its image item back as DATA (its first header does not name its address).  $T/in.strm is that
+# stream, $T/plain.img the image of the sound filesystem.
+from_image() {
+	local logical slot name
+	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
+	python3 "$ROOT/tests/lib/corrupt.py" header-bytenr "$(corpus_img default)" "$T/bad.img" "$logical"
+	bimg-scan --rescue=copy "$@" "$T/bad.img" 2>/dev/null | bimg-pack -o "$T/rescue.img" || true
+	bimg-unpack "$T/rescue.img" >"$T/in.strm"
+	bimg-unpack --list "$T/in.strm" | grep -q "^DATA  *$logical "
+	bimg-pack -o "$T/plain.img" <"$T/clean.strm"
+}
+
+@test "a tree block item that comes back from an image as DATA: without -d, not a free space cache, zeroed" {
+	local mode
+	from_image
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bytes that are not free space cache pages whose checksums verify: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		no_names || { echo "mode $mode"; return 1; }
+	done
+}
+
+# names_found FILE: how many names of 5 bytes or more of $T/plain.img FILE holds.
+names_found() {
+	python3 "$CHECK" --names-absent "$T/plain.img" "$1" | sed -n 's/.*: \([0-9]*\) of .*/\1/p'
+}
+
+@test "the same in a data dump's image (-d): the tree blocks in the file data are zeroed" {
+	local mode sound
+	from_image -d
+	# A data dump keeps file contents and symlink targets, where names may be: no more than those.
+	bimg-scan -d "$(corpus_img default)" | bimg-sanitize -s --seed 1 >"$T/sound.strm"
+	sound=$(names_found "$T/sound.strm")
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bytes of tree blocks of this filesystem in the file data: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		[ "$(names_found "$T/san.strm")" -eq "$sound" ] || { echo "mode $mode"; return 1; }
+	done
+}
+
+@test "the v1 free space cache passes byte for byte; a page of it with text is zeroed, the others pass" {
+	local img extent
+	img=$(corpus_img space-cache-v1)
+	bimg-scan "$img" >"$T/clean.strm"
+	extent=$(python3 "$EDIT" data "$T/clean.strm" | head -1)
+	[[ -n $extent ]]
+	python3 "$EDIT" edit "$T/clean.strm" "$T/in.strm" "datatext:${extent% *}:5000:LEAKMEcache"
+	cp "$T/clean.strm" "$T/sound.strm"
+	for mode in -s -ss; do
+		run --separate-stderr bash -c "bimg-sanitize $mode <'$T/sound.strm' >'$T/san-sound.strm'"
+		assert_success
+		refute_stderr --partial "data extent"
+		sanitize $mode
+		assert_stderr --partial "data extent at ${extent% *}: 4096 bytes that are not free space cache pages"
+		python3 - "$T/sound.strm" "$T/san-sound.strm" "$T/san.strm" "${extent% *}" <<'PY'
+import struct, sys
+def data(path):
+    d, pos, out = open(path, "rb").read(), 32, []
+    while pos + 24 <= len(d):
+        typ, _, n = struct.unpack_from("<HHI", d, pos)
+        if typ == 5:
+            out.append(bytearray(d[pos + 24 + 16:pos + 24 + n]))
+        pos += 24 + n
+    return out
+sound, san_sound, san = data(sys.argv[1]), data(sys.argv[2]), data(sys.argv[3])
+assert sound == san_sound, "a sound cache changed"
+# the damaged extent's page 1 (bytes 4096..8191) is zero, everything else as it was
+sound[0][4096:8192] = bytes(4096)
+assert san == sound, "more or less than the damaged page changed"
+PY
+	done
+}

@@ -2,6 +2,7 @@
 #include "block.h"
 #include "btrfs.h"
 #include "csum.h"
+#include "datacheck.h"
 #include "le.h"
 #include "msg.h"
 #include "placement.h"
@@ -105,8 +106,10 @@ struct filter {
 	struct block_sanitizer bs; /* its placement: -ss without --keep-short, short names move their keys */
 	struct fs_info info;
 	int have_info;
+	struct data_check data;
 	uint8_t block[BTRFS_MAX_NODESIZE];
 	uint8_t sb[BTRFS_SUPER_SIZE];
+	uint8_t piece[DATA_PIECE_MAX];
 };
 
 /* Sanitize f->block and write it; a block it cannot trust or read in full leaves wiped and DAMAGED. */
@@ -143,6 +146,26 @@ static int must_wait(struct filter *f, uint64_t logical, uint64_t flags)
 	return placement_scan(f->bs.placement, logical, f->block, f->info.nodesize);
 }
 
+/* FS_INFO: what the block and data checks need to know, passed on marked sanitized. */
+static void take_fs_info(struct filter *f, const struct record *rec, struct stream_writer *out)
+{
+	record_fs_info(rec, &f->info);
+	f->bs.nodesize = f->info.nodesize;
+	f->bs.sectorsize = f->info.sectorsize;
+	f->bs.csum_type = f->info.csum_type;
+	memcpy(f->bs.header_fsid, f->info.header_fsid, BTRFS_UUID_SIZE);
+	f->bs.keep_inline_data = !!(f->info.content & CONTENT_DATA);
+	f->data.file_data = f->bs.keep_inline_data;
+	f->data.nodesize = f->info.nodesize;
+	f->data.sectorsize = f->info.sectorsize;
+	memcpy(f->data.header_fsid, f->info.header_fsid, BTRFS_UUID_SIZE);
+	f->info.content |= CONTENT_SANITIZED;
+	if (f->opt->mode == NAMES_SAME_HASH)
+		f->info.content |= CONTENT_SANITIZED_HASHES;
+	stream_write_fs_info(out, &f->info);
+	f->have_info = 1;
+}
+
 /*
  * The first (with -ss, only) pass over the input.  Blocks the placement
  * must see complete go to `held` instead of out.  Returns END's damage count.
@@ -159,19 +182,11 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 		const uint8_t *bytes;
 		size_t len;
 
+		if (rec.type != REC_DATA)
+			data_check_end_extent(&f->data);
 		switch (rec.type) {
 		case REC_FS_INFO:
-			record_fs_info(&rec, &f->info);
-			f->bs.nodesize = f->info.nodesize;
-			f->bs.sectorsize = f->info.sectorsize;
-			f->bs.csum_type = f->info.csum_type;
-			memcpy(f->bs.header_fsid, f->info.header_fsid, BTRFS_UUID_SIZE);
-			f->bs.keep_inline_data = !!(f->info.content & CONTENT_DATA);
-			f->info.content |= CONTENT_SANITIZED;
-			if (f->opt->mode == NAMES_SAME_HASH)
-				f->info.content |= CONTENT_SANITIZED_HASHES;
-			stream_write_fs_info(out, &f->info);
-			f->have_info = 1;
+			take_fs_info(f, &rec, out);
 			break;
 		case REC_SUPERBLOCK:
 			if (rec.len != BTRFS_SUPER_SIZE)
@@ -191,14 +206,19 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 				put_block(f, out, logical, flags);
 			break;
 		case REC_DATA:
+			if (!f->have_info)
+				die("record %llu: DATA before FS_INFO", (unsigned long long)rec.seq);
 			bytes = record_data(&rec, &logical, &flags, &len);
-			stream_write_data(out, logical, flags, bytes, len);
+			memcpy(f->piece, bytes, len);
+			data_check_record(&f->data, logical, flags, f->piece, len);
+			stream_write_data(out, logical, flags, f->piece, len);
 			break;
 		default:
 			stream_write(out, rec.type, rec.flags, rec.payload, rec.len, NULL, 0);
 			break;
 		}
 	}
+	data_check_end_extent(&f->data);
 	damaged = stream_reader_damaged(&reader);
 	stream_reader_free(&reader);
 	return damaged;
@@ -259,6 +279,9 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	stream_write_end(&out);
 	stream_writer_free(&out);
 	report_wiped(&f->bs);
+	if (f->data.extents_zeroed)
+		warn("%llu data extents held bytes no check could pass: %llu bytes zeroed",
+		     (unsigned long long)f->data.extents_zeroed, (unsigned long long)f->data.bytes_zeroed);
 	report(opt, name_map_stats(f->bs.map), name_map_stats(f->bs.xattr_map), &f->bs.stats,
 	       f->bs.placement ? placement_pointers_moved(f->bs.placement) : 0);
 	if (f->bs.placement)

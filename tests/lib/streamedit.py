@@ -33,6 +33,7 @@
                                   set to NAME, of the same length; checksum recomputed
         text:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the block, checksum kept
         damaged:LOGICAL           the record's DAMAGED flag set
+        datatext:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the DATA record at LOGICAL
 
 Block checksums are CRC-32C (the crc32c corpus cases only).  Formats:
 docs/record-stream.md (stream) and the btrfs on-disk layout (tree block
@@ -138,6 +139,13 @@ def apply(records, edit):
                     del records[i]
                 return
         fail(f"no DATA record at {logical}")
+    if op == "datatext":
+        for rtype, _, payload in records:
+            if rtype == DATA and struct.unpack_from("<Q", payload, 0)[0] == int(args[0]):
+                text = args[2].encode()
+                payload[16 + int(args[1]):16 + int(args[1]) + len(text)] = text
+                return
+        fail(f"no DATA record at {args[0]}")
     i = block_index(records, int(args[0]))
     block = records[i][2]
     body = memoryview(block)[16:]
