@@ -240,3 +240,22 @@ assert san == sound, "more or less than the damaged page changed"
 PY
 	done
 }
+
+# ---- what a later stream version adds ----
+
+@test "a later minor version's stream: OPTIONAL records and FS_INFO fields it cannot read are left out" {
+	python3 "$ROOT/tests/lib/mkstream.py" future >"$T/future.strm"
+	stream_lines "$T/future.strm" >"$T/in.lines"
+	# the input has them: FS_INFO of 115 bytes, OPTIONAL types 200..202
+	[[ $(sed -n 2p "$T/in.lines" | cut -d' ' -f1-3) == "1 0 115" ]]
+	grep -q '^20[012] 1 ' "$T/in.lines"
+	for mode in -s -ss; do
+		run --separate-stderr bash -c "bimg-sanitize $mode <'$T/future.strm' >'$T/out.strm'"
+		assert_success
+		assert_stderr --partial "warning: 3 records and FS_INFO fields of a later stream version left out"
+		stream_lines "$T/out.strm" >"$T/out.lines"
+		[[ $(sed -n 2p "$T/out.lines" | cut -d' ' -f1-3) == "1 0 64" ]]
+		! grep -q '^20[012] ' "$T/out.lines"
+		bimg-unpack --list "$T/out.strm" >/dev/null
+	done
+}
