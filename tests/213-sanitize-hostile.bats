@@ -259,3 +259,31 @@ PY
 		bimg-unpack --list "$T/out.strm" >/dev/null
 	done
 }
+
+# ---- -ss: node pointer keys to blocks the stream lacks ----
+
+@test "-ss: the node pointer key to a leaf the stream lacks (--rescue=skip) does not keep its first short name's hash" {
+	local leaf out
+	python3 "$ROOT/tests/lib/mkstream-short.py" valid >"$T/valid.strm"
+	# the second leaf, whose first item is a short name, is left out
+	leaf=$(python3 "$EDIT" blocks "$T/valid.strm" | awk '$3 == 0' | sed -n 2p | cut -d' ' -f1)
+	python3 "$EDIT" edit "$T/valid.strm" "$T/in.strm" "drop:$leaf"
+	run --separate-stderr bash -c "bimg-sanitize -ss --seed 1 <'$T/in.strm' >'$T/san.strm'"
+	assert_success
+	out=$(python3 - "$T/in.strm" "$T/san.strm" <<'PY'
+import struct, sys
+def node(path):
+    d, pos = open(path, "rb").read(), 32
+    while pos + 24 <= len(d):
+        typ, _, n = struct.unpack_from("<HHI", d, pos)
+        if typ == 4 and d[pos + 24 + 16 + 100] == 1:
+            return d[pos + 24 + 16:pos + 24 + n]
+        pos += 24 + n
+print("%#x %#x" % tuple(struct.unpack_from("<Q", node(p), 101 + 33 + 9)[0] for p in sys.argv[1:3]))
+PY
+	)
+	echo "pointer key offset before, after: $out"
+	# it moved as high as it may go (nothing follows the leaf), like a pointer to a wiped leaf
+	[ "${out#* }" = 0xffffffff ]
+	[ "${out% *}" != 0xffffffff ]
+}

@@ -81,6 +81,8 @@ struct placement {
 	VEC(struct uplink) uplinks;
 	VEC(struct rewrite) rewrites;
 	VEC(uint64_t) wiped; /* blocks bimg-sanitize zeroed (block.h): their pointer keys must not stay */
+	/* Blocks read whose first key is a DIR_ITEM or INODE_EXTREF key: what a pointer with such a key finds. */
+	VEC(uint64_t) present;
 	struct hashmap name_index; /* packed name -> its index in names */
 	uint64_t pointers_moved;
 	/*
@@ -172,6 +174,7 @@ void placement_free(struct placement *p)
 	VEC_FREE(p->uplinks);
 	VEC_FREE(p->rewrites);
 	VEC_FREE(p->wiped);
+	VEC_FREE(p->present);
 	hashmap_free(&p->name_index);
 	free(p);
 }
@@ -388,8 +391,28 @@ static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node,
 	return found;
 }
 
+/* Note the block when its first key is one a node pointer must not keep without it. */
+static void note_present(struct placement *p, uint64_t logical, const uint8_t *block, uint32_t nodesize)
+{
+	struct btrfs_key first;
+	uint64_t child, generation;
+	uint32_t off, size;
+
+	if (tree_block_nritems(block) == 0)
+		return;
+	if (tree_block_level(block) == 0) {
+		if (leaf_item(block, nodesize, 0, &first, &off, &size) < 0)
+			return;
+	} else {
+		node_ptr(block, 0, &first, &child, &generation);
+	}
+	if (first.type == BTRFS_DIR_ITEM_KEY || first.type == BTRFS_INODE_EXTREF_KEY)
+		VEC_PUSH(p->present, logical);
+}
+
 int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize)
 {
+	note_present(p, logical, block, nodesize);
 	if (tree_block_level(block) == 0)
 		return scan_leaf(p, logical, block, nodesize);
 	return scan_node(p, logical, block, nodesize);
@@ -547,6 +570,23 @@ static int by_value(const void *a, const void *b)
 }
 
 /*
+ * A pointer whose child never came (bimg-scan --rescue=skip left it out, or
+ * another producer did) keeps that child's first key as much as a pointer
+ * to a wiped block does: such children count as wiped.
+ */
+static void wipe_missing_children(struct placement *p)
+{
+	if (p->present.count > 1)
+		qsort(p->present.items, p->present.count, sizeof(*p->present.items), by_value);
+	for (size_t i = 0; i < p->pointers.count; i++) {
+		uint64_t child = p->pointers.items[i].child;
+
+		if (!bsearch(&child, p->present.items, p->present.count, sizeof(child), by_value))
+			VEC_PUSH(p->wiped, child);
+	}
+}
+
+/*
  * A wiped block's pointer key is its old first key, and a DIR_ITEM or
  * INODE_EXTREF key of a name of 1..4 bytes gives the name back.  Nothing
  * below the pointer is left to agree with it, so it moves as high as it may
@@ -629,6 +669,7 @@ void placement_assign(struct placement *p, struct name_map *map)
 		new_key.offset = h;
 		move_pointers(p, first->leaf, &first->key, &new_key, 0, &budget);
 	}
+	wipe_missing_children(p);
 	hide_wiped_keys(p);
 	SORT_BY_ADDRESS(p->rewrites);
 }
