@@ -287,3 +287,34 @@ PY
 	[ "${out#* }" = 0xffffffff ]
 	[ "${out% *}" != 0xffffffff ]
 }
+
+# ---- -ss: the blocks held back in $TMPDIR ----
+
+@test "-ss: the blocks held back in the temporary file hold no name in clear (sealed)" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	# the names case: hundreds of names of 1..4 bytes, whose leaves wait in the file
+	bimg-scan "$(corpus_img names)" >"$T/clean.strm"
+	bimg-pack -o "$T/plain.img" <"$T/clean.strm"
+	strace -o "$T/trace" -e trace=openat,open,write -e write=all \
+		bimg-sanitize -ss --seed 1 <"$T/clean.strm" >"$T/out.strm"
+	# every byte written to the file opened O_TMPFILE, from strace's hex dumps
+	python3 - "$T/trace" "$T/held" <<'PY'
+import re, sys
+fd, out, current = None, bytearray(), None
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"O_TMPFILE.*\) = (\d+)$", line)
+    if m:
+        fd = m.group(1)
+    m = re.match(r"^(\d+ +)?write\((\d+),", line)
+    if m:
+        current = m.group(2)
+        continue
+    if line.startswith(" | ") and current == fd:
+        out += bytes.fromhex(line[10:59].replace(" ", ""))
+open(sys.argv[2], "wb").write(out)
+print(len(out), "bytes written to the temporary file")
+PY
+	[ "$(stat -c %s "$T/held")" -gt $((100 << 10)) ]
+	run python3 "$CHECK" --names-absent "$T/plain.img" "$T/held"
+	assert_success
+}

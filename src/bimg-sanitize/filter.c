@@ -6,6 +6,7 @@
 #include "le.h"
 #include "msg.h"
 #include "placement.h"
+#include "seal.h"
 #include "stream.h"
 #include "xio.h"
 
@@ -111,7 +112,20 @@ struct filter {
 	uint8_t block[BTRFS_MAX_NODESIZE];
 	uint8_t sb[BTRFS_SUPER_SIZE];
 	uint8_t piece[DATA_PIECE_MAX];
+	/* -ss: the blocks held back are sealed in their temporary file (seal.h), the index-th with index. */
+	struct seal *seal;
+	uint64_t sealed, opened;
+	uint8_t held_block[BTRFS_MAX_NODESIZE];
 };
+
+/* Write a block that waits for the short names to the temporary file, sealed. */
+static void hold_block(struct filter *f, struct stream_writer *held, uint64_t logical, uint64_t flags,
+		       const uint8_t *bytes)
+{
+	memcpy(f->held_block, bytes, f->info.nodesize);
+	seal_block(f->seal, f->sealed++, f->held_block, f->info.nodesize);
+	stream_write_tree_block(held, logical, flags, f->held_block, f->info.nodesize);
+}
 
 /* Sanitize f->block and write it; a block it cannot trust or read in full leaves wiped and DAMAGED. */
 static void put_block(struct filter *f, struct stream_writer *out, uint64_t logical, uint64_t flags)
@@ -205,7 +219,7 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 			bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 			memcpy(f->block, bytes, f->info.nodesize);
 			if (must_wait(f, logical, flags))
-				stream_write_tree_block(held, logical, flags, bytes, f->info.nodesize);
+				hold_block(f, held, logical, flags, bytes);
 			else
 				put_block(f, out, logical, flags);
 			break;
@@ -250,6 +264,7 @@ static void second_pass(struct filter *f, int held_fd, struct stream_writer *out
 			die("temporary file: unexpected %s record", record_type_name(rec.type));
 		bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 		memcpy(f->block, bytes, f->info.nodesize);
+		seal_block(f->seal, f->opened++, f->block, f->info.nodesize);
 		put_block(f, out, logical, flags);
 	}
 	stream_reader_free(&reader);
@@ -275,6 +290,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		struct stream_writer held;
 		int held_fd = temp_file_open("blocks waiting for the short names");
 
+		f->seal = seal_new();
 		stream_writer_init(&held, held_fd);
 		out.damaged = first_pass(f, in_fd, &out, &held);
 		stream_write_end(&held);
@@ -282,6 +298,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		placement_assign(f->bs.placement, f->bs.map);
 		second_pass(f, held_fd, &out);
 		close(held_fd);
+		seal_free(f->seal);
 	} else {
 		out.damaged = first_pass(f, in_fd, &out, NULL);
 	}
