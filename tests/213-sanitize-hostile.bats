@@ -318,3 +318,56 @@ PY
 	run python3 "$CHECK" --names-absent "$T/plain.img" "$T/held"
 	assert_success
 }
+
+# ---- -ss: copies of a leaf's first key in the extent tree ----
+
+@test "-ss, no skinny metadata: a tree block's extent item does not keep the hash of a short first name" {
+	local dir=$T/root
+	# 3000 names of 4 bytes in one directory: many leaves start with one of them
+	mkdir -p "$dir/d"
+	python3 -c '
+import itertools, sys
+for i, t in enumerate(itertools.product("abcdefghijklmnopqrstuvwxyz", repeat=3)):
+    if i == 3000:
+        break
+    open(sys.argv[1] + "/" + "".join(t) + "q", "w").close()' "$dir/d"
+	truncate -s 128M "$T/fs.img"
+	mkfs.btrfs -q -O ^skinny-metadata --rootdir "$dir" "$T/fs.img" >/dev/null 2>&1
+	bimg-scan "$T/fs.img" >"$T/in.strm"
+	bimg-pack -o "$T/plain.img" <"$T/in.strm"
+	sanitize -ss
+	# the extent items' copies of DIR_ITEM keys that are the hash of a 4-byte name
+	python3 - "$T/in.strm" "$T/san.strm" <<'PY'
+import struct, sys
+def crc_raw(seed, data):
+    crc = seed
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc
+def leaves(path):
+    d, pos = open(path, "rb").read(), 32
+    while pos + 24 <= len(d):
+        typ, _, n = struct.unpack_from("<HHI", d, pos)
+        p = d[pos + 24 + 16:pos + 24 + n]
+        if typ == 4 and p[100] == 0:
+            yield p
+        pos += 24 + n
+def info_keys(path):
+    for leaf in leaves(path):
+        for s in range(struct.unpack_from("<I", leaf, 96)[0]):
+            _, t, _, off, size = struct.unpack_from("<QBQII", leaf, 101 + 25 * s)
+            item = leaf[101 + off:101 + off + size]
+            if t == 168 and size >= 42 and struct.unpack_from("<Q", item, 16)[0] & 2 and item[32] == 84:
+                yield struct.unpack_from("<Q", item, 33)[0]
+short = {crc_raw(0xFFFFFFFE, n.encode()) for n in (a + b + c + "q" for a in "abcdefghijklmnopqrstuvwxyz"
+         for b in "abcdefghijklmnopqrstuvwxyz" for c in "abcdefghijklmnopqrstuvwxyz")}
+before = [h for h in info_keys(sys.argv[1]) if h in short]
+after = [h for h in info_keys(sys.argv[2]) if h != 0]
+print(len(before), "extent items kept a short name's hash;", len(after), "non-zero after -ss")
+assert before and not after
+PY
+	run python3 "$CHECK" --leak-min 5 "$T/plain.img" "$T/san.img" -ss
+	assert_success
+}
