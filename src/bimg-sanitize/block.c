@@ -48,12 +48,19 @@ static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical
 	return BLOCK_ZEROED;
 }
 
-/* The checksum field's bytes past the digest are no field at all: zero them.  Returns 1 if one changed. */
+/*
+ * The checksum field's bytes past the digest are no field at all: zero them.  The digest is the
+ * filesystem's, or the reference's CRC-32C (4 bytes) in a block that verifies only as that.
+ * Returns 1 if one changed.
+ */
 static int zero_checksum_tail(const struct block_sanitizer *s, uint8_t *block)
 {
+	size_t digest = csum_size(s->csum_type);
 	int changed = 0;
 
-	for (size_t i = csum_size(s->csum_type); i < BTRFS_CSUM_FIELD_SIZE; i++) {
+	if (digest > 4 && !csum_block_ok(s->csum_type, block, s->nodesize))
+		digest = 4;
+	for (size_t i = digest; i < BTRFS_CSUM_FIELD_SIZE; i++) {
 		changed |= block[HDR_CSUM + i] != 0;
 		block[HDR_CSUM + i] = 0;
 	}
