@@ -14,21 +14,34 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Zero len bytes at p; 1 if one was not zero. */
+static int zero_field(uint8_t *p, size_t len)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < len; i++)
+		changed |= p[i] != 0;
+	memset(p, 0, len);
+	return changed;
+}
+
 /*
  * The label is free text chosen by the owner (often a host or project
- * name) and nothing in the filesystem refers to it, so it is cleared.
+ * name) and nothing in the filesystem refers to it, so it is cleared.  So
+ * are the bytes of the system chunk array past its size: no chunk, only
+ * what a removed chunk or anything else left there.
  */
-static void clear_label(uint8_t *sb)
+static void scrub_superblock(uint8_t *sb)
 {
 	unsigned csum_type = get_le16(sb, SB_CSUM_TYPE);
-	int blank = 1;
+	uint32_t used = get_le32(sb, SB_SYS_CHUNK_ARRAY_SIZE);
+	int changed;
 
-	for (size_t i = 0; i < BTRFS_LABEL_SIZE; i++)
-		blank &= sb[SB_LABEL + i] == 0;
-	if (blank)
-		return;
-	memset(sb + SB_LABEL, 0, BTRFS_LABEL_SIZE);
-	if (csum_size(csum_type))
+	if (used > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
+		used = BTRFS_SYSTEM_CHUNK_ARRAY_SIZE;
+	changed = zero_field(sb + SB_LABEL, BTRFS_LABEL_SIZE);
+	changed |= zero_field(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
+	if (changed && csum_size(csum_type))
 		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
 }
 
@@ -211,7 +224,7 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 			if (rec.len != BTRFS_SUPER_SIZE)
 				die("record %llu: SUPERBLOCK of %u bytes", (unsigned long long)rec.seq, rec.len);
 			memcpy(f->sb, rec.payload, BTRFS_SUPER_SIZE);
-			clear_label(f->sb);
+			scrub_superblock(f->sb);
 			stream_write(out, rec.type, rec.flags, f->sb, BTRFS_SUPER_SIZE, NULL, 0);
 			break;
 		case REC_TREE_BLOCK:
