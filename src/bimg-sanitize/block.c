@@ -50,15 +50,16 @@ static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical
 
 /*
  * The checksum field's bytes past the digest are no field at all: zero them.  The digest is the
- * filesystem's, or the reference's CRC-32C (4 bytes) in a block that verifies only as that.
- * Returns 1 if one changed.
+ * filesystem's (kept whole in a wiped block, whose old checksum stays), or in a block passed on
+ * that verifies only as the reference writes it, the reference's CRC-32C (4 bytes).  Returns 1 if
+ * one changed.
  */
-static int zero_checksum_tail(const struct block_sanitizer *s, uint8_t *block)
+static int zero_checksum_tail(const struct block_sanitizer *s, uint8_t *block, int wiped)
 {
 	size_t digest = csum_size(s->csum_type);
 	int changed = 0;
 
-	if (digest > 4 && !csum_block_ok(s->csum_type, block, s->nodesize))
+	if (!wiped && digest > 4 && !csum_block_ok(s->csum_type, block, s->nodesize))
 		digest = 4;
 	for (size_t i = digest; i < BTRFS_CSUM_FIELD_SIZE; i++) {
 		changed |= block[HDR_CSUM + i] != 0;
@@ -76,7 +77,7 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 	*why = block_untrusted(s, block, flagged_damaged);
 	if (*why) {
 		wiped = wipe(s, logical, block);
-		zero_checksum_tail(s, block);
+		zero_checksum_tail(s, block, 1);
 		if (*why == why_flagged)
 			s->wiped_flagged++;
 		else if (*why == why_csum)
@@ -90,7 +91,7 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 	if (s->placement)
 		changed |= placement_fix_node(s->placement, logical, block, s->nodesize);
 	changed |= zero_unused_space(block, s->nodesize);
-	changed |= zero_checksum_tail(s, block);
+	changed |= zero_checksum_tail(s, block, 0);
 	if (!changed)
 		return BLOCK_UNCHANGED;
 	s->stats.blocks_changed++;

@@ -143,7 +143,7 @@ static int check_file_data(struct data_check *c, uint64_t logical, uint8_t *byte
 			step = c->zero_until - at < len - off ? (size_t)(c->zero_until - at) : len - off;
 			changed |= zero_run(c, bytes + off, step);
 		} else if (at % c->sectorsize == 0 && len - off >= HDR_SIZE && is_tree_block_header(c, bytes + off, at)) {
-			c->zero_until = at + c->nodesize;
+			c->zero_until = at + c->nodesize > at ? at + c->nodesize : UINT64_MAX;
 			continue;
 		}
 		off += step < len - off ? step : len - off;

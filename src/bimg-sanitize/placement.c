@@ -581,7 +581,7 @@ static void wipe_missing_children(struct placement *p)
 	for (size_t i = 0; i < p->pointers.count; i++) {
 		uint64_t child = p->pointers.items[i].child;
 
-		if (!bsearch(&child, p->present.items, p->present.count, sizeof(child), by_value))
+		if (!p->present.count || !bsearch(&child, p->present.items, p->present.count, sizeof(child), by_value))
 			VEC_PUSH(p->wiped, child);
 	}
 }
