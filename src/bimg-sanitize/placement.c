@@ -613,9 +613,13 @@ static void mark_seen(struct placement *p, const uint64_t *addresses, size_t cou
 static void wipe_missing_children(struct placement *p)
 {
 	SORT_BY_ADDRESS(p->pointers);
-	if (p->present_fd >= 0) {
+	if (p->present_fd < 0) {
+		mark_seen(p, p->present, p->present_count);
+	} else {
 		ssize_t got;
 
+		/* The file is read back through the batch buffer: the batch still in it goes out first. */
+		flush_present(p);
 		if (lseek(p->present_fd, 0, SEEK_SET) != 0)
 			die("%s: cannot rewind its temporary file:", present_what);
 		while ((got = read_full(p->present_fd, p->present, sizeof(p->present))) > 0)
@@ -623,7 +627,6 @@ static void wipe_missing_children(struct placement *p)
 		if (got < 0)
 			die("%s: cannot read its temporary file back:", present_what);
 	}
-	mark_seen(p, p->present, p->present_count);
 	for (size_t i = 0; i < p->pointers.count; i++)
 		if (!p->pointers.items[i].child_seen)
 			VEC_PUSH(p->wiped, p->pointers.items[i].child);

@@ -14,6 +14,9 @@ filesystem does:
             wiped, and the node's pointer key to it must not keep that name's hash
   all-bytes four leaves of DIR_INDEX items whose names are every 1-byte value, NUL and '/'
             included: more distinct 1-byte names than there are replacements
+  many      1200 leaves whose first item is a DIR_ITEM of a long name, under ten nodes,
+            consistent: more blocks with such a first key than bimg-sanitize keeps in memory
+            at once (it notes them all; no pointer key may move)
 
 Checksums are crc32c (csum type 0); bimg-sanitize recomputes those of blocks it changes.
 """
@@ -117,6 +120,15 @@ def variant(name):
         return start + [tb(leaf(A + k * NODESIZE, [(256, DIR_INDEX, 2 + i, dir_item(bytes([i])))
                                                     for i in range(64 * k, 64 * k + 64)]))
                         for k in range(4)]
+    if name == "many":
+        many = sorted((b"long-name-%04d" % i for i in range(1200)), key=h)
+        leaves = [short_leaf(A + k * NODESIZE, [n], tail=[]) for k, n in enumerate(many)]
+        recs = start + [tb(b) for b in leaves]
+        for k in range(10):
+            part = range(120 * k, 120 * k + 120)
+            recs.append(tb(node(N + k * NODESIZE, 1,
+                                [(struct.unpack_from("<QBQ", leaves[i], 101), A + i * NODESIZE) for i in part])))
+        return recs
     raise SystemExit("mkstream-short.py: unknown variant %s" % name)
 
 
