@@ -1,7 +1,9 @@
 /*
  * How growable arrays get their memory.
  *
- * A small array is malloc()ed.  An array of VEC_MAPPED_BYTES or more gets
+ * Every array is malloc()ed, unless the program asked for mappings
+ * (vec_map_large_arrays: the verifier does).  Then an array of
+ * VEC_MAPPED_BYTES or more gets
  * a mapping of its own, in whole 2 MiB units, aligned and marked for
  * transparent huge pages: a page fault costs about as much as checking a
  * tree block (13-22 us each on the virtual machines the benchmarks ran on,
@@ -12,6 +14,11 @@
  *
  * Where the kernel gives no huge pages (THP set to "never") the mapping
  * works with small pages, as malloc would.
+ *
+ * It is a choice per program because a huge page is resident as a whole:
+ * each mapped array holds up to 2 MiB it has not used yet, which in
+ * bimg-sanitize -ss, with a few arrays that grow with the filesystem, was
+ * a fifth more peak RSS at 2 million files (docs/design.md "Page faults").
  */
 #include "vec.h"
 #include "msg.h"
@@ -40,6 +47,25 @@
 #else
 #define VEC_MAPPED_BYTES (256u << 10)
 #endif
+
+/*
+ * Whether arrays of VEC_MAPPED_BYTES or more live in mappings.  It only
+ * ever turns on, and only while no array of that size lives on malloc, so
+ * that an array's size alone says which of the two holds it.
+ */
+static int large_arrays_mapped;
+static int large_array_on_malloc;
+
+void vec_map_large_arrays(void)
+{
+	if (!large_array_on_malloc)
+		large_arrays_mapped = 1;
+}
+
+static int is_mapped(size_t bytes)
+{
+	return large_arrays_mapped && bytes >= VEC_MAPPED_BYTES;
+}
 
 static size_t mapping_size(size_t bytes)
 {
@@ -73,7 +99,7 @@ static void *move_to_mapping(void *items, size_t old_bytes, size_t new_size)
 
 	if (!items)
 		return fresh;
-	if (old_bytes < VEC_MAPPED_BYTES) {
+	if (!is_mapped(old_bytes)) {
 		memcpy(fresh, items, old_bytes);
 		free(items);
 		return fresh;
@@ -100,7 +126,9 @@ void *vec_grow(void *items, size_t *capacity, size_t need, size_t elem_size)
 	}
 	if (cap > (SIZE_MAX - MAPPING_UNIT) / elem_size)
 		die("out of memory: an array of %zu elements of %zu bytes", cap, elem_size);
-	if (cap * elem_size < VEC_MAPPED_BYTES) {
+	if (!is_mapped(cap * elem_size)) {
+		if (cap * elem_size >= VEC_MAPPED_BYTES)
+			large_array_on_malloc = 1;
 		*capacity = cap;
 		return xrealloc(items, cap * elem_size);
 	}
@@ -116,7 +144,7 @@ void vec_release(void *items, size_t capacity, size_t elem_size)
 
 	if (!items)
 		return;
-	if (bytes < VEC_MAPPED_BYTES)
+	if (!is_mapped(bytes))
 		free(items);
 	else
 		munmap(items, mapping_size(bytes));

@@ -30,11 +30,17 @@
 /*
  * Room for at least `need` elements of elem_size bytes at items, whose
  * capacity is *capacity (updated); returns the new items.  An array of
- * VEC_MAPPED_BYTES or more lives in a mapping of its own (vec.c), so that
+ * VEC_MAPPED_BYTES or more may live in a mapping of its own (vec.c), so
  * VEC_FREE (vec_release) must be how it goes.
  */
 void *vec_grow(void *items, size_t *capacity, size_t need, size_t elem_size);
 void vec_release(void *items, size_t capacity, size_t elem_size);
+/*
+ * From now on, arrays of VEC_MAPPED_BYTES or more grow in huge-page
+ * mappings of their own (vec.c says when that pays); a no-op once such an
+ * array was malloc()ed.
+ */
+void vec_map_large_arrays(void);
 
 #define VEC_RESERVE(v, need)                                                                         \
 	do {                                                                                         \
