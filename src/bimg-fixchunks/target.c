@@ -36,11 +36,21 @@ static void read_old_super(struct target *t)
 	t->had_super = n == BTRFS_SUPER_SIZE && !super_parse(t->old_super, &info, 1);
 }
 
+static int old_super_is_restore(const struct target *t)
+{
+	return (get_le64(t->old_super, SB_FLAGS) & (BTRFS_SUPER_FLAG_METADUMP | BTRFS_SUPER_FLAG_METADUMP_V2)) != 0;
+}
+
 /* A valid superblock without the metadump flags: a filesystem in use, perhaps the image's source. */
 static int holds_real_filesystem(const struct target *t)
 {
-	return t->had_super &&
-	       !(get_le64(t->old_super, SB_FLAGS) & (BTRFS_SUPER_FLAG_METADUMP | BTRFS_SUPER_FLAG_METADUMP_V2));
+	return t->had_super && !old_super_is_restore(t);
+}
+
+/* A valid superblock with them: an earlier restore, which a failed restore must not leave looking valid. */
+static int holds_earlier_restore(const struct target *t)
+{
+	return t->had_super && old_super_is_restore(t);
 }
 
 static void open_block_device(struct target *t, const struct stat *st)
@@ -218,9 +228,14 @@ void targets_open(struct target *targets, char **paths, size_t count, const stru
 		target_open(&targets[i], paths[i], opt);
 		check_opened(targets, i, &input);
 	}
-	/* Nothing to protect: clear it now, so that even a stream that fails at once leaves no filesystem. */
+	/*
+	 * An earlier restore: clear it now, so that even a stream that fails at
+	 * once leaves no filesystem.  Anything else (a file of data, another
+	 * filesystem, a mistyped name) waits for the stream's superblock: a
+	 * missing or unreadable image leaves it as it was.
+	 */
 	for (i = 0; i < count; i++)
-		if (!holds_real_filesystem(&targets[i]))
+		if (holds_earlier_restore(&targets[i]))
 			target_claim(&targets[i]);
 	for (i = 0; i < count; i++)
 		free(names[i].canonical);
