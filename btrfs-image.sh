@@ -521,6 +521,47 @@ refuse_dangling_link() { # dump|restore PATH
 # A file name that a stage could take for an option or for stdin/stdout.
 as_path() { if [[ $1 == -* ]]; then REPLY=./$1; else REPLY=$1; fi; }
 
+# ---- running the stages ----
+#
+# The stages run as a background job that the wrapper waits for.  Bash runs
+# no trap while a foreground pipeline runs, and dies of SIGTERM or SIGHUP at
+# once: a signal sent to the wrapper alone (kill PID, a supervisor) would
+# leave the stages running without it, still writing the target, or
+# publishing the image after the wrapper has reported its death.  Here the
+# wrapper passes it on as SIGTERM to the last stage, the one that writes
+# (bimg-pack removes its temporary file, bimg-fixchunks its superblocks:
+# "interrupted", exit 1); the stages before it end on their closed pipe.
+# SIGPIPE is ignored, as by every stage.
+# (Without job control a background job ignores SIGINT and SIGQUIT, which
+# is why SIGTERM is sent.)  An earlier stage blocked on its input (a stalled
+# pipe into -r -) ends only when that input moves; it writes nothing else.
+stop_stages() {
+	stopping=1
+	[[ -n $last_stage ]] && kill -TERM "$last_stage" 2>/dev/null
+}
+
+# Before the job starts: a signal from here on stops it.
+catch_signals() {
+	stopping=0 last_stage=
+	trap stop_stages INT TERM HUP QUIT
+	trap '' PIPE
+}
+
+# The status of the job just started: pipefail's (the last stage that failed).
+wait_for_stages() {
+	local status
+	last_stage=$!
+	((stopping)) && stop_stages # a signal before the job had started
+	while :; do
+		stopping=0
+		wait "$last_stage"
+		status=$?
+		# wait returns early when a trap ran; then the stage is still ending
+		((stopping)) || break
+	done
+	return "$status"
+}
+
 # ---- restore ----
 
 if ((!create)); then
@@ -540,8 +581,9 @@ if ((!create)); then
 	targets=()
 	for t in "${positional[@]:1:$((multi ? dev_cnt : 1))}"; do as_path "$t" && targets+=("$REPLY"); done
 	((multi)) && fix_args+=(-m)
-	BIMG_DOWNSTREAM_REPORTS=1 "$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "${targets[@]}" ||
-		exit 1
+	catch_signals
+	BIMG_DOWNSTREAM_REPORTS=1 "$unpack" "${unpack_args[@]}" "$image" <&0 | "$fixchunks" "${fix_args[@]}" "${targets[@]}" &
+	wait_for_stages || exit 1
 	exit 0
 fi
 
@@ -596,15 +638,17 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" |
-		BIMG_DOWNSTREAM_REPORTS=1 "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
-	statuses=("${PIPESTATUS[@]}")
+	catch_signals
+	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" <&0 |
+		BIMG_DOWNSTREAM_REPORTS=1 "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}" &
 else
-	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
-	statuses=("${PIPESTATUS[@]}")
+	catch_signals
+	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" <&0 | "$pack" "${pack_args[@]}" &
 fi
-for status in "${statuses[@]:1}"; do ((status == 0)) || exit 1; done
+wait_for_stages
+status=$?
 # bimg-scan --rescue: 2 when it dumped around damaged blocks; the image is made
-[[ -n $rescue && ${statuses[0]} -eq 2 ]] && exit 2
-((statuses[0] == 0)) || exit 1
+# (only bimg-scan exits 2, so pipefail's status tells it)
+[[ -n $rescue && $status -eq 2 ]] && exit 2
+((status == 0)) || exit 1
 exit 0

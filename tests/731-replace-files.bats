@@ -258,3 +258,77 @@ gdb_run() {
 	[[ $EXIT == *"exited normally"* ]] || { echo "$output"; return 1; }
 	btrfs check t
 }
+
+# A copy of the wrapper whose stage STAGE (bimg-scan or bimg-unpack) is a
+# script: it sends the first HEAD bytes of STREAM, makes the file sent, and
+# ends (sending nothing more) once the file go exists; the other stages are
+# ours.  Starts it with ARGS in the background, signals reset (bats'
+# background jobs ignore SIGINT); sets WRAPPED.
+start_stalled_wrapper() { # STAGE STREAM HEAD ARGS...
+	local stage=$1 stream=$2 head=$3 p
+	shift 3
+	rm -rf kit sent go
+	mkdir kit
+	cp "$WRAPPER" kit/
+	for p in bimg-scan bimg-pack bimg-unpack bimg-fixchunks; do ln -s "$BIN/$p" "kit/$p"; done
+	rm "kit/$stage"
+	printf '#!/bin/bash\nhead -c %s %q\ntouch sent\nuntil [[ -e go ]]; do sleep 0.05; done\n' \
+		"$head" "$T/$stream" >"kit/$stage"
+	chmod +x "kit/$stage"
+	env --default-signal=INT,TERM,HUP,QUIT kit/btrfs-image.sh "$@" 2>err &
+	WRAPPED=$!
+}
+
+# The pid of the wrapper's child NAME, once it runs.
+child_of_wrapper() { # NAME
+	local i
+	for ((i = 0; i < 200; i++)); do
+		pgrep -P "$WRAPPED" -x "$1" && return 0
+		sleep 0.05
+	done
+	echo "no $1 under the wrapper" >&2
+	return 1
+}
+
+# The last stage of the wrapper's job ends soon after the wrapper was signalled (then go).
+stage_ends() { # PID
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$1" 2>/dev/null || { touch go; return 0; }
+		sleep 0.05
+	done
+	touch go
+	echo "the stage $1 still runs after the wrapper was signalled"
+	return 1
+}
+
+@test "SIGTERM, SIGHUP, SIGINT sent to btrfs-image.sh alone stop its stages: no image published later, no restore goes on" {
+	env --version 2>/dev/null | grep -q coreutils || skip "env --default-signal (coreutils) is missing"
+	command -v pgrep >/dev/null || skip "pgrep is missing"
+	big_stream
+	for sig in TERM HUP INT; do
+		# dump: the old image stays, bimg-pack does not publish the new one after the wrapper is gone
+		cp x.img out.img
+		start_stalled_wrapper bimg-scan big.s $(($(stat -c %s big.s) / 2)) "$(corpus_img node4k)" out.img
+		LAST=$(child_of_wrapper bimg-pack)
+		wait_stalled "$LAST" sent
+		kill -"$sig" "$WRAPPED"
+		stage_ends "$LAST"
+		STATUS=0
+		wait "$WRAPPED" || STATUS=$?
+		[[ $STATUS -eq 1 && $(cat err) == "bimg-pack: interrupted" ]] || { echo "dump SIG$sig: $STATUS $(cat err)"; return 1; }
+		cmp out.img x.img
+		[[ -z $(compgen -G '.out.img.*') ]]
+		# restore: the target (an earlier restore) is left with no valid superblock, at once
+		"$WRAPPER" -r x.img t
+		start_stalled_wrapper bimg-unpack big.s $(($(stat -c %s big.s) / 2)) -r x.img t
+		LAST=$(child_of_wrapper bimg-fixchunks)
+		wait_stalled "$LAST" sent
+		kill -"$sig" "$WRAPPED"
+		stage_ends "$LAST"
+		STATUS=0
+		wait "$WRAPPED" || STATUS=$?
+		[[ $STATUS -eq 1 && $(cat err) == "bimg-fixchunks: interrupted" ]] || { echo "restore SIG$sig: $STATUS $(cat err)"; return 1; }
+		! btrfs inspect-internal dump-super t | grep -q '_BHRfS_M \[match\]'
+	done
+}
