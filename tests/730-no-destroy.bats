@@ -181,6 +181,25 @@ attach_loop() { # FILE -> LOOPDEV
 	cmp src.img src.copy
 }
 
+@test "bimg-pack onto a file whose loop device at an offset is being dumped is refused" {
+	need_loop_mount
+	# The filesystem 1 MiB into disk.img (as in a partitioned disk image), read through losetup -o.
+	truncate -s 300M disk.img
+	dd if="$(corpus_img node4k)" of=disk.img bs=1M seek=1 conv=notrunc,sparse status=none
+	cp --sparse=always disk.img disk.copy
+	LOOPDEV=$(losetup --find --show --offset 1048576 disk.img)
+	LOOP_DEVS+=("$LOOPDEV")
+	run bash -c "'$BIN/bimg-scan' '$LOOPDEV' | '$BIN/bimg-pack' -o disk.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to disk\.img: it holds the filesystem being dumped \(fsid [0-9a-f-]{36}\)$"
+	run bash -c "'$BIN/bimg-scan' '$LOOPDEV' | '$BIN/bimg-pack' -o - 1<>disk.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output: it holds the filesystem being dumped"
+	cmp disk.img disk.copy
+	# The wrapper refuses it by name (the file behind the loop device), before any stage runs.
+	run "$ROOT/btrfs-image.sh" "$LOOPDEV" disk.img
+	refused "^ERROR: refusing to dump to disk\.img: it is the source device $LOOPDEV$"
+	cmp disk.img disk.copy
+}
+
 @test "bimg-pack onto a mounted block device is refused" {
 	small_image
 	need_loop_mount

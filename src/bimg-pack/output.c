@@ -1,5 +1,6 @@
 #include "output.h"
 #include "interrupt.h"
+#include "mounted.h"
 #include "msg.h"
 #include "samefile.h"
 #include "super.h"
@@ -15,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The output itself and the loop devices over it: more than this many are not looked at. */
+#define OUTPUT_MAX_FILESYSTEMS 16
+
 static struct {
 	int fd;
 	const char *name;  /* for messages: OUT as given, or "standard output" */
@@ -24,8 +28,9 @@ static struct {
 	int sync_in_place; /* standard output or a device that is a file or a block device: fsync at the end */
 	uint64_t offset;
 	int seekable;
-	int holds_fs; /* the output holds a btrfs filesystem (fsid below): perhaps the one being dumped */
-	uint8_t fsid[BTRFS_UUID_SIZE];
+	/* btrfs filesystems the output holds (itself, or a loop device over it shows): perhaps the one dumped */
+	size_t fs_count;
+	uint8_t fsid[OUTPUT_MAX_FILESYSTEMS][BTRFS_UUID_SIZE];
 } out = { .fd = -1, .dir_fd = -1 };
 
 /*
@@ -68,12 +73,33 @@ static void remember_filesystem(int fd, const char *path)
 
 	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return;
-	if (pread_full(fd, sb, sizeof(sb), BTRFS_SUPER_OFFSET) == (ssize_t)sizeof(sb) && !super_parse(sb, &info, 1)) {
-		out.holds_fs = 1;
-		memcpy(out.fsid, info.fsid, sizeof(out.fsid));
-	}
+	if (out.fs_count < OUTPUT_MAX_FILESYSTEMS &&
+	    pread_full(fd, sb, sizeof(sb), BTRFS_SUPER_OFFSET) == (ssize_t)sizeof(sb) && !super_parse(sb, &info, 1))
+		memcpy(out.fsid[out.fs_count++], info.fsid, BTRFS_UUID_SIZE);
 	if (own)
 		close(fd);
+}
+
+static int remember_loop_filesystem(const char *loop, dev_t rdev, void *ctx)
+{
+	(void)rdev;
+	(void)ctx;
+	remember_filesystem(-1, loop);
+	return 0;
+}
+
+/*
+ * A file is read through a loop device over it too, at an offset
+ * (losetup -o): the filesystem being dumped may start anywhere in it.
+ */
+static void remember_file_filesystems(const char *path)
+{
+	struct stat st;
+	char loop[300];
+
+	remember_filesystem(-1, path);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		(void)backing_loop_in_use(st.st_dev, st.st_ino, remember_loop_filesystem, NULL, loop, sizeof(loop));
 }
 
 static void open_stdout(void)
@@ -90,7 +116,7 @@ static void open_stdout(void)
 		return;
 	out.sync_in_place = 1;
 	/* Opened write-only by the shell: read it through /proc. */
-	remember_filesystem(-1, "/proc/self/fd/1");
+	remember_file_filesystems("/proc/self/fd/1");
 	/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
 	out.seekable = S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;
 }
@@ -211,7 +237,7 @@ void output_open(const char *path)
 			open_in_place(path, &st);
 			return;
 		}
-		remember_filesystem(-1, path);
+		remember_file_filesystems(path);
 		/* Through a symlink the file it names is replaced, not the link. */
 		resolved = realpath(path, NULL);
 		if (resolved && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
@@ -231,8 +257,11 @@ void output_open(const char *path)
 void output_check_source(const uint8_t fsid[BTRFS_UUID_SIZE])
 {
 	char text[37];
+	size_t i;
 
-	if (!out.holds_fs || memcmp(out.fsid, fsid, sizeof(out.fsid)) != 0)
+	for (i = 0; i < out.fs_count && memcmp(out.fsid[i], fsid, BTRFS_UUID_SIZE) != 0; i++)
+		;
+	if (i == out.fs_count)
 		return;
 	uuid_format(fsid, text);
 	die("refusing to write the image to %s: it holds the filesystem being dumped (fsid %s)", out.name, text);
