@@ -304,6 +304,24 @@ attach_loop() { # FILE -> LOOPDEV
 	btrfs check other.img
 }
 
+@test "bimg-fixchunks onto a file holding an image at an offset, read through a loop device, is refused" {
+	need_loop_mount
+	small_image
+	# The image 1 MiB into disk.img, read through losetup -o (and --sizelimit: the image alone).
+	truncate -s 300M disk.img
+	dd if=x.img of=disk.img bs=1M seek=1 conv=notrunc status=none
+	cp --sparse=always disk.img disk.copy
+	LOOPDEV=$(losetup --find --show --offset 1048576 --sizelimit "$(stat -c %s x.img)" disk.img)
+	LOOP_DEVS+=("$LOOPDEV")
+	run bash -c "'$BIN/bimg-unpack' '$LOOPDEV' | '$BIN/bimg-fixchunks' disk.img"
+	refused_in_pipeline "^bimg-fixchunks: disk\.img: refusing to restore: $LOOPDEV over the target holds a btrfs-image file; use --force to overwrite it$"
+	cmp disk.img disk.copy
+	# The wrapper refuses it by name.
+	run "$ROOT/btrfs-image.sh" -r "$LOOPDEV" disk.img
+	refused "^ERROR: refusing to restore to disk\.img: it is the image $LOOPDEV$"
+	cmp disk.img disk.copy
+}
+
 # ---- symlinks (docs/man/bimg-fixchunks.1) ----
 
 @test "a restore target that is a symlink is written through; a dangling one is refused" {

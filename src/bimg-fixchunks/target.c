@@ -114,25 +114,53 @@ static void open_regular_file(struct target *t)
  * A btrfs-image file or a record stream is what restores read: when a
  * target holds one, it is most likely the very one being read through a
  * pipe (bimg-unpack X | bimg-fixchunks X), which no name comparison sees.
+ * What it holds, or NULL.
  */
-static const char *holds_our_input(const struct target *t)
+static const char *holds_our_input(int fd)
 {
 	uint8_t head[16];
 
-	if (pread_full(t->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+	if (pread_full(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
 		return NULL;
 	if (memcmp(head, STREAM_MAGIC, strlen(STREAM_MAGIC)) == 0)
-		return "the target holds a bimg record stream; use --force to overwrite it";
+		return "a bimg record stream";
 	if ((get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V0 || get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V1) &&
 	    get_le64(head, IMAGE_IDX_BYTENR) == 0)
-		return "the target holds a btrfs-image file; use --force to overwrite it";
+		return "a btrfs-image file";
 	return NULL;
+}
+
+static int loop_holds_our_input(const char *loop, dev_t rdev, void *ctx)
+{
+	const char **what = ctx;
+	int fd = open(loop, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	(void)rdev;
+	if (fd < 0)
+		return 0;
+	*what = holds_our_input(fd);
+	close(fd);
+	return *what != NULL;
+}
+
+/* The same in a file at an offset, read through a loop device over it (losetup -o). */
+static void refuse_our_input(const struct target *t)
+{
+	const char *what = holds_our_input(t->fd);
+	struct stat st;
+	char loop[300];
+
+	if (what)
+		die("%s: refusing to restore: the target holds %s; use --force to overwrite it", t->path, what);
+	if (!t->is_blockdev && fstat(t->fd, &st) == 0 &&
+	    backing_loop_in_use(st.st_dev, st.st_ino, loop_holds_our_input, &what, loop, sizeof(loop)))
+		die("%s: refusing to restore: %s over the target holds %s; use --force to overwrite it", t->path, loop,
+		    what);
 }
 
 static void target_open(struct target *t, const char *path, const struct restore_options *opt)
 {
 	struct stat st;
-	const char *why;
 	int i;
 
 	memset(t, 0, sizeof(*t));
@@ -142,9 +170,8 @@ static void target_open(struct target *t, const char *path, const struct restore
 		open_block_device(t, &st);
 	else
 		open_regular_file(t);
-	why = opt->force ? NULL : holds_our_input(t);
-	if (why)
-		die("%s: refusing to restore: %s", t->path, why);
+	if (!opt->force)
+		refuse_our_input(t);
 	read_old_super(t);
 	for (i = 0; i < WRITE_SLOTS; i++)
 		t->slots[i].buf = xmalloc(SLOT_CAPACITY);
