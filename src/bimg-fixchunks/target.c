@@ -283,15 +283,34 @@ const char *target_holds_source(const struct target *t, const uint8_t *image_sb)
 	return "target holds the filesystem this image was made from; use --force to overwrite it";
 }
 
-void target_claim(struct target *t)
+/*
+ * The copies too: a restore that fails half-way must not leave one that
+ * describes the old trees (btrfs rescue super-recover would bring it back
+ * over half-overwritten blocks).  The restore writes its own at the end.
+ */
+static void clear_block_device_superblocks(struct target *t)
 {
 	uint8_t zero[BTRFS_SUPER_SIZE] = { 0 };
+	int i;
 
+	for (i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
+		uint64_t at = super_mirror_offset(i);
+
+		if (at + BTRFS_SUPER_SIZE > t->dev_size)
+			break;
+		if (pwrite_full(t->fd, zero, sizeof(zero), at) < 0)
+			die("%s: clearing the old superblock at %llu:", t->path, (unsigned long long)at);
+	}
+	if (fdatasync(t->fd) < 0)
+		die("%s: clearing the old superblocks:", t->path);
+}
+
+void target_claim(struct target *t)
+{
 	if (t->claimed)
 		return;
 	if (t->is_blockdev) {
-		if (pwrite_full(t->fd, zero, sizeof(zero), BTRFS_SUPER_OFFSET) < 0 || fdatasync(t->fd) < 0)
-			die("%s: clearing the old primary superblock:", t->path);
+		clear_block_device_superblocks(t);
 	} else if (ftruncate(t->fd, 0) < 0) {
 		/* A fresh sparse file: what is not written reads as zeros, as in the reference's targets. */
 		die("%s: truncating:", t->path);
