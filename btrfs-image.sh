@@ -423,19 +423,26 @@ fi
 # loop device among them.  A FIFO, a terminal, a missing name: nothing.
 
 storage_of() { # PATH -> REPLY: the words above, space-separated
-	local kind real dev name type back ino words=()
+	local path=$1 kind real dev name type back ino words=()
 	REPLY=
-	kind=$(stat -L -c %F -- "$1" 2>/dev/null) || return 0
+	# Looked at from a command in $(...), whose standard output is not ours.
+	case $path in
+	/dev/stdin) path=/proc/$$/fd/0 ;;
+	/dev/stdout) path=/proc/$$/fd/1 ;;
+	/dev/stderr) path=/proc/$$/fd/2 ;;
+	/dev/fd/+([0-9]) | /proc/self/fd/+([0-9])) path=/proc/$$/fd/${path##*/} ;;
+	esac
+	kind=$(stat -L -c %F -- "$path" 2>/dev/null) || return 0
 	case $kind in
 	'regular file' | 'regular empty file')
-		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$1")
+		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$path")
 		return 0
 		;;
 	'block special file') ;;
 	*) return 0 ;;
 	esac
-	words=("block:$(stat -L -c '%Hr:%Lr' -- "$1")")
-	real=$(readlink -f -- "$1")
+	words=("block:$(stat -L -c '%Hr:%Lr' -- "$path")")
+	real=$(readlink -f -- "$path")
 	while read -r dev name type; do
 		words+=("block:$dev")
 		[[ $type == loop ]] || continue

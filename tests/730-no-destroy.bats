@@ -72,6 +72,11 @@ attach_loop() { # FILE -> LOOPDEV
 		refused "^ERROR: refusing to restore to $name: it is the image x\.img$"
 		cmp x.img x.copy
 	done
+	for name in /dev/stdout /dev/fd/1 /proc/self/fd/1; do
+		run bash -c "'$WRAPPER' -r x.img $name 1<>x.img"
+		refused "^ERROR: refusing to restore to $name: it is the image x\.img$"
+		cmp x.img x.copy
+	done
 	# An image larger than the pipes between the stages (it used to be cut short).
 	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
 	cp big.img big.copy
@@ -123,6 +128,12 @@ attach_loop() { # FILE -> LOOPDEV
 	run bash -c "'$WRAPPER' src.img - 1<>src.img"
 	refused "^ERROR: refusing to dump to standard output: it is the source device src\.img$"
 	cmp src.img src.copy
+	# ... and named (the wrapper's own descriptor, not that of a command it runs to look)
+	for name in /dev/stdout /dev/fd/1 /proc/self/fd/1; do
+		run bash -c "'$WRAPPER' src.img $name 1<>src.img"
+		refused "^ERROR: refusing to dump to $name: it is the source device src\.img$"
+		cmp src.img src.copy
+	done
 }
 
 @test "wrapper: dumping onto a member named with --device is refused" {
