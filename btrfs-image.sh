@@ -397,7 +397,9 @@ fi
 # and renames it, so a failed dump leaves nothing behind, and
 # bimg-fixchunks opens its target.
 if ((!create)) || [[ $target != - ]]; then
-	if [[ -e $target ]]; then
+	if [[ -z $target ]]; then
+		creatable=0
+	elif [[ -e $target ]]; then
 		creatable=1
 		[[ -d $target || ! -w $target ]] && creatable=0
 	else

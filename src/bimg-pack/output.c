@@ -229,6 +229,10 @@ void output_open(const char *path)
 		return;
 	}
 	out.name = path;
+	if (!*path) {
+		errno = ENOENT;
+		die("cannot write the image to '':");
+	}
 	exists = stat(path, &st) == 0;
 	if (exists) {
 		file_id_of_path(path, &id);
