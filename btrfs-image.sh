@@ -537,16 +537,19 @@ as_path() { if [[ $1 == -* ]]; then REPLY=./$1; else REPLY=$1; fi; }
 # once: a signal sent to the wrapper alone (kill PID, a supervisor) would
 # leave the stages running without it, still writing the target, or
 # publishing the image after the wrapper has reported its death.  Here the
-# wrapper passes it on as SIGTERM to the last stage, the one that writes
-# (bimg-pack removes its temporary file, bimg-fixchunks its superblocks:
-# "interrupted", exit 1); the stages before it end on their closed pipe.
-# SIGPIPE is ignored, as by every stage.
-# (Without job control a background job ignores SIGINT and SIGQUIT, which
-# is why SIGTERM is sent.)  An earlier stage blocked on its input (a stalled
-# pipe into -r -) ends only when that input moves; it writes nothing else.
+# wrapper passes it on as SIGTERM to every stage (its children): the one
+# that writes cleans up and says so (bimg-pack removes its temporary file,
+# bimg-fixchunks zeroes its superblocks: "interrupted", exit 1), the others
+# die quietly, as they did of a ^C.  (Without job control a background job
+# ignores SIGINT and SIGQUIT, which is why SIGTERM is sent.)  SIGPIPE is
+# ignored, as by every stage.
 stop_stages() {
+	local stages=()
 	stopping=1
-	[[ -n $last_stage ]] && kill -TERM "$last_stage" 2>/dev/null
+	[[ -n $last_stage ]] || return 0
+	# Linux lists a process's children; without the list, the writer alone
+	read -r -a stages 2>/dev/null </proc/$$/task/$$/children
+	kill -TERM "${stages[@]}" "$last_stage" 2>/dev/null
 }
 
 # Before the job starts: a signal from here on stops it.

@@ -290,15 +290,15 @@ child_of_wrapper() { # NAME
 	return 1
 }
 
-# The last stage of the wrapper's job ends soon after the wrapper was signalled (then go).
-stage_ends() { # PID
+# The stages of the wrapper's job end soon after the wrapper was signalled (then go).
+stages_end() { # PID...
 	local i
 	for ((i = 0; i < 200; i++)); do
-		kill -0 "$1" 2>/dev/null || { touch go; return 0; }
+		kill -0 "$@" 2>/dev/null || { touch go; return 0; }
 		sleep 0.05
 	done
 	touch go
-	echo "the stage $1 still runs after the wrapper was signalled"
+	echo "a stage of $* still runs after the wrapper was signalled"
 	return 1
 }
 
@@ -311,9 +311,10 @@ stage_ends() { # PID
 		cp x.img out.img
 		start_stalled_wrapper bimg-scan big.s $(($(stat -c %s big.s) / 2)) "$(corpus_img node4k)" out.img
 		LAST=$(child_of_wrapper bimg-pack)
+		FIRST=$(child_of_wrapper bimg-scan)
 		wait_stalled "$LAST" sent
 		kill -"$sig" "$WRAPPED"
-		stage_ends "$LAST"
+		stages_end "$LAST" "$FIRST"
 		STATUS=0
 		wait "$WRAPPED" || STATUS=$?
 		[[ $STATUS -eq 1 && $(cat err) == "bimg-pack: interrupted" ]] || { echo "dump SIG$sig: $STATUS $(cat err)"; return 1; }
@@ -323,9 +324,10 @@ stage_ends() { # PID
 		"$WRAPPER" -r x.img t
 		start_stalled_wrapper bimg-unpack big.s $(($(stat -c %s big.s) / 2)) -r x.img t
 		LAST=$(child_of_wrapper bimg-fixchunks)
+		FIRST=$(child_of_wrapper bimg-unpack)
 		wait_stalled "$LAST" sent
 		kill -"$sig" "$WRAPPED"
-		stage_ends "$LAST"
+		stages_end "$LAST" "$FIRST"
 		STATUS=0
 		wait "$WRAPPED" || STATUS=$?
 		[[ $STATUS -eq 1 && $(cat err) == "bimg-fixchunks: interrupted" ]] || { echo "restore SIG$sig: $STATUS $(cat err)"; return 1; }
