@@ -58,6 +58,38 @@ shared_dir() {
 
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 
+# FILE gets the ACL "user 65534 may read" (mode 640) and a user attribute (python: no acl tools needed).
+set_acl_and_note() {
+	python3 - "$1" <<'PY'
+import os, struct, sys
+entries = [(1, 6, 0xffffffff), (2, 4, 65534), (4, 4, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 0, 0xffffffff)]
+acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+os.chmod(sys.argv[1], 0o640)
+os.setxattr(sys.argv[1], "system.posix_acl_access", acl)
+os.setxattr(sys.argv[1], "user.note", b"keep me")
+PY
+}
+
+xattrs_of() { # FILE: name=hex value, one a line, sorted
+	python3 -c 'import os, sys; [print(n + "=" + os.getxattr(sys.argv[1], n).hex()) for n in sorted(os.listxattr(sys.argv[1]))]' "$1"
+}
+
+@test "bimg-pack replacing a file keeps its ACL and extended attributes (also the wrapper's dump)" {
+	need_root
+	echo old >out.img
+	set_acl_and_note out.img 2>/dev/null || skip "this filesystem takes no ACL or user attribute"
+	xattrs_of out.img >before
+	grep -q '^system.posix_acl_access=' before
+	bimg-pack -o out.img <s
+	cmp out.img expected.img
+	xattrs_of out.img >after
+	diff before after
+	[[ $(mode_owner out.img) == "640 0 0" ]]
+	"$WRAPPER" "$(corpus_img node4k)" out.img
+	xattrs_of out.img >after
+	diff before after
+}
+
 @test "not root: an owner that cannot be kept is said, and the old group's access is not given to ours" {
 	need_root
 	command -v setpriv >/dev/null || skip "setpriv is missing"
@@ -77,6 +109,14 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	assert_success
 	assert_output "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 65534): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 640"
 	[[ $(mode_owner "$SHARED/img") == "640 65534 65534" ]]
+	# An ACL is not kept either then (it would give our group the old one's access); a user attribute is.
+	echo old >"$SHARED/img"
+	chown 0:0 "$SHARED/img"
+	set_acl_and_note "$SHARED/img" 2>/dev/null || return 0
+	run as_nobody "$BIN/bimg-pack" -o "$SHARED/img" <"$SHARED/s"
+	assert_success
+	[[ $(mode_owner "$SHARED/img") == "600 65534 65534" ]]
+	[[ $(xattrs_of "$SHARED/img") == "user.note=$(printf 'keep me' | od -An -tx1 | tr -d ' \n')" ]]
 }
 
 @test "new images and new restore targets get the umask's mode" {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* The output itself and the loop devices over it: more than this many are not looked at. */
@@ -187,18 +188,20 @@ static void open_temp(void)
 /*
  * Who may read the image: as the file it replaces, or as any new file.
  * Without the right to give it to the old owner it stays ours, and the
- * group's permissions go unless it keeps the old group.
+ * group's permissions go unless it keeps the old group.  1 when the old
+ * owner and group are kept.
  */
-static void set_access(const struct stat *old)
+static int set_access(const struct stat *old)
 {
 	mode_t mode, mask;
+	int kept = 1;
 
 	if (!old) {
 		mask = umask(0);
 		umask(mask);
 		if (fchmod(out.fd, 0666 & ~mask) < 0)
 			die("%s: cannot set the file mode:", out.name);
-		return;
+		return 0;
 	}
 	mode = old->st_mode & 0777;
 	if (fchown(out.fd, old->st_uid, old->st_gid) < 0) {
@@ -212,9 +215,50 @@ static void set_access(const struct stat *old)
 		warn("%s: cannot keep the owner and group (uid %u, gid %u): %s; the image belongs to uid %u, gid %u, mode %o",
 		     out.name, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(err), (unsigned)now.st_uid,
 		     (unsigned)now.st_gid, (unsigned)mode);
+		kept = 0;
 	}
 	if (fchmod(out.fd, mode) < 0)
 		die("%s: cannot set the file mode:", out.name);
+	return kept;
+}
+
+static void copy_xattr(const char *old, const char *name)
+{
+	ssize_t len = getxattr(old, name, NULL, 0);
+	char *value;
+
+	if (len < 0) {
+		warn("%s: cannot keep the extended attribute %s: %s", out.name, name, strerror(errno));
+		return;
+	}
+	value = xmalloc((size_t)len + 1);
+	len = getxattr(old, name, value, (size_t)len);
+	if (len < 0 || fsetxattr(out.fd, name, value, (size_t)len, 0) < 0)
+		warn("%s: cannot keep the extended attribute %s: %s", out.name, name, strerror(errno));
+	free(value);
+}
+
+/*
+ * The extended attributes of the file replaced: its access control list
+ * (who else may read it), its security label, the user's own.  The ACL
+ * only when the image keeps the old owner and group: it would give ours
+ * what the old group was allowed.
+ */
+static void copy_xattrs(const char *old, int owner_kept)
+{
+	ssize_t len = listxattr(old, NULL, 0);
+	char *names, *name;
+
+	if (len <= 0)
+		return;
+	names = xmalloc((size_t)len);
+	len = listxattr(old, names, (size_t)len);
+	for (name = names; len > 0 && name < names + len; name += strlen(name) + 1)
+		if (owner_kept || strncmp(name, "system.posix_acl_", strlen("system.posix_acl_")) != 0)
+			copy_xattr(old, name);
+	if (len < 0)
+		warn("%s: cannot keep the extended attributes: %s", out.name, strerror(errno));
+	free(names);
 }
 
 void output_open(const char *path)
@@ -255,7 +299,10 @@ void output_open(const char *path)
 	msg_on_die(remove_temp_on_die);
 	interrupt_catch(remove_temp);
 	open_temp();
-	set_access(exists ? &st : NULL);
+	if (exists)
+		copy_xattrs(out.name, set_access(&st));
+	else
+		set_access(NULL);
 }
 
 void output_check_source(const uint8_t fsid[BTRFS_UUID_SIZE])
