@@ -222,19 +222,33 @@ static int set_access(const struct stat *old)
 	return kept;
 }
 
+/*
+ * A security label or trusted attribute the system does not let us set is
+ * its policy's to give (the new file has the label of any new file there),
+ * not a loss to report on every run.
+ */
+static void xattr_not_kept(const char *name)
+{
+	int policy = errno == EPERM || errno == EACCES || errno == EOPNOTSUPP;
+
+	if (policy && (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0))
+		return;
+	warn("%s: cannot keep the extended attribute %s: %s", out.name, name, strerror(errno));
+}
+
 static void copy_xattr(const char *old, const char *name)
 {
 	ssize_t len = getxattr(old, name, NULL, 0);
 	char *value;
 
 	if (len < 0) {
-		warn("%s: cannot keep the extended attribute %s: %s", out.name, name, strerror(errno));
+		xattr_not_kept(name);
 		return;
 	}
 	value = xmalloc((size_t)len + 1);
 	len = getxattr(old, name, value, (size_t)len);
 	if (len < 0 || fsetxattr(out.fd, name, value, (size_t)len, 0) < 0)
-		warn("%s: cannot keep the extended attribute %s: %s", out.name, name, strerror(errno));
+		xattr_not_kept(name);
 	free(value);
 }
 
