@@ -120,6 +120,24 @@ interrupt_and_wait() { # SIGNAL
 	no_valid_superblock "$dev"
 }
 
+@test "a second restore onto a file another restore is writing is refused; the first completes" {
+	half=$(($(stat -c %s "$T/s") / 2))
+	mkfifo "$T/fifo"
+	"$BIN/bimg-fixchunks" "$T/t" <"$T/fifo" 2>"$T/err" &
+	FX=$!
+	(head -c "$half" "$T/s"; touch "$T/sent"; until [[ -e $T/go ]]; do sleep 0.05; done; tail -c +$((half + 1)) "$T/s") >"$T/fifo" &
+	PRODUCER=$!
+	wait_stalled "$FX" "$T/sent"
+	run fx_restore "$T/s" "$T/t"
+	assert_failure 1
+	assert_output "bimg-fixchunks: $T/t: refusing to restore: another restore is writing it"
+	touch "$T/go"
+	wait "$FX"
+	PRODUCER=
+	valid_superblock "$T/t"
+	btrfs check "$T/t"
+}
+
 @test "SIGINT before the stream's superblock arrives, on a real filesystem: left as it was" {
 	env --version 2>/dev/null | grep -q coreutils || skip "env --default-signal (coreutils) is missing"
 	cp --sparse=always "$(corpus_img default)" "$T/fs"

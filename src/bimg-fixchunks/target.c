@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -106,6 +107,9 @@ static void open_regular_file(struct target *t)
 		die("%s: stat:", t->path);
 	if (!S_ISREG(st.st_mode))
 		die("%s: not a regular file or a block device", t->path);
+	/* Two restores at once would interleave their blocks (a block device is opened exclusively instead). */
+	if (flock(t->fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		die("%s: refusing to restore: another restore is writing it", t->path);
 	if (backing_loop_in_use(st.st_dev, st.st_ino, loop_in_use, NULL, loop, sizeof(loop)))
 		die("%s: refusing to restore: the file backs %s, which is mounted or in use", t->path, loop);
 }
