@@ -178,6 +178,26 @@ attach_loop() { # FILE -> LOOPDEV
 	cmp s s.copy
 }
 
+@test "bimg-pack onto a standard output file that holds an image or a stream (read through a pipe) is refused" {
+	small_image
+	# An image larger than the pipes: bimg-pack wrote over it while bimg-unpack read it, exit 0.
+	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
+	cp big.img big.copy
+	run bash -c "'$BIN/bimg-unpack' big.img | '$BIN/bimg-pack' -c9 1<>big.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output in place: it holds a btrfs-image file, perhaps the one being read$"
+	cmp big.img big.copy
+	run bash -c "'$BIN/bimg-unpack' x.img | '$BIN/bimg-pack' -c9 >>x.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output in place: it holds a btrfs-image file"
+	cmp x.img x.copy
+	run bash -c "cat s | '$BIN/bimg-pack' 1<>s"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output in place: it holds a bimg record stream"
+	cmp s s.copy
+	# The shell's > empties the file first: an image is written there as always; -o replaces it once complete.
+	bimg-unpack big.img | bimg-pack -c9 >out.img
+	bimg-unpack big.img | bimg-pack -c9 -o big.img
+	cmp big.img out.img
+}
+
 @test "bimg-pack onto the filesystem being dumped (through a pipe) is refused" {
 	source_copy
 	run bash -c "'$BIN/bimg-scan' src.img | '$BIN/bimg-pack' -o src.img"

@@ -114,26 +114,6 @@ static void open_regular_file(struct target *t)
 		die("%s: refusing to restore: the file backs %s, which is mounted or in use", t->path, loop);
 }
 
-/*
- * A btrfs-image file or a record stream is what restores read: when a
- * target holds one, it is most likely the very one being read through a
- * pipe (bimg-unpack X | bimg-fixchunks X), which no name comparison sees.
- * What it holds, or NULL.
- */
-static const char *holds_our_input(int fd)
-{
-	uint8_t head[16];
-
-	if (pread_full(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
-		return NULL;
-	if (memcmp(head, STREAM_MAGIC, strlen(STREAM_MAGIC)) == 0)
-		return "a bimg record stream";
-	if ((get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V0 || get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V1) &&
-	    get_le64(head, IMAGE_IDX_BYTENR) == 0)
-		return "a btrfs-image file";
-	return NULL;
-}
-
 static int loop_holds_our_input(const char *loop, dev_t rdev, void *ctx)
 {
 	const char **what = ctx;
@@ -142,15 +122,18 @@ static int loop_holds_our_input(const char *loop, dev_t rdev, void *ctx)
 	(void)rdev;
 	if (fd < 0)
 		return 0;
-	*what = holds_our_input(fd);
+	*what = image_or_stream_at_start(fd);
 	close(fd);
 	return *what != NULL;
 }
 
-/* The same in a file at an offset, read through a loop device over it (losetup -o). */
+/*
+ * A target holding what restores read (perhaps the one being read), at its
+ * start or at an offset, through a loop device over it (losetup -o).
+ */
 static void refuse_our_input(const struct target *t)
 {
-	const char *what = holds_our_input(t->fd);
+	const char *what = image_or_stream_at_start(t->fd);
 	struct stat st;
 	char loop[300];
 

@@ -1,4 +1,5 @@
 #include "output.h"
+#include "image.h"
 #include "interrupt.h"
 #include "mounted.h"
 #include "msg.h"
@@ -103,6 +104,27 @@ static void remember_file_filesystems(const char *path)
 		(void)backing_loop_in_use(st.st_dev, st.st_ino, remember_loop_filesystem, NULL, loop, sizeof(loop));
 }
 
+/*
+ * A regular file on standard output is written in place: one holding an
+ * image or a stream (most likely the one being read: bimg-unpack X |
+ * bimg-pack -o - 1<>X, or >>X) would be overwritten while it is read.
+ * The shell's >X leaves nothing to find; -o X replaces a file only once
+ * the new image is complete.  (A block device holding an old image is a
+ * target dumps are written to again: not refused.)
+ */
+static void refuse_image_in_place(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	const char *what;
+
+	if (fd < 0)
+		return;
+	what = image_or_stream_at_start(fd);
+	close(fd);
+	if (what)
+		die("refusing to write the image to %s in place: it holds %s, perhaps the one being read", out.name, what);
+}
+
 static void open_stdout(void)
 {
 	struct file_id id;
@@ -117,6 +139,8 @@ static void open_stdout(void)
 		return;
 	out.sync_in_place = 1;
 	/* Opened write-only by the shell: read it through /proc. */
+	if (S_ISREG(st.st_mode))
+		refuse_image_in_place("/proc/self/fd/1");
 	remember_file_filesystems("/proc/self/fd/1");
 	/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
 	out.seekable = S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;

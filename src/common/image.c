@@ -1,5 +1,9 @@
 #include "image.h"
 #include "le.h"
+#include "stream.h"
+#include "xio.h"
+
+#include <string.h>
 
 int image_version_of(const uint8_t *block)
 {
@@ -58,5 +62,18 @@ const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t of
 		if (index->items[i].size > image_max_stored_size(compress))
 			return "index item larger than the format allows";
 	}
+	return NULL;
+}
+
+const char *image_or_stream_at_start(int fd)
+{
+	uint8_t head[16];
+
+	if (pread_full(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+		return NULL;
+	if (memcmp(head, STREAM_MAGIC, strlen(STREAM_MAGIC)) == 0)
+		return "a bimg record stream";
+	if (image_version_of(head) >= 0 && get_le64(head, IMAGE_IDX_BYTENR) == 0)
+		return "a btrfs-image file";
 	return NULL;
 }
