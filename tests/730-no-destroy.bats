@@ -283,6 +283,30 @@ attach_loop() { # FILE -> LOOPDEV
 
 # ---- bimg-fixchunks ----
 
+@test "bimg-sanitize onto a standard output holding what is read upstream (through a pipe) is refused, not a byte written" {
+	source_copy
+	small_image
+	run bash -c "'$BIN/bimg-scan' src.img | '$BIN/bimg-sanitize' -ss 1<>src.img"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds the filesystem being read$"
+	cmp src.img src.copy
+	run bash -c "cat s | '$BIN/bimg-sanitize' -s 1<>s"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds a bimg record stream, perhaps the one being read$"
+	cmp s s.copy
+	run bash -c "'$BIN/bimg-unpack' x.img | '$BIN/bimg-sanitize' -s 1<>x.img"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds a btrfs-image file, perhaps the one being read$"
+	cmp x.img x.copy
+	# The filesystem 1 MiB into disk.img, read through a loop device at that offset.
+	need_loop_mount
+	truncate -s 300M disk.img
+	dd if=src.img of=disk.img bs=1M seek=1 conv=notrunc,sparse status=none
+	cp --sparse=always disk.img disk.copy
+	LOOPDEV=$(losetup --find --show --offset 1048576 disk.img)
+	LOOP_DEVS+=("$LOOPDEV")
+	run bash -c "'$BIN/bimg-scan' '$LOOPDEV' | '$BIN/bimg-sanitize' -s 1<>disk.img"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds the filesystem being read$"
+	cmp disk.img disk.copy
+}
+
 @test "bimg-fixchunks -m with one target twice, by any name, is refused before anything is created" {
 	local devs
 	corpus_devs raid1

@@ -1,7 +1,7 @@
 #include "output.h"
+#include "held.h"
 #include "image.h"
 #include "interrupt.h"
-#include "mounted.h"
 #include "msg.h"
 #include "samefile.h"
 #include "super.h"
@@ -18,9 +18,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* The output itself and the loop devices over it: more than this many are not looked at. */
-#define OUTPUT_MAX_FILESYSTEMS 16
-
 static struct {
 	int fd;
 	const char *name;  /* for messages: OUT as given, or "standard output" */
@@ -30,9 +27,7 @@ static struct {
 	int sync_in_place; /* standard output or a device that is a file or a block device: fsync at the end */
 	uint64_t offset;
 	int seekable;
-	/* btrfs filesystems the output holds (itself, or a loop device over it shows): perhaps the one dumped */
-	size_t fs_count;
-	uint8_t fsid[OUTPUT_MAX_FILESYSTEMS][BTRFS_UUID_SIZE];
+	struct held_filesystems holds; /* perhaps the one being dumped */
 } out = { .fd = -1, .dir_fd = -1 };
 
 /*
@@ -64,44 +59,6 @@ static void refuse_input(const struct file_id *target)
 	file_id_of_fd(STDIN_FILENO, &input);
 	if (file_ids_overlap(target, &input))
 		die("refusing to write the image to %s: it is the stream being read (standard input)", out.name);
-}
-
-/* A btrfs filesystem in the output is remembered for output_check_source(); fd may be -1 (path is read). */
-static void remember_filesystem(int fd, const char *path)
-{
-	uint8_t sb[BTRFS_SUPER_SIZE];
-	struct super_info info;
-	int own = fd < 0;
-
-	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return;
-	if (out.fs_count < OUTPUT_MAX_FILESYSTEMS &&
-	    pread_full(fd, sb, sizeof(sb), BTRFS_SUPER_OFFSET) == (ssize_t)sizeof(sb) && !super_parse(sb, &info, 1))
-		memcpy(out.fsid[out.fs_count++], info.fsid, BTRFS_UUID_SIZE);
-	if (own)
-		close(fd);
-}
-
-static int remember_loop_filesystem(const char *loop, dev_t rdev, void *ctx)
-{
-	(void)rdev;
-	(void)ctx;
-	remember_filesystem(-1, loop);
-	return 0;
-}
-
-/*
- * A file is read through a loop device over it too, at an offset
- * (losetup -o): the filesystem being dumped may start anywhere in it.
- */
-static void remember_file_filesystems(const char *path)
-{
-	struct stat st;
-	char loop[300];
-
-	remember_filesystem(-1, path);
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		(void)backing_loop_in_use(st.st_dev, st.st_ino, remember_loop_filesystem, NULL, loop, sizeof(loop));
 }
 
 /*
@@ -141,7 +98,7 @@ static void open_stdout(void)
 	/* Opened write-only by the shell: read it through /proc. */
 	if (S_ISREG(st.st_mode))
 		refuse_image_in_place("/proc/self/fd/1");
-	remember_file_filesystems("/proc/self/fd/1");
+	held_filesystems_of("/proc/self/fd/1", &out.holds);
 	/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
 	out.seekable = S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;
 }
@@ -159,7 +116,7 @@ static void open_in_place(const char *path, const struct stat *st)
 	if (S_ISDIR(st->st_mode))
 		die("cannot write the image to '%s': it is a directory", path);
 	if (S_ISBLK(st->st_mode))
-		remember_filesystem(-1, path);
+		held_filesystems_of(path, &out.holds);
 	out.fd = open(path, O_WRONLY | O_CLOEXEC | (S_ISBLK(st->st_mode) ? O_EXCL : 0));
 	if (out.fd < 0 && errno == EBUSY)
 		die("refusing to write the image to %s: the device is in use (mounted or part of a filesystem)", path);
@@ -323,7 +280,7 @@ void output_open(const char *path)
 			open_in_place(path, &st);
 			return;
 		}
-		remember_file_filesystems(path);
+		held_filesystems_of(path, &out.holds);
 		/* Through a symlink the file it names is replaced, not the link. */
 		resolved = realpath(path, NULL);
 		if (resolved && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
@@ -346,11 +303,8 @@ void output_open(const char *path)
 void output_check_source(const uint8_t fsid[BTRFS_UUID_SIZE])
 {
 	char text[37];
-	size_t i;
 
-	for (i = 0; i < out.fs_count && memcmp(out.fsid[i], fsid, BTRFS_UUID_SIZE) != 0; i++)
-		;
-	if (i == out.fs_count)
+	if (!held_filesystems_include(&out.holds, fsid))
 		return;
 	uuid_format(fsid, text);
 	die("refusing to write the image to %s: it holds the filesystem being dumped (fsid %s)", out.name, text);

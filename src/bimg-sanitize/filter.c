@@ -157,6 +157,10 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 		switch (rec.type) {
 		case REC_FS_INFO:
 			record_fs_info(&rec, &f->info);
+			if (f->opt->output_holds && held_filesystems_include(f->opt->output_holds, f->info.fsid)) {
+				stream_writer_stop_forwarding(); /* not a byte into it, an ERROR record neither */
+				die("refusing to write the stream to standard output: it holds the filesystem being read");
+			}
 			f->bs.nodesize = f->info.nodesize;
 			f->bs.sectorsize = f->info.sectorsize;
 			f->bs.csum_type = f->info.csum_type;
