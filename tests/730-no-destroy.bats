@@ -283,7 +283,7 @@ attach_loop() { # FILE -> LOOPDEV
 
 # ---- bimg-fixchunks ----
 
-@test "bimg-sanitize onto a standard output holding what is read upstream (through a pipe) is refused, not a byte written" {
+@test "bimg-sanitize and bimg-unpack onto a standard output holding what is read upstream (through a pipe) are refused, not a byte written" {
 	source_copy
 	small_image
 	run bash -c "'$BIN/bimg-scan' src.img | '$BIN/bimg-sanitize' -ss 1<>src.img"
@@ -295,6 +295,12 @@ attach_loop() { # FILE -> LOOPDEV
 	run bash -c "'$BIN/bimg-unpack' x.img | '$BIN/bimg-sanitize' -s 1<>x.img"
 	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds a btrfs-image file, perhaps the one being read$"
 	cmp x.img x.copy
+	# bimg-unpack reading a pipe (an image larger than the pipes: it was overwritten while read)
+	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
+	cp big.img big.copy
+	run bash -c "cat big.img | '$BIN/bimg-unpack' 1<>big.img"
+	refused "^bimg-unpack: refusing to write the stream to standard output: it holds a btrfs-image file, perhaps the one being read$"
+	cmp big.img big.copy
 	# The filesystem 1 MiB into disk.img, read through a loop device at that offset.
 	need_loop_mount
 	truncate -s 300M disk.img

@@ -61,31 +61,11 @@ static void refuse_input(const struct file_id *target)
 		die("refusing to write the image to %s: it is the stream being read (standard input)", out.name);
 }
 
-/*
- * A regular file on standard output is written in place: one holding an
- * image or a stream (most likely the one being read: bimg-unpack X |
- * bimg-pack -o - 1<>X, or >>X) would be overwritten while it is read.
- * The shell's >X leaves nothing to find; -o X replaces a file only once
- * the new image is complete.  (A block device holding an old image is a
- * target dumps are written to again: not refused.)
- */
-static void refuse_image_in_place(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	const char *what;
-
-	if (fd < 0)
-		return;
-	what = image_or_stream_at_start(fd);
-	close(fd);
-	if (what)
-		die("refusing to write the image to %s in place: it holds %s, perhaps the one being read", out.name, what);
-}
-
 static void open_stdout(void)
 {
 	struct file_id id;
 	struct stat st;
+	const char *what;
 	int flags = fcntl(STDOUT_FILENO, F_GETFL);
 
 	out.fd = STDOUT_FILENO;
@@ -95,9 +75,16 @@ static void open_stdout(void)
 	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
 		return;
 	out.sync_in_place = 1;
-	/* Opened write-only by the shell: read it through /proc. */
-	if (S_ISREG(st.st_mode))
-		refuse_image_in_place("/proc/self/fd/1");
+	/*
+	 * Written in place: holding an image or a stream, it is most likely the
+	 * one being read (bimg-unpack X | bimg-pack 1<>X).  -o X would replace
+	 * it only once the new image is complete.  (A block device holding an
+	 * old image is a target dumps are written to again: not refused.)
+	 */
+	what = stdout_image_or_stream();
+	if (what)
+		die("refusing to write the image to standard output in place: it holds %s, perhaps the one being read",
+		    what);
 	held_filesystems_of("/proc/self/fd/1", &out.holds);
 	/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
 	out.seekable = S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;

@@ -21,7 +21,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,18 +137,13 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
  */
 static void check_stdout_content(struct held_filesystems *holds, struct sanitize_options *opt)
 {
-	const char *what = NULL;
+	const char *what = stdout_image_or_stream();
 	struct stat st;
-	int fd;
 
-	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
-		return;
-	if (S_ISREG(st.st_mode) && (fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
-		what = image_or_stream_at_start(fd);
-		close(fd);
-	}
 	if (what)
 		die("refusing to write the stream to standard output: it holds %s, perhaps the one being read", what);
+	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return;
 	held_filesystems_of("/proc/self/fd/1", holds);
 	opt->output_holds = holds;
 }

@@ -69,5 +69,10 @@ const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t of
  * (bimg-unpack X | bimg-fixchunks X), which no comparison of names sees.
  */
 const char *image_or_stream_at_start(int fd);
+/*
+ * The same for standard output when it is a regular file, which a program
+ * writes in place (the shell's 1<>X or >>X; >X empties it first).
+ */
+const char *stdout_image_or_stream(void);
 
 #endif
