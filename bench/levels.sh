@@ -2,8 +2,10 @@
 # Which libdeflate level -c9 should be: every item of a filesystem's -c0
 # image deflated by zlib 9 (btrfs-image -c9) and by libdeflate at levels
 # 6, 8, 9, 10, 11 and 12, one thread each; total size, CPU time, both
-# against zlib 9's, and the items libdeflate made larger.  The table in
-# docs/design.md (Compression levels) comes from here.
+# against zlib 9's, and the items libdeflate made larger; then each
+# level's time on all-zero items, and two ways of using level 10 on part of
+# the bytes only (bench/levels.c says which).  The tables and figures in
+# docs/design.md (Compression levels) come from here.
 #
 #   bench/levels.sh [FS...]    (default: big-200000 and usr-content from FIXTURES, built when missing;
 #                               variables: see bench/lib.sh)

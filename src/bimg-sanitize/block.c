@@ -1,6 +1,11 @@
 #include "block.h"
+#include "btrfs.h"
 #include "csum.h"
+#include "le.h"
 #include "readable.h"
+#include "tree.h"
+
+#include <string.h>
 
 static const char why_flagged[] = "flagged damaged in the stream";
 static const char why_csum[] = "checksum mismatch";
@@ -21,27 +26,72 @@ const char *block_untrusted(const struct block_sanitizer *s, const uint8_t *bloc
 	return block_unreadable(block, s->nodesize, s->sectorsize);
 }
 
+/* Header flags: WRITTEN and RELOC in the low bits, the backref revision in the top byte. */
+#define HDR_FLAGS_KNOWN (0x3ULL | (0xffULL << 56))
+
+/*
+ * A block wiped keeps its header only when the header is this block's: its own address and the
+ * filesystem's fsid.  Anything else in those 101 bytes is not a header (a pointer to garbage, a torn
+ * write, a file's bytes in a mixed block group) and may hold any text, so the whole block goes.  A
+ * header kept keeps its numbers (checksum, generation, owner, item count, level) but not the chunk
+ * tree uuid or flag bits no kernel sets, which nothing checks here.
+ */
+static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical, uint8_t *block)
+{
+	if (tree_block_bytenr(block) == logical && memcmp(block + HDR_FSID, s->header_fsid, BTRFS_UUID_SIZE) == 0) {
+		wipe_after_header(block, s->nodesize);
+		memset(block + HDR_CHUNK_TREE_UUID, 0, BTRFS_UUID_SIZE);
+		put_le64(block, HDR_FLAGS, get_le64(block, HDR_FLAGS) & HDR_FLAGS_KNOWN);
+		return BLOCK_WIPED;
+	}
+	memset(block, 0, s->nodesize);
+	return BLOCK_ZEROED;
+}
+
+/*
+ * The checksum field's bytes past the digest are no field at all: zero them.  The digest is the
+ * filesystem's (kept whole in a wiped block, whose old checksum stays), or in a block passed on
+ * that verifies only as the reference writes it, the reference's CRC-32C (4 bytes).  Returns 1 if
+ * one changed.
+ */
+static int zero_checksum_tail(const struct block_sanitizer *s, uint8_t *block, int wiped)
+{
+	size_t digest = csum_size(s->csum_type);
+	int changed = 0;
+
+	if (!wiped && digest > 4 && !csum_block_ok(s->csum_type, block, s->nodesize))
+		digest = 4;
+	for (size_t i = digest; i < BTRFS_CSUM_FIELD_SIZE; i++) {
+		changed |= block[HDR_CSUM + i] != 0;
+		block[HDR_CSUM + i] = 0;
+	}
+	return changed;
+}
+
 enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logical, uint8_t *block,
 				       int flagged_damaged, const char **why)
 {
+	enum block_outcome wiped;
 	int changed;
 
 	*why = block_untrusted(s, block, flagged_damaged);
 	if (*why) {
-		wipe_after_header(block, s->nodesize);
+		wiped = wipe(s, logical, block);
+		zero_checksum_tail(s, block, 1);
 		if (*why == why_flagged)
 			s->wiped_flagged++;
 		else if (*why == why_csum)
 			s->wiped_csum++;
 		else
 			s->wiped_unreadable++;
-		return BLOCK_WIPED;
+		return wiped;
 	}
 	changed = sanitize_block(s->map, s->xattr_map, block, s->nodesize, s->keep_inline_data, s->placement, logical,
 				 &s->stats);
 	if (s->placement)
 		changed |= placement_fix_node(s->placement, logical, block, s->nodesize);
 	changed |= zero_unused_space(block, s->nodesize);
+	changed |= zero_checksum_tail(s, block, 0);
 	if (!changed)
 		return BLOCK_UNCHANGED;
 	s->stats.blocks_changed++;

@@ -2,9 +2,11 @@
 #include "block.h"
 #include "btrfs.h"
 #include "csum.h"
+#include "datacheck.h"
 #include "le.h"
 #include "msg.h"
 #include "placement.h"
+#include "seal.h"
 #include "stream.h"
 #include "xio.h"
 
@@ -12,21 +14,34 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Zero len bytes at p; 1 if one was not zero. */
+static int zero_field(uint8_t *p, size_t len)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < len; i++)
+		changed |= p[i] != 0;
+	memset(p, 0, len);
+	return changed;
+}
+
 /*
  * The label is free text chosen by the owner (often a host or project
- * name) and nothing in the filesystem refers to it, so it is cleared.
+ * name) and nothing in the filesystem refers to it, so it is cleared.  So
+ * are the bytes of the system chunk array past its size: no chunk, only
+ * what a removed chunk or anything else left there.
  */
-static void clear_label(uint8_t *sb)
+static void scrub_superblock(uint8_t *sb)
 {
 	unsigned csum_type = get_le16(sb, SB_CSUM_TYPE);
-	int blank = 1;
+	uint32_t used = get_le32(sb, SB_SYS_CHUNK_ARRAY_SIZE);
+	int changed;
 
-	for (size_t i = 0; i < BTRFS_LABEL_SIZE; i++)
-		blank &= sb[SB_LABEL + i] == 0;
-	if (blank)
-		return;
-	memset(sb + SB_LABEL, 0, BTRFS_LABEL_SIZE);
-	if (csum_size(csum_type))
+	if (used > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
+		used = BTRFS_SYSTEM_CHUNK_ARRAY_SIZE;
+	changed = zero_field(sb + SB_LABEL, BTRFS_LABEL_SIZE);
+	changed |= zero_field(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
+	if (changed && csum_size(csum_type))
 		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
 }
 
@@ -84,19 +99,20 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "distinct names of 1 or 2 bytes were kept as they are: every other name of their length "
 		     "is in use");
 	if (opt->verbose)
-		note("%llu distinct xattr names, %llu kept whole (not user.* or trusted.*, or no replacement with "
+		note("%llu distinct xattr names, %llu kept whole (names the kernel defines, or no replacement with "
 		     "their hash)",
 		     (unsigned long long)xs->distinct, (unsigned long long)xs->kept_xattr);
 	if (opt->verbose)
 		note("%llu distinct names (%llu of 1 to 4 bytes moved with their keys: %llu item keys, %llu "
-		     "node pointers), %llu name occurrences replaced, %llu xattr values and %llu inline "
-		     "extents zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
+		     "node pointers, %llu keys in tree block extent items cleared), %llu name occurrences "
+		     "replaced, %llu xattr values, %llu inline extents and %llu verity or obsolete checksum "
+		     "items zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
 		     "%llu tree blocks changed",
 		     (unsigned long long)ns->distinct, (unsigned long long)ns->placed,
 		     (unsigned long long)ls->rekeyed, (unsigned long long)pointers_moved,
-		     (unsigned long long)ls->names,
+		     (unsigned long long)ls->info_keys, (unsigned long long)ls->names,
 		     (unsigned long long)ls->xattr_values, (unsigned long long)ls->inline_extents,
-		     (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
+		     (unsigned long long)ls->opaque, (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
 		     (unsigned long long)ls->blocks_changed);
 }
 
@@ -105,18 +121,39 @@ struct filter {
 	struct block_sanitizer bs; /* its placement: -ss without --keep-short, short names move their keys */
 	struct fs_info info;
 	int have_info;
+	struct data_check data;
+	uint64_t dropped_records, dropped_bytes; /* OPTIONAL records and FS_INFO fields of later versions */
 	uint8_t block[BTRFS_MAX_NODESIZE];
 	uint8_t sb[BTRFS_SUPER_SIZE];
+	uint8_t piece[DATA_PIECE_MAX];
+	/* -ss: the blocks held back are sealed in their temporary file (seal.h), the index-th with index. */
+	struct seal *seal;
+	uint64_t sealed, opened;
+	uint8_t held_block[BTRFS_MAX_NODESIZE];
 };
+
+/* Write a block that waits for the short names to the temporary file, sealed. */
+static void hold_block(struct filter *f, struct stream_writer *held, uint64_t logical, uint64_t flags,
+		       const uint8_t *bytes)
+{
+	memcpy(f->held_block, bytes, f->info.nodesize);
+	seal_block(f->seal, f->sealed++, f->held_block, f->info.nodesize);
+	stream_write_tree_block(held, logical, flags, f->held_block, f->info.nodesize);
+}
 
 /* Sanitize f->block and write it; a block it cannot trust or read in full leaves wiped and DAMAGED. */
 static void put_block(struct filter *f, struct stream_writer *out, uint64_t logical, uint64_t flags)
 {
+	enum block_outcome outcome;
 	const char *why;
 
-	if (sanitize_tree_block(&f->bs, logical, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED), &why) == BLOCK_WIPED) {
-		/* Blocks flagged upstream were reported there. */
-		if (!(flags & TREE_BLOCK_FLAG_DAMAGED))
+	outcome = sanitize_tree_block(&f->bs, logical, f->block, !!(flags & TREE_BLOCK_FLAG_DAMAGED), &why);
+	if (outcome == BLOCK_WIPED || outcome == BLOCK_ZEROED) {
+		/* Blocks flagged upstream were reported there, unless their header had to go too. */
+		if (outcome == BLOCK_ZEROED)
+			warn("tree block %llu: %s, and its header is not this block's (address or fsid): zeroed whole",
+			     (unsigned long long)logical, why);
+		else if (!(flags & TREE_BLOCK_FLAG_DAMAGED))
 			warn("tree block %llu: %s: zeroed after its header", (unsigned long long)logical, why);
 		flags |= TREE_BLOCK_FLAG_DAMAGED;
 	}
@@ -138,6 +175,33 @@ static int must_wait(struct filter *f, uint64_t logical, uint64_t flags)
 	return placement_scan(f->bs.placement, logical, f->block, f->info.nodesize);
 }
 
+/* FS_INFO: what the block and data checks need to know, passed on marked sanitized. */
+static void take_fs_info(struct filter *f, const struct record *rec, struct stream_writer *out)
+{
+	record_fs_info(rec, &f->info);
+	if (f->opt->output_holds && held_filesystems_include(f->opt->output_holds, f->info.fsid)) {
+		stream_writer_stop_forwarding(); /* not a byte into it, an ERROR record neither */
+		die("refusing to write the stream to standard output: it holds the filesystem being read");
+	}
+	/* A later version's fields were not read: they may say anything of the source (docs/record-stream.md). */
+	f->dropped_bytes += f->info.tail_len;
+	f->info.tail_len = 0;
+	f->bs.nodesize = f->info.nodesize;
+	f->bs.sectorsize = f->info.sectorsize;
+	f->bs.csum_type = f->info.csum_type;
+	memcpy(f->bs.header_fsid, f->info.header_fsid, BTRFS_UUID_SIZE);
+	f->bs.keep_inline_data = !!(f->info.content & CONTENT_DATA);
+	f->data.file_data = f->bs.keep_inline_data;
+	f->data.nodesize = f->info.nodesize;
+	f->data.sectorsize = f->info.sectorsize;
+	memcpy(f->data.header_fsid, f->info.header_fsid, BTRFS_UUID_SIZE);
+	f->info.content |= CONTENT_SANITIZED;
+	if (f->opt->mode == NAMES_SAME_HASH)
+		f->info.content |= CONTENT_SANITIZED_HASHES;
+	stream_write_fs_info(out, &f->info);
+	f->have_info = 1;
+}
+
 /*
  * The first (with -ss, only) pass over the input.  Blocks the placement
  * must see complete go to `held` instead of out.  Returns END's damage count.
@@ -154,28 +218,17 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 		const uint8_t *bytes;
 		size_t len;
 
+		if (rec.type != REC_DATA)
+			data_check_end_extent(&f->data);
 		switch (rec.type) {
 		case REC_FS_INFO:
-			record_fs_info(&rec, &f->info);
-			if (f->opt->output_holds && held_filesystems_include(f->opt->output_holds, f->info.fsid)) {
-				stream_writer_stop_forwarding(); /* not a byte into it, an ERROR record neither */
-				die("refusing to write the stream to standard output: it holds the filesystem being read");
-			}
-			f->bs.nodesize = f->info.nodesize;
-			f->bs.sectorsize = f->info.sectorsize;
-			f->bs.csum_type = f->info.csum_type;
-			f->bs.keep_inline_data = !!(f->info.content & CONTENT_DATA);
-			f->info.content |= CONTENT_SANITIZED;
-			if (f->opt->mode == NAMES_SAME_HASH)
-				f->info.content |= CONTENT_SANITIZED_HASHES;
-			stream_write_fs_info(out, &f->info);
-			f->have_info = 1;
+			take_fs_info(f, &rec, out);
 			break;
 		case REC_SUPERBLOCK:
 			if (rec.len != BTRFS_SUPER_SIZE)
 				die("record %llu: SUPERBLOCK of %u bytes", (unsigned long long)rec.seq, rec.len);
 			memcpy(f->sb, rec.payload, BTRFS_SUPER_SIZE);
-			clear_label(f->sb);
+			scrub_superblock(f->sb);
 			stream_write(out, rec.type, rec.flags, f->sb, BTRFS_SUPER_SIZE, NULL, 0);
 			break;
 		case REC_TREE_BLOCK:
@@ -184,19 +237,29 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 			bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 			memcpy(f->block, bytes, f->info.nodesize);
 			if (must_wait(f, logical, flags))
-				stream_write_tree_block(held, logical, flags, bytes, f->info.nodesize);
+				hold_block(f, held, logical, flags, bytes);
 			else
 				put_block(f, out, logical, flags);
 			break;
 		case REC_DATA:
+			if (!f->have_info)
+				die("record %llu: DATA before FS_INFO", (unsigned long long)rec.seq);
 			bytes = record_data(&rec, &logical, &flags, &len);
-			stream_write_data(out, logical, flags, bytes, len);
+			memcpy(f->piece, bytes, len);
+			data_check_record(&f->data, logical, flags, f->piece, len);
+			stream_write_data(out, logical, flags, f->piece, len);
+			break;
+		case REC_CHUNK:
+			stream_write(out, rec.type, rec.flags, rec.payload, rec.len, NULL, 0);
 			break;
 		default:
-			stream_write(out, rec.type, rec.flags, rec.payload, rec.len, NULL, 0);
+			/* An OPTIONAL record of a later version: not read, so not passed on (privacy fails closed). */
+			f->dropped_records++;
+			f->dropped_bytes += rec.len;
 			break;
 		}
 	}
+	data_check_end_extent(&f->data);
 	damaged = stream_reader_damaged(&reader);
 	stream_reader_free(&reader);
 	return damaged;
@@ -219,6 +282,7 @@ static void second_pass(struct filter *f, int held_fd, struct stream_writer *out
 			die("temporary file: unexpected %s record", record_type_name(rec.type));
 		bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 		memcpy(f->block, bytes, f->info.nodesize);
+		seal_block(f->seal, f->opened++, f->block, f->info.nodesize);
 		put_block(f, out, logical, flags);
 	}
 	stream_reader_free(&reader);
@@ -244,6 +308,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		struct stream_writer held;
 		int held_fd = temp_file_open("blocks waiting for the short names");
 
+		f->seal = seal_new();
 		stream_writer_init(&held, held_fd);
 		out.damaged = first_pass(f, in_fd, &out, &held);
 		stream_write_end(&held);
@@ -251,12 +316,20 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		placement_assign(f->bs.placement, f->bs.map);
 		second_pass(f, held_fd, &out);
 		close(held_fd);
+		seal_free(f->seal);
 	} else {
 		out.damaged = first_pass(f, in_fd, &out, NULL);
 	}
 	stream_write_end(&out);
 	stream_writer_free(&out);
 	report_wiped(&f->bs);
+	if (f->dropped_bytes)
+		warn("%llu records and FS_INFO fields of a later stream version left out (%llu bytes): this version "
+		     "cannot tell what they hold",
+		     (unsigned long long)f->dropped_records, (unsigned long long)f->dropped_bytes);
+	if (f->data.extents_zeroed)
+		warn("%llu data extents held bytes no check could pass: %llu bytes zeroed",
+		     (unsigned long long)f->data.extents_zeroed, (unsigned long long)f->data.bytes_zeroed);
 	report(opt, name_map_stats(f->bs.map), name_map_stats(f->bs.xattr_map), &f->bs.stats,
 	       f->bs.placement ? placement_pointers_moved(f->bs.placement) : 0);
 	if (f->bs.placement)

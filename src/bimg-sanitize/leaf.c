@@ -138,6 +138,29 @@ static void inline_extent(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 			   &c->stats->inline_extents);
 }
 
+/*
+ * -ss: an extent item of a tree block (filesystems without skinny metadata) repeats the block's
+ * first key as it was when the block was made.  A DIR_ITEM or INODE_EXTREF key there is a name's
+ * hash, and that of a name of 1..4 bytes gives the name back; it is often stale, so it cannot
+ * follow the name's new key.  Its offset goes to 0: nothing reads it but relocation, which reads
+ * the block's own first key instead.
+ */
+static void tree_block_info_key(struct leaf_ctx *c, uint8_t *item, uint32_t size)
+{
+	uint8_t type;
+
+	if (size < EXTENT_ITEM_MIN_SIZE + KEY_SIZE + 1 ||
+	    !(get_le64(item, EXTENT_ITEM_FLAGS) & BTRFS_EXTENT_FLAG_TREE_BLOCK))
+		return;
+	type = item[EXTENT_ITEM_MIN_SIZE + KEY_TYPE];
+	if ((type != BTRFS_DIR_ITEM_KEY && type != BTRFS_INODE_EXTREF_KEY) ||
+	    get_le64(item, EXTENT_ITEM_MIN_SIZE + KEY_OFFSET) == 0)
+		return;
+	put_le64(item, EXTENT_ITEM_MIN_SIZE + KEY_OFFSET, 0);
+	c->stats->info_keys++;
+	c->changed = 1;
+}
+
 /* The inode item's 32 reserved bytes (offset 80): log tree leaves carry stale bytes there, names included. */
 static void inode_reserved(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 {
@@ -176,6 +199,19 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		case BTRFS_EXTENT_DATA_KEY:
 			if (!keep_inline_data)
 				inline_extent(&c, item, size);
+			break;
+		case BTRFS_VERITY_DESC_ITEM_KEY:
+		case BTRFS_VERITY_MERKLE_ITEM_KEY:
+			/* Derived from the file's data (hashes, salt, a signature): data, as -d alone keeps. */
+			if (!keep_inline_data && (key.type == BTRFS_VERITY_MERKLE_ITEM_KEY || key.offset))
+				zero_bytes(&c, item, size, &stats->opaque);
+			break;
+		case BTRFS_CSUM_ITEM_KEY:
+			zero_bytes(&c, item, size, &stats->opaque);
+			break;
+		case BTRFS_EXTENT_ITEM_KEY:
+			if (placement)
+				tree_block_info_key(&c, item, size);
 			break;
 		default:
 			item_name_records(key.type, item, size, sanitize_record, &c);

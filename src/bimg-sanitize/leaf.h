@@ -8,7 +8,12 @@
  * own generation (impossible: uninitialised bytes that mkfs --rootdir
  * leaves, observed to hold pieces of names) is set to the leaf's
  * generation; and the reserved bytes of inode items, where log tree leaves
- * were seen to carry stale name bytes, are zeroed.  Item sizes and offsets
+ * were seen to carry stale name bytes, are zeroed, as are the bytes of
+ * items whose content cannot be checked (fs-verity descriptors and Merkle
+ * trees, which -d keeps as it keeps inline data; the obsolete checksum
+ * item type 120, which bimg-scan zeroes too).  With -ss, the offset of a
+ * DIR_ITEM or INODE_EXTREF key in a tree block's extent item (its first key
+ * when made) goes to 0.  Item sizes and offsets
  * never change; keys change only for names of 1..4 bytes under -ss
  * (placement.h).
  *
@@ -35,6 +40,8 @@ struct leaf_stats {
 	uint64_t transids;
 	uint64_t reserved; /* inode items whose reserved bytes were not zero */
 	uint64_t rekeyed;  /* DIR_ITEM and INODE_EXTREF keys moved with a short name */
+	uint64_t opaque;   /* verity and obsolete checksum items zeroed: bytes no one can check */
+	uint64_t info_keys; /* -ss: tree block extent items whose copy of a name-hash key went to 0 */
 };
 
 /* Is type one of the item types below, whose records carry names? */

@@ -152,15 +152,38 @@ static void make_random(struct name_map *m, struct taken_ctx ctx, size_t n, uint
 	die("more distinct %zu-byte names than there are names to replace them with", n);
 }
 
-/* Length of the namespace an xattr name keeps: user.* and trusted.* names are the owner's; others are
- * defined by the kernel and LSMs (security.selinux, system.posix_acl_access) and kept whole. */
+/*
+ * Names the kernel and the security modules define: the same on every system, so they name nothing of
+ * the owner's, and the kernel finds them by name (an ACL, a capability or a security label renamed would
+ * be lost).  Every other name is treated as the owner's.
+ */
+static const char *const kernel_xattr_names[] = {
+	"security.selinux",	   "security.capability",  "security.ima",	     "security.evm",
+	"security.apparmor",	   "security.SMACK64",	   "security.SMACK64IPIN",  "security.SMACK64IPOUT",
+	"security.SMACK64EXEC",	   "security.SMACK64MMAP", "security.SMACK64TRANSMUTE",
+	"system.posix_acl_access", "system.posix_acl_default", "btrfs.compression",
+};
+
+/* The namespaces whose prefix stays when the rest of a name is replaced. */
+static const char *const xattr_namespaces[] = { "user.", "trusted.", "security.", "system.", "btrfs." };
+
+/*
+ * How many leading bytes of an xattr name stay: all of a kernel-defined name, the namespace of any
+ * other name in a known namespace, none of a name in no namespace we know (a damaged one: privacy
+ * fails closed, so it is replaced whole).
+ */
 static size_t xattr_namespace(const uint8_t *name, size_t n)
 {
-	if (n > 5 && memcmp(name, "user.", 5) == 0)
-		return 5;
-	if (n > 8 && memcmp(name, "trusted.", 8) == 0)
-		return 8;
-	return n;
+	for (size_t i = 0; i < sizeof(kernel_xattr_names) / sizeof(kernel_xattr_names[0]); i++)
+		if (n == strlen(kernel_xattr_names[i]) && memcmp(name, kernel_xattr_names[i], n) == 0)
+			return n;
+	for (size_t i = 0; i < sizeof(xattr_namespaces) / sizeof(xattr_namespaces[0]); i++) {
+		size_t len = strlen(xattr_namespaces[i]);
+
+		if (n > len && memcmp(name, xattr_namespaces[i], len) == 0)
+			return len;
+	}
+	return 0;
 }
 
 static void make_xattr_replacement(struct name_map *m, const uint8_t *name, size_t n, uint8_t *out)

@@ -6,9 +6,11 @@
 #include "msg.h"
 #include "tree.h"
 #include "vec.h"
+#include "xio.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DIR_NAME_SEED 0xFFFFFFFEu
 #define NO_WINDOW UINT32_MAX
@@ -33,7 +35,11 @@ struct pointer {
 	uint64_t node;
 	uint32_t index;
 	struct btrfs_key key;
+	int child_seen; /* the child came in the stream (placement_assign) */
 };
+
+/* Addresses noted present wait in a temporary file, this many at a time in memory. */
+#define PRESENT_BATCH 512
 
 /* A leaf whose slot 0 is a movable short name. */
 struct first_item {
@@ -81,6 +87,14 @@ struct placement {
 	VEC(struct uplink) uplinks;
 	VEC(struct rewrite) rewrites;
 	VEC(uint64_t) wiped; /* blocks bimg-sanitize zeroed (block.h): their pointer keys must not stay */
+	/*
+	 * Blocks read whose first key is a DIR_ITEM or INODE_EXTREF key: what a pointer with such a key
+	 * finds.  Their addresses go to a temporary file (memory stays flat however many there are)
+	 * and are matched against the pointers once all are known.
+	 */
+	int present_fd; /* -1 until the first one */
+	uint64_t present[PRESENT_BATCH];
+	size_t present_count;
 	struct hashmap name_index; /* packed name -> its index in names */
 	uint64_t pointers_moved;
 	/*
@@ -158,6 +172,7 @@ struct placement *placement_new(void)
 	struct placement *p = xcalloc(1, sizeof(*p));
 
 	hashmap_init(&p->name_index);
+	p->present_fd = -1;
 	return p;
 }
 
@@ -172,6 +187,8 @@ void placement_free(struct placement *p)
 	VEC_FREE(p->uplinks);
 	VEC_FREE(p->rewrites);
 	VEC_FREE(p->wiped);
+	if (p->present_fd >= 0)
+		close(p->present_fd);
 	hashmap_free(&p->name_index);
 	free(p);
 }
@@ -364,7 +381,7 @@ static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node,
 	if (nritems > (nodesize - HDR_SIZE) / KEY_PTR_SIZE)
 		return 0;
 	for (uint32_t i = 0; i < nritems; i++) {
-		struct pointer ptr = { 0, logical, i, { 0, 0, 0 } };
+		struct pointer ptr = { 0, logical, i, { 0, 0, 0 }, 0 };
 		uint64_t generation;
 
 		node_ptr(node, i, &ptr.key, &ptr.child, &generation);
@@ -388,8 +405,42 @@ static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node,
 	return found;
 }
 
+static const char present_what[] = "blocks noted for the node pointers";
+
+static void flush_present(struct placement *p)
+{
+	if (p->present_fd < 0)
+		p->present_fd = temp_file_open(present_what);
+	if (write_full(p->present_fd, p->present, p->present_count * sizeof(p->present[0])) < 0)
+		die("%s: cannot write its temporary file:", present_what);
+	p->present_count = 0;
+}
+
+/* Note the block when its first key is one a node pointer must not keep without it. */
+static void note_present(struct placement *p, uint64_t logical, const uint8_t *block, uint32_t nodesize)
+{
+	struct btrfs_key first;
+	uint64_t child, generation;
+	uint32_t off, size;
+
+	if (tree_block_nritems(block) == 0)
+		return;
+	if (tree_block_level(block) == 0) {
+		if (leaf_item(block, nodesize, 0, &first, &off, &size) < 0)
+			return;
+	} else {
+		node_ptr(block, 0, &first, &child, &generation);
+	}
+	if (first.type != BTRFS_DIR_ITEM_KEY && first.type != BTRFS_INODE_EXTREF_KEY)
+		return;
+	if (p->present_count == PRESENT_BATCH)
+		flush_present(p);
+	p->present[p->present_count++] = logical;
+}
+
 int placement_scan(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize)
 {
+	note_present(p, logical, block, nodesize);
 	if (tree_block_level(block) == 0)
 		return scan_leaf(p, logical, block, nodesize);
 	return scan_node(p, logical, block, nodesize);
@@ -547,6 +598,38 @@ static int by_value(const void *a, const void *b)
 }
 
 /*
+ * A pointer whose child never came (bimg-scan --rescue=skip left it out, or
+ * another producer did) keeps that child's first key as much as a pointer
+ * to a wiped block does: such children count as wiped.
+ */
+static void mark_seen(struct placement *p, const uint64_t *addresses, size_t count)
+{
+	for (size_t a = 0; a < count; a++)
+		for (size_t i = VEC_LOWER_BOUND(p->pointers, child, addresses[a]);
+		     i < p->pointers.count && p->pointers.items[i].child == addresses[a]; i++)
+			p->pointers.items[i].child_seen = 1;
+}
+
+static void wipe_missing_children(struct placement *p)
+{
+	SORT_BY_ADDRESS(p->pointers);
+	if (p->present_fd >= 0) {
+		ssize_t got;
+
+		if (lseek(p->present_fd, 0, SEEK_SET) != 0)
+			die("%s: cannot rewind its temporary file:", present_what);
+		while ((got = read_full(p->present_fd, p->present, sizeof(p->present))) > 0)
+			mark_seen(p, p->present, (size_t)got / sizeof(p->present[0]));
+		if (got < 0)
+			die("%s: cannot read its temporary file back:", present_what);
+	}
+	mark_seen(p, p->present, p->present_count);
+	for (size_t i = 0; i < p->pointers.count; i++)
+		if (!p->pointers.items[i].child_seen)
+			VEC_PUSH(p->wiped, p->pointers.items[i].child);
+}
+
+/*
  * A wiped block's pointer key is its old first key, and a DIR_ITEM or
  * INODE_EXTREF key of a name of 1..4 bytes gives the name back.  Nothing
  * below the pointer is left to agree with it, so it moves as high as it may
@@ -629,6 +712,7 @@ void placement_assign(struct placement *p, struct name_map *map)
 		new_key.offset = h;
 		move_pointers(p, first->leaf, &first->key, &new_key, 0, &budget);
 	}
+	wipe_missing_children(p);
 	hide_wiped_keys(p);
 	SORT_BY_ADDRESS(p->rewrites);
 }

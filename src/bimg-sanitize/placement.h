@@ -30,7 +30,10 @@
  * plus one record of up to 80 bytes per leaf whose first or last item is a
  * short name, per node pointer whose key (or whose successor's key) is a
  * DIR_ITEM or INODE_EXTREF key, and per node (its last pointer); 8 bytes
- * per wiped block.
+ * per wiped block.  The addresses of blocks whose first key is such a key
+ * go to a temporary file (8 bytes each, on disk) and are matched against
+ * the pointers at the end: a pointer to any other address points at a
+ * block the stream lacks, whose key is hidden like a wiped block's.
  */
 #ifndef BIMG_SANITIZE_PLACEMENT_H
 #define BIMG_SANITIZE_PLACEMENT_H

@@ -2,6 +2,7 @@
 #include "btrfs.h"
 #include "le.h"
 #include "leaf.h"
+#include "nameless.h"
 #include "tree.h"
 
 #include <string.h>
@@ -18,8 +19,10 @@ static void check_record(void *ctx, uint8_t type, uint8_t *record, uint8_t *name
 		*data_found = 1;
 }
 
-static const char *item_unreadable(const uint8_t *leaf, uint8_t type, uint32_t off, uint32_t size)
+static const char *item_unreadable(const uint8_t *leaf, const struct btrfs_key *key, uint32_t off, uint32_t size,
+				   uint32_t sectorsize)
 {
+	uint8_t type = key->type;
 	int data_found = 0, records;
 
 	switch (type) {
@@ -35,7 +38,7 @@ static const char *item_unreadable(const uint8_t *leaf, uint8_t type, uint32_t o
 		return size == FILE_EXTENT_REG_SIZE ? NULL : "file extent item of the wrong size";
 	}
 	if (!item_holds_names(type))
-		return NULL;
+		return nameless_item_unreadable(key, leaf + off, size, sectorsize);
 	/* item_name_records takes a writable item only because its other callers rewrite names. */
 	records = item_name_records(type, (uint8_t *)leaf + off, size, check_record, &data_found);
 	if (records < 0)
@@ -45,7 +48,7 @@ static const char *item_unreadable(const uint8_t *leaf, uint8_t type, uint32_t o
 	return data_found ? "dir item with data" : NULL;
 }
 
-static const char *leaf_unreadable(const uint8_t *leaf, uint32_t nodesize)
+static const char *leaf_unreadable(const uint8_t *leaf, uint32_t nodesize, uint32_t sectorsize)
 {
 	uint32_t nritems = tree_block_nritems(leaf);
 
@@ -56,7 +59,7 @@ static const char *leaf_unreadable(const uint8_t *leaf, uint32_t nodesize)
 
 		if (leaf_item(leaf, nodesize, slot, &key, &off, &size) < 0)
 			return "leaf item data out of bounds";
-		why = item_unreadable(leaf, key.type, off, size);
+		why = item_unreadable(leaf, &key, off, size, sectorsize);
 		if (why)
 			return why;
 	}
@@ -89,7 +92,7 @@ const char *block_unreadable(const uint8_t *block, uint32_t nodesize, uint32_t s
 	if (why)
 		return why;
 	if (tree_block_level(block) == 0)
-		return leaf_unreadable(block, nodesize);
+		return leaf_unreadable(block, nodesize, sectorsize);
 	return node_unreadable(block, sectorsize);
 }
 

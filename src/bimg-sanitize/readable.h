@@ -21,7 +21,9 @@
  * index, xattrs, inode refs and extrefs, root refs) fill their item
  * exactly, one record at least, and a dir item carries no data; an inode
  * item is 160 bytes; a file extent is inline, or regular or prealloc of 53
- * bytes.  The checksum is not looked at here (see block.h).
+ * bytes; every other item is of a type known to hold no name, in a shape
+ * that type has (nameless.h).  The checksum is not looked at here (see
+ * block.h).
  */
 const char *block_unreadable(const uint8_t *block, uint32_t nodesize, uint32_t sectorsize);
 

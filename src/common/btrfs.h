@@ -118,6 +118,8 @@
 #define BTRFS_INODE_REF_KEY 12
 #define BTRFS_INODE_EXTREF_KEY 13
 #define BTRFS_XATTR_ITEM_KEY 24
+#define BTRFS_VERITY_DESC_ITEM_KEY 36	/* offset 0: a 25-byte header; later offsets: the descriptor */
+#define BTRFS_VERITY_MERKLE_ITEM_KEY 37
 #define BTRFS_DIR_ITEM_KEY 84
 #define BTRFS_DIR_INDEX_KEY 96
 #define BTRFS_EXTENT_DATA_KEY 108

@@ -16,8 +16,10 @@
  * verifies, has no byte left in its free space, and keeps its header,
  * keys, item offsets and sizes.  The byte after the block also picks -s or
  * -ss (bit 2), --keep-short (bit 3), keep-inline (bit 4), a checksum left
- * as it is instead of set first (bit 5: mostly wrong, so wiped) and the
- * stream's DAMAGED flag (bit 6).
+ * as it is instead of set first (bit 5: mostly wrong, so wiped), the
+ * stream's DAMAGED flag (bit 6) and whether the header is the block's own
+ * (bit 7: the block's address and the filesystem's fsid are the header's;
+ * otherwise a wiped block is zeroed whole, header included).
  */
 #include "block.h"
 #include "fuzz_common.h"
@@ -144,20 +146,36 @@ static void check_kept(uint8_t *before, const uint8_t *block, uint32_t nodesize,
 static struct block_sanitizer bs;
 static uint8_t *before;
 
-static void sanitize_checked(uint8_t *block, uint32_t nodesize, int flagged)
+/* A wiped block's header: the digest, fsid, address, generation, owner, count and level as they were. */
+static int header_numbers_kept(const uint8_t *before, const uint8_t *block)
+{
+	size_t digest = csum_size(bs.csum_type);
+
+	return memcmp(before, block, digest) == 0 && memcmp(before + HDR_FSID, block + HDR_FSID, HDR_FLAGS - HDR_FSID) == 0 &&
+	       memcmp(before + HDR_GENERATION, block + HDR_GENERATION, HDR_SIZE - HDR_GENERATION) == 0;
+}
+
+static void sanitize_checked(uint8_t *block, uint32_t nodesize, int flagged, int own_header)
 {
 	int layout_ok = tree_block_check(block, nodesize, 0, NULL, 0, TREE_CHECK_LAYOUT) == NULL;
+	uint64_t logical = tree_block_bytenr(block) + !own_header;
+	enum block_outcome outcome;
 	const char *why;
 
 	memcpy(before, block, nodesize);
 	/* -ss as bimg-sanitize runs it: learn the block (if it would), place its short names, then sanitize. */
 	if (bs.placement && !block_untrusted(&bs, block, flagged))
-		(void)placement_scan(bs.placement, 0, block, nodesize);
+		(void)placement_scan(bs.placement, logical, block, nodesize);
 	if (bs.placement)
 		placement_assign(bs.placement, bs.map);
-	if (sanitize_tree_block(&bs, 0, block, flagged, &why) == BLOCK_WIPED) {
-		/* Fails closed: nothing after the header survives, and the header is untouched. */
-		if (!zero_after_header(block, nodesize) || memcmp(before, block, HDR_SIZE) != 0)
+	outcome = sanitize_tree_block(&bs, logical, block, flagged, &why);
+	if (outcome == BLOCK_ZEROED) {
+		/* A header not the block's own goes too. */
+		if (own_header || block[0] || !zero_after_header(block, nodesize) || memcmp(block, block + 1, HDR_SIZE - 1))
+			__builtin_trap();
+	} else if (outcome == BLOCK_WIPED) {
+		/* Fails closed: nothing after the header survives; the header keeps its address, fsid and numbers. */
+		if (!zero_after_header(block, nodesize) || !own_header || !header_numbers_kept(before, block))
 			__builtin_trap();
 	} else if (!layout_ok || flagged) {
 		__builtin_trap(); /* a block the layout check refuses, or flagged DAMAGED, was kept */
@@ -180,12 +198,13 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 	bs.sectorsize = 4096;
 	bs.csum_type = options & 3;
 	bs.keep_inline_data = (options >> 4) & 1;
+	memcpy(bs.header_fsid, block + HDR_FSID, BTRFS_UUID_SIZE);
 	before = malloc(nodesize);
 	if (!(options & 0x20))
 		csum_block_set(bs.csum_type, block, nodesize);
 	/* A hostile block may hold more distinct 1-byte names than there are replacements: die(). */
 	FUZZ_TRY {
-		sanitize_checked(block, nodesize, (options >> 6) & 1);
+		sanitize_checked(block, nodesize, (options >> 6) & 1, options >> 7);
 	}
 	msg_set_die_jump(NULL);
 	if (bs.placement)

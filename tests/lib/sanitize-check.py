@@ -14,7 +14,8 @@ MODE is -s or -ss.  Checks (docs/sanitize.md):
             and inode items' reserved bytes (stale name bytes in log trees); with -ss the
             offset of a DIR_ITEM or INODE_EXTREF key whose name has 1..4 bytes may move (to
             the new name's hash, the leaf staying in key order), and with it the key of
-            every node pointer to a leaf whose first key moved
+            every node pointer to a leaf whose first key moved; and the offset of such a key
+            in a tree block's extent item may become 0
   map       one original name -> one replacement everywhere; no two originals share one;
             the entries of each directory (DIR_ITEM and DIR_INDEX of one inode in one tree)
             have as many distinct names after as before
@@ -35,7 +36,7 @@ from crc32c import crc32c_raw
 
 INDEX_SIZE = 1024
 NAMED = {84: 30, 96: 30, 12: 10, 13: 18, 156: 18, 144: 18}  # type -> record header size
-INODE_ITEM, XATTR, EXTENT_DATA = 1, 24, 108
+INODE_ITEM, XATTR, EXTENT_DATA, EXTENT_ITEM = 1, 24, 108, 168
 
 
 
@@ -96,6 +97,10 @@ def records(leaf):
             yield slot, typ, key, None, 0, start + 80, 32, None
         elif typ == EXTENT_DATA and isize > 21 and leaf[start + 20] == 0:
             yield slot, typ, key, None, 0, start + 21, isize - 21, None
+        elif (typ == EXTENT_ITEM and isize >= 42 and struct.unpack_from("<Q", leaf, start + 16)[0] & 2
+              and leaf[start + 24 + 8] in (84, 13)):
+            # a tree block's extent item: the offset of its copy of a DIR_ITEM or INODE_EXTREF key
+            yield slot, typ, key, None, 0, start + 24 + 9, 8, None
 
 
 def item_keys(block):
@@ -153,9 +158,28 @@ def check_text(plain_path, text_path, program):
     sys.exit(1 if found else 0)
 
 
+# xattr names the kernel and security modules define, kept whole; any other name keeps only its
+# namespace (docs/sanitize.md), and a name in no namespace we know keeps nothing.
+KERNEL_XATTRS = {b"security.selinux", b"security.capability", b"security.ima", b"security.evm",
+                 b"security.apparmor", b"security.SMACK64", b"security.SMACK64IPIN", b"security.SMACK64IPOUT",
+                 b"security.SMACK64EXEC", b"security.SMACK64MMAP", b"security.SMACK64TRANSMUTE",
+                 b"system.posix_acl_access", b"system.posix_acl_default", b"btrfs.compression"}
+XATTR_NAMESPACES = (b"user.", b"trusted.", b"security.", b"system.", b"btrfs.")
+
+
+def xattr_kept(name):
+    """How many leading bytes of an xattr name bimg-sanitize keeps as they are."""
+    if name in KERNEL_XATTRS:
+        return len(name)
+    for ns in XATTR_NAMESPACES:
+        if len(name) > len(ns) and name.startswith(ns):
+            return len(ns)
+    return 0
+
+
 def source_names(plain_path, min_len):
     """Every name of min_len bytes or more in the records of a plain image; xattr names only when
-    -ss replaces them too (a user.* or trusted.* name whose part after the namespace is that long)."""
+    -ss replaces them too (a name whose part after the namespace it keeps is that long)."""
     _, plain, _ = blocks(plain_path)
     found = set()
     for leaf in plain.values():
@@ -164,7 +188,7 @@ def source_names(plain_path, min_len):
                 continue
             name = bytes(leaf[no:no + nl])
             if typ == XATTR:
-                keep = 5 if name.startswith(b"user.") else 8 if name.startswith(b"trusted.") else nl
+                keep = xattr_kept(name)
                 if nl - keep < min_len:
                     continue
             if nl >= min_len:
@@ -246,6 +270,13 @@ def main():
             fail("shape: block %d: items or records differ" % bytenr)
             continue
         for (slot, typ, key, no, nl, vo, vl, to), rec_b in zip(ra, rb):
+            if typ == EXTENT_ITEM:
+                # -ss clears it (a name's hash; stale, so it cannot follow the name's new key)
+                if mode == "-ss":
+                    allowed[vo:vo + vl] = b"\xff" * vl
+                    if b[vo:vo + vl] not in (a[vo:vo + vl], bytes(8)):
+                        fail("shape: block %d slot %d: a tree block extent item's key changed" % (bytenr, slot))
+                continue
             if typ == INODE_ITEM:
                 allowed[vo:vo + vl] = b"\xff" * vl
                 if any(b[vo:vo + vl]):
@@ -253,7 +284,7 @@ def main():
                 continue
             if typ == XATTR:
                 old = bytes(a[no:no + nl])
-                keep = 5 if old.startswith(b"user.") else 8 if old.startswith(b"trusted.") else nl
+                keep = xattr_kept(old)
                 allowed[no + keep:no + nl] = b"\xff" * (nl - keep)
                 if bytes(b[no:no + keep]) != old[:keep]:
                     fail("shape: block %d slot %d: xattr namespace changed" % (bytenr, slot))

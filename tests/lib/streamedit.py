@@ -9,6 +9,9 @@
   streamedit.py items STREAM LOGICAL
       One line per item (leaf) or pointer (node) of the block at LOGICAL:
       slot objectid type offset, and for a pointer the child's address.
+  streamedit.py find STREAM TYPE MINLEN
+      LOGICAL SLOT of the first leaf item of key type TYPE (a dir, xattr or ref
+      item) whose first name has MINLEN bytes or more, and that name.
   streamedit.py data STREAM
       One line per data extent (DATA record not continuing another): logical length.
   streamedit.py edit IN OUT EDIT [EDIT...]
@@ -25,6 +28,12 @@
         dropchunk:START           remove the CHUNK record of the chunk at START
         dropdata:LOGICAL          remove the DATA record at LOGICAL and the pieces continuing it
         dup:LOGICAL               store the block at LOGICAL twice
+        retype:LOGICAL:SLOT:TYPE  leaf item SLOT's key type set to TYPE, checksum recomputed
+        rename:LOGICAL:SLOT:NAME  the first name of leaf item SLOT (a dir, xattr or ref item)
+                                  set to NAME, of the same length; checksum recomputed
+        text:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the block, checksum kept
+        damaged:LOGICAL           the record's DAMAGED flag set
+        datatext:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the DATA record at LOGICAL
 
 Block checksums are CRC-32C (the crc32c corpus cases only).  Formats:
 docs/record-stream.md (stream) and the btrfs on-disk layout (tree block
@@ -101,6 +110,17 @@ def drop_item(block, slot):
     struct.pack_into("<I", block, 96, nritems - 1)
 
 
+NAME_HEADER = {84: 30, 96: 30, 24: 30, 12: 10, 13: 18, 144: 18, 156: 18}
+
+
+def first_name(body, slot):
+    """(offset, length) of the first name of a name-bearing leaf item."""
+    item = HDR + 25 * slot
+    ktype, off = body[item + 8], HDR + struct.unpack_from("<I", body, item + 17)[0]
+    head = NAME_HEADER[ktype]
+    return off + head, struct.unpack_from("<H", body, off + (27 if head == 30 else head - 2))[0]
+
+
 def apply(records, edit):
     op, *args = edit.split(":")
     if op == "dropchunk":
@@ -119,6 +139,13 @@ def apply(records, edit):
                     del records[i]
                 return
         fail(f"no DATA record at {logical}")
+    if op == "datatext":
+        for rtype, _, payload in records:
+            if rtype == DATA and struct.unpack_from("<Q", payload, 0)[0] == int(args[0]):
+                text = args[2].encode()
+                payload[16 + int(args[1]):16 + int(args[1]) + len(text)] = text
+                return
+        fail(f"no DATA record at {args[0]}")
     i = block_index(records, int(args[0]))
     block = records[i][2]
     body = memoryview(block)[16:]
@@ -145,6 +172,20 @@ def apply(records, edit):
     elif op == "take":
         _, other = read_records(args[1])
         records[i][2] = bytearray(other[block_index(other, int(args[0]))][2])
+    elif op == "retype":
+        body[HDR + 25 * int(args[1]) + 8] = int(args[2])
+        fix_csum(body)
+    elif op == "rename":
+        off, name_len = first_name(body, int(args[1]))
+        if name_len != len(args[2]):
+            fail(f"rename: the name has {name_len} bytes")
+        body[off:off + name_len] = args[2].encode()
+        fix_csum(body)
+    elif op == "text":
+        text = args[2].encode()
+        body[int(args[1]):int(args[1]) + len(text)] = text
+    elif op == "damaged":
+        struct.pack_into("<Q", block, 8, struct.unpack_from("<Q", block, 8)[0] | 1)
     elif op == "dup":
         records.insert(i + 1, [records[i][0], records[i][1], bytearray(block)])
     else:
@@ -172,6 +213,19 @@ def main():
         for slot in range(nritems):
             objectid, ktype, offset, ptr = struct.unpack_from("<QBQQ", p, 16 + HDR + (33 if level else 25) * slot)
             print(slot, signed(objectid), ktype, offset, *([ptr] if level else []))
+    elif cmd == "find":
+        want, min_len = int(sys.argv[3]), int(sys.argv[4])
+        for rtype, _, p in records:
+            body = memoryview(p)[16:]
+            if rtype != TREE_BLOCK or body[100] != 0:
+                continue
+            for slot in range(struct.unpack_from("<I", body, 96)[0]):
+                if body[HDR + 25 * slot + 8] == want:
+                    off, name_len = first_name(body, slot)
+                    if name_len >= min_len:
+                        print(struct.unpack_from("<Q", p, 0)[0], slot, bytes(body[off:off + name_len]).decode())
+                        return
+        fail(f"no item of type {want} with a name of {min_len} bytes or more")
     elif cmd == "data":
         extents = []
         for rtype, _, p in records:
