@@ -397,7 +397,9 @@ fi
 # and renames it, so a failed dump leaves nothing behind, and
 # bimg-fixchunks opens its target.
 if ((!create)) || [[ $target != - ]]; then
-	if [[ -e $target ]]; then
+	if [[ -z $target ]]; then
+		creatable=0
+	elif [[ -e $target ]]; then
 		creatable=1
 		[[ -d $target || ! -w $target ]] && creatable=0
 	else
@@ -423,19 +425,26 @@ fi
 # loop device among them.  A FIFO, a terminal, a missing name: nothing.
 
 storage_of() { # PATH -> REPLY: the words above, space-separated
-	local kind real dev name type back ino words=()
+	local path=$1 kind real dev name type back ino words=()
 	REPLY=
-	kind=$(stat -L -c %F -- "$1" 2>/dev/null) || return 0
+	# Looked at from a command in $(...), whose standard output is not ours.
+	case $path in
+	/dev/stdin) path=/proc/$$/fd/0 ;;
+	/dev/stdout) path=/proc/$$/fd/1 ;;
+	/dev/stderr) path=/proc/$$/fd/2 ;;
+	/dev/fd/+([0-9]) | /proc/self/fd/+([0-9])) path=/proc/$$/fd/${path##*/} ;;
+	esac
+	kind=$(stat -L -c %F -- "$path" 2>/dev/null) || return 0
 	case $kind in
 	'regular file' | 'regular empty file')
-		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$1")
+		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$path")
 		return 0
 		;;
 	'block special file') ;;
 	*) return 0 ;;
 	esac
-	words=("block:$(stat -L -c '%Hr:%Lr' -- "$1")")
-	real=$(readlink -f -- "$1")
+	words=("block:$(stat -L -c '%Hr:%Lr' -- "$path")")
+	real=$(readlink -f -- "$path")
 	while read -r dev name type; do
 		words+=("block:$dev")
 		[[ $type == loop ]] || continue
@@ -521,6 +530,50 @@ refuse_dangling_link() { # dump|restore PATH
 # A file name that a stage could take for an option or for stdin/stdout.
 as_path() { if [[ $1 == -* ]]; then REPLY=./$1; else REPLY=$1; fi; }
 
+# ---- running the stages ----
+#
+# The stages run as a background job that the wrapper waits for.  Bash runs
+# no trap while a foreground pipeline runs, and dies of SIGTERM or SIGHUP at
+# once: a signal sent to the wrapper alone (kill PID, a supervisor) would
+# leave the stages running without it, still writing the target, or
+# publishing the image after the wrapper has reported its death.  Here the
+# wrapper passes it on as SIGTERM to every stage (its children): the one
+# that writes cleans up and says so (bimg-pack removes its temporary file,
+# bimg-fixchunks zeroes its superblocks: "interrupted", exit 1), the others
+# die quietly, as they did of a ^C.  (Without job control a background job
+# ignores SIGINT and SIGQUIT, which is why SIGTERM is sent.)  SIGPIPE is
+# ignored, as by every stage.
+stop_stages() {
+	local stages=()
+	stopping=1
+	[[ -n $last_stage ]] || return 0
+	# Linux lists a process's children; without the list, the writer alone
+	read -r -a stages 2>/dev/null </proc/$$/task/$$/children
+	kill -TERM "${stages[@]}" "$last_stage" 2>/dev/null
+}
+
+# Before the job starts: a signal from here on stops it.
+catch_signals() {
+	stopping=0 last_stage=
+	trap stop_stages INT TERM HUP QUIT
+	trap '' PIPE
+}
+
+# The status of the job just started: pipefail's (the last stage that failed).
+wait_for_stages() {
+	local status
+	last_stage=$!
+	((stopping)) && stop_stages # a signal before the job had started
+	while :; do
+		stopping=0
+		wait "$last_stage"
+		status=$?
+		# wait returns early when a trap ran; then the stage is still ending
+		((stopping)) || break
+	done
+	return "$status"
+}
+
 # ---- restore ----
 
 if ((!create)); then
@@ -540,8 +593,9 @@ if ((!create)); then
 	targets=()
 	for t in "${positional[@]:1:$((multi ? dev_cnt : 1))}"; do as_path "$t" && targets+=("$REPLY"); done
 	((multi)) && fix_args+=(-m)
-	BIMG_DOWNSTREAM_REPORTS=1 "$unpack" "${unpack_args[@]}" "$image" | "$fixchunks" "${fix_args[@]}" "${targets[@]}" ||
-		exit 1
+	catch_signals
+	BIMG_DOWNSTREAM_REPORTS=1 "$unpack" "${unpack_args[@]}" "$image" <&0 | "$fixchunks" "${fix_args[@]}" "${targets[@]}" &
+	wait_for_stages || exit 1
 	exit 0
 fi
 
@@ -596,15 +650,17 @@ if ((sanitize)); then
 	sanitizer=$REPLY
 	sanitize_arg=-s
 	((sanitize == 2)) && sanitize_arg=-ss
-	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" |
-		BIMG_DOWNSTREAM_REPORTS=1 "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}"
-	statuses=("${PIPESTATUS[@]}")
+	catch_signals
+	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" <&0 |
+		BIMG_DOWNSTREAM_REPORTS=1 "$sanitizer" "$sanitize_arg" $odometer | "$pack" "${pack_args[@]}" &
 else
-	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" | "$pack" "${pack_args[@]}"
-	statuses=("${PIPESTATUS[@]}")
+	catch_signals
+	BIMG_DOWNSTREAM_REPORTS=1 "$scan" "${scan_args[@]}" "${devices[@]}" <&0 | "$pack" "${pack_args[@]}" &
 fi
-for status in "${statuses[@]:1}"; do ((status == 0)) || exit 1; done
+wait_for_stages
+status=$?
 # bimg-scan --rescue: 2 when it dumped around damaged blocks; the image is made
-[[ -n $rescue && ${statuses[0]} -eq 2 ]] && exit 2
-((statuses[0] == 0)) || exit 1
+# (only bimg-scan exits 2, so pipefail's status tells it)
+[[ -n $rescue && $status -eq 2 ]] && exit 2
+((status == 0)) || exit 1
 exit 0

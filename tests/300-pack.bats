@@ -213,6 +213,16 @@ ref_vs_ours() {
 	done
 }
 
+@test "an empty output name is refused before the stream is read" {
+	bimg-scan "$(corpus_img node4k)" >"$TMP/stream"
+	run bimg-pack -o '' <"$TMP/stream"
+	assert_failure 1
+	assert_output "bimg-pack: cannot write the image to '': No such file or directory"
+	# nothing read: it failed at once, not after writing a whole image it could not name
+	run bash -c "{ '$BIN/bimg-pack' -o ''; wc -c; } <'$TMP/stream'"
+	assert_line --index 1 "$(stat -c %s "$TMP/stream")"
+}
+
 @test "a truncated stream fails and leaves no output file" {
 	local img size
 	img=$(corpus_img default)

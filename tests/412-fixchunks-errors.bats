@@ -67,7 +67,7 @@ teardown() {
 	done
 }
 
-@test "an interrupted stream onto a block device: the old primary superblock is gone" {
+@test "an interrupted stream onto a block device: the old superblock and its copy are gone" {
 	need_loop_mount
 	fx_stream "$IMG" >"$S"
 	truncate -s 300M "$BATS_TEST_TMPDIR/dev"
@@ -75,10 +75,14 @@ teardown() {
 	LOOP_DEVS+=("$dev")
 	fx_restore "$S" "$dev"
 	btrfs inspect-internal dump-super "$dev" >/dev/null
+	# the copy at 64 MiB is there: it must not survive to describe trees half overwritten
+	btrfs inspect-internal dump-super -s 1 "$dev" | grep -q '_BHRfS_M \[match\]'
 	head -c 300000 "$S" >"$BATS_TEST_TMPDIR/cut"
 	run fx_restore "$BATS_TEST_TMPDIR/cut" "$dev"
 	assert_failure 1
 	no_valid_superblock "$dev"
+	run btrfs inspect-internal dump-super -s 1 "$dev"
+	[[ ! $output =~ _BHRfS_M\ \[match\] ]] || { echo "the copy at 64 MiB is still valid"; return 1; }
 }
 
 @test "a mounted block device is refused and left alone" {

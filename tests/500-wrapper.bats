@@ -155,6 +155,11 @@ one_line() { [[ $(grep -c . <<<"$ours_err") -eq 1 && $ref_err == *usage:* ]]; }
 @test "target that cannot be created" {
 	same_as_reference '^ERROR: unable to create target file /nonexistent/dir/x' -- a /nonexistent/dir/x
 	same_as_reference '^ERROR: unable to create target file /nonexistent/dir/x' -- -r a /nonexistent/dir/x
+	# an empty name: no stage is run (bimg-pack wrote a whole image, then could not name it)
+	same_as_reference '^ERROR: unable to create target file $' -- a ''
+	[[ $(grep -c . <<<"$ours_err") -eq 1 ]]
+	same_as_reference '^ERROR: unable to create target file $' -- -r a ''
+	[[ $(grep -c . <<<"$ours_err") -eq 1 ]]
 }
 
 @test "bad options: getopt's messages, one line" {

@@ -120,6 +120,24 @@ interrupt_and_wait() { # SIGNAL
 	no_valid_superblock "$dev"
 }
 
+@test "a second restore onto a file another restore is writing is refused; the first completes" {
+	half=$(($(stat -c %s "$T/s") / 2))
+	mkfifo "$T/fifo"
+	"$BIN/bimg-fixchunks" "$T/t" <"$T/fifo" 2>"$T/err" &
+	FX=$!
+	(head -c "$half" "$T/s"; touch "$T/sent"; until [[ -e $T/go ]]; do sleep 0.05; done; tail -c +$((half + 1)) "$T/s") >"$T/fifo" &
+	PRODUCER=$!
+	wait_stalled "$FX" "$T/sent"
+	run fx_restore "$T/s" "$T/t"
+	assert_failure 1
+	assert_output "bimg-fixchunks: $T/t: refusing to restore: another restore is writing it"
+	touch "$T/go"
+	wait "$FX"
+	PRODUCER=
+	valid_superblock "$T/t"
+	btrfs check "$T/t"
+}
+
 @test "SIGINT before the stream's superblock arrives, on a real filesystem: left as it was" {
 	env --version 2>/dev/null | grep -q coreutils || skip "env --default-signal (coreutils) is missing"
 	cp --sparse=always "$(corpus_img default)" "$T/fs"
@@ -201,4 +219,47 @@ interrupt_and_wait() { # SIGNAL
 	assert_failure 1
 	assert_output "bimg-fixchunks: $T/s: refusing to restore: the target is the stream being read"
 	cmp "$T/s" "$T/s.copy"
+}
+
+# Nothing tells a file of data from a mistyped target name: until the stream
+# has shown a superblock, a target that holds no filesystem (nor an earlier
+# restore, which a failed restore must not leave looking valid) is not touched.
+@test "a restore whose stream never starts leaves a target holding no filesystem as it was (file, block device, wrapper)" {
+	need_loop_mount
+	head -c 2M /dev/urandom >"$T/data"
+	cp "$T/data" "$T/data.copy"
+	truncate -s 300M "$T/dev"
+	mkfs.ext4 -q -F "$T/dev"
+	cp --sparse=always "$T/dev" "$T/dev.copy"
+	dev=$(losetup --find --show "$T/dev")
+	LOOP_DEVS+=("$dev")
+	yes garbage | head -c 1000 >"$T/garbage"
+	for target in "$T/data" "$dev"; do
+		run "$ROOT/btrfs-image.sh" -r "$T/missing.img" "$target"
+		assert_failure 1
+		assert_output "bimg-unpack: cannot open '$T/missing.img': No such file or directory"
+		run "$ROOT/btrfs-image.sh" -r "$T/garbage" "$target"
+		assert_failure 1
+		run fx_restore "$T/garbage" "$target"
+		assert_failure 1
+		assert_output --partial 'bad magic'
+		# cut inside the superblock record: FS_INFO arrived, the superblock did not
+		head -c 1000 "$T/s" >"$T/cut"
+		run fx_restore "$T/cut" "$target"
+		assert_failure 1
+	done
+	# -m: a target refused as the image's source spares the targets before it too
+	cp --sparse=always "$(corpus_img default)" "$T/fs"
+	run "$BIN/bimg-fixchunks" -m "$T/data" "$T/fs" <"$T/s"
+	assert_failure 1
+	assert_output --partial "$T/fs: refusing to restore: target holds the filesystem"
+	cmp "$T/data" "$T/data.copy"
+	losetup -d "$dev"
+	LOOP_DEVS=()
+	cmp "$T/dev" "$T/dev.copy"
+	# An earlier restore is still claimed at once: a stream that fails early does not leave it valid.
+	fx_restore "$T/s" "$T/t"
+	run "$ROOT/btrfs-image.sh" -r "$T/missing.img" "$T/t"
+	assert_failure 1
+	no_valid_superblock "$T/t"
 }

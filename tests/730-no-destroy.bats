@@ -72,6 +72,11 @@ attach_loop() { # FILE -> LOOPDEV
 		refused "^ERROR: refusing to restore to $name: it is the image x\.img$"
 		cmp x.img x.copy
 	done
+	for name in /dev/stdout /dev/fd/1 /proc/self/fd/1; do
+		run bash -c "'$WRAPPER' -r x.img $name 1<>x.img"
+		refused "^ERROR: refusing to restore to $name: it is the image x\.img$"
+		cmp x.img x.copy
+	done
 	# An image larger than the pipes between the stages (it used to be cut short).
 	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
 	cp big.img big.copy
@@ -123,6 +128,12 @@ attach_loop() { # FILE -> LOOPDEV
 	run bash -c "'$WRAPPER' src.img - 1<>src.img"
 	refused "^ERROR: refusing to dump to standard output: it is the source device src\.img$"
 	cmp src.img src.copy
+	# ... and named (the wrapper's own descriptor, not that of a command it runs to look)
+	for name in /dev/stdout /dev/fd/1 /proc/self/fd/1; do
+		run bash -c "'$WRAPPER' src.img $name 1<>src.img"
+		refused "^ERROR: refusing to dump to $name: it is the source device src\.img$"
+		cmp src.img src.copy
+	done
 }
 
 @test "wrapper: dumping onto a member named with --device is refused" {
@@ -167,6 +178,26 @@ attach_loop() { # FILE -> LOOPDEV
 	cmp s s.copy
 }
 
+@test "bimg-pack onto a standard output file that holds an image or a stream (read through a pipe) is refused" {
+	small_image
+	# An image larger than the pipes: bimg-pack wrote over it while bimg-unpack read it, exit 0.
+	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
+	cp big.img big.copy
+	run bash -c "'$BIN/bimg-unpack' big.img | '$BIN/bimg-pack' -c9 1<>big.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output in place: it holds a btrfs-image file, perhaps the one being read$"
+	cmp big.img big.copy
+	run bash -c "'$BIN/bimg-unpack' x.img | '$BIN/bimg-pack' -c9 >>x.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output in place: it holds a btrfs-image file"
+	cmp x.img x.copy
+	run bash -c "cat s | '$BIN/bimg-pack' 1<>s"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output in place: it holds a bimg record stream"
+	cmp s s.copy
+	# The shell's > empties the file first: an image is written there as always; -o replaces it once complete.
+	bimg-unpack big.img | bimg-pack -c9 >out.img
+	bimg-unpack big.img | bimg-pack -c9 -o big.img
+	cmp big.img out.img
+}
+
 @test "bimg-pack onto the filesystem being dumped (through a pipe) is refused" {
 	source_copy
 	run bash -c "'$BIN/bimg-scan' src.img | '$BIN/bimg-pack' -o src.img"
@@ -179,6 +210,25 @@ attach_loop() { # FILE -> LOOPDEV
 	losetup -d "$LOOPDEV"
 	LOOP_DEVS=()
 	cmp src.img src.copy
+}
+
+@test "bimg-pack onto a file whose loop device at an offset is being dumped is refused" {
+	need_loop_mount
+	# The filesystem 1 MiB into disk.img (as in a partitioned disk image), read through losetup -o.
+	truncate -s 300M disk.img
+	dd if="$(corpus_img node4k)" of=disk.img bs=1M seek=1 conv=notrunc,sparse status=none
+	cp --sparse=always disk.img disk.copy
+	LOOPDEV=$(losetup --find --show --offset 1048576 disk.img)
+	LOOP_DEVS+=("$LOOPDEV")
+	run bash -c "'$BIN/bimg-scan' '$LOOPDEV' | '$BIN/bimg-pack' -o disk.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to disk\.img: it holds the filesystem being dumped \(fsid [0-9a-f-]{36}\)$"
+	run bash -c "'$BIN/bimg-scan' '$LOOPDEV' | '$BIN/bimg-pack' -o - 1<>disk.img"
+	refused_in_pipeline "^bimg-pack: refusing to write the image to standard output: it holds the filesystem being dumped"
+	cmp disk.img disk.copy
+	# The wrapper refuses it by name (the file behind the loop device), before any stage runs.
+	run "$ROOT/btrfs-image.sh" "$LOOPDEV" disk.img
+	refused "^ERROR: refusing to dump to disk\.img: it is the source device $LOOPDEV$"
+	cmp disk.img disk.copy
 }
 
 @test "bimg-pack onto a mounted block device is refused" {
@@ -233,6 +283,36 @@ attach_loop() { # FILE -> LOOPDEV
 
 # ---- bimg-fixchunks ----
 
+@test "bimg-sanitize and bimg-unpack onto a standard output holding what is read upstream (through a pipe) are refused, not a byte written" {
+	source_copy
+	small_image
+	run bash -c "'$BIN/bimg-scan' src.img | '$BIN/bimg-sanitize' -ss 1<>src.img"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds the filesystem being read$"
+	cmp src.img src.copy
+	run bash -c "cat s | '$BIN/bimg-sanitize' -s 1<>s"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds a bimg record stream, perhaps the one being read$"
+	cmp s s.copy
+	run bash -c "'$BIN/bimg-unpack' x.img | '$BIN/bimg-sanitize' -s 1<>x.img"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds a btrfs-image file, perhaps the one being read$"
+	cmp x.img x.copy
+	# bimg-unpack reading a pipe (an image larger than the pipes: it was overwritten while read)
+	bimg-scan "$(corpus_img subvol-snap)" | bimg-pack -o big.img
+	cp big.img big.copy
+	run bash -c "cat big.img | '$BIN/bimg-unpack' 1<>big.img"
+	refused "^bimg-unpack: refusing to write the stream to standard output: it holds a btrfs-image file, perhaps the one being read$"
+	cmp big.img big.copy
+	# The filesystem 1 MiB into disk.img, read through a loop device at that offset.
+	need_loop_mount
+	truncate -s 300M disk.img
+	dd if=src.img of=disk.img bs=1M seek=1 conv=notrunc,sparse status=none
+	cp --sparse=always disk.img disk.copy
+	LOOPDEV=$(losetup --find --show --offset 1048576 disk.img)
+	LOOP_DEVS+=("$LOOPDEV")
+	run bash -c "'$BIN/bimg-scan' '$LOOPDEV' | '$BIN/bimg-sanitize' -s 1<>disk.img"
+	refused_in_pipeline "^bimg-sanitize: refusing to write the stream to standard output: it holds the filesystem being read$"
+	cmp disk.img disk.copy
+}
+
 @test "bimg-fixchunks -m with one target twice, by any name, is refused before anything is created" {
 	local devs
 	corpus_devs raid1
@@ -283,6 +363,24 @@ attach_loop() { # FILE -> LOOPDEV
 	cp x.img other.img
 	bimg-fixchunks --force other.img <s
 	btrfs check other.img
+}
+
+@test "bimg-fixchunks onto a file holding an image at an offset, read through a loop device, is refused" {
+	need_loop_mount
+	small_image
+	# The image 1 MiB into disk.img, read through losetup -o (and --sizelimit: the image alone).
+	truncate -s 300M disk.img
+	dd if=x.img of=disk.img bs=1M seek=1 conv=notrunc status=none
+	cp --sparse=always disk.img disk.copy
+	LOOPDEV=$(losetup --find --show --offset 1048576 --sizelimit "$(stat -c %s x.img)" disk.img)
+	LOOP_DEVS+=("$LOOPDEV")
+	run bash -c "'$BIN/bimg-unpack' '$LOOPDEV' | '$BIN/bimg-fixchunks' disk.img"
+	refused_in_pipeline "^bimg-fixchunks: disk\.img: refusing to restore: $LOOPDEV over the target holds a btrfs-image file; use --force to overwrite it$"
+	cmp disk.img disk.copy
+	# The wrapper refuses it by name.
+	run "$ROOT/btrfs-image.sh" -r "$LOOPDEV" disk.img
+	refused "^ERROR: refusing to restore to disk\.img: it is the image $LOOPDEV$"
+	cmp disk.img disk.copy
 }
 
 # ---- symlinks (docs/man/bimg-fixchunks.1) ----

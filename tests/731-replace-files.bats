@@ -58,6 +58,38 @@ shared_dir() {
 
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 
+# FILE gets the ACL "user 65534 may read" (mode 640) and a user attribute (python: no acl tools needed).
+set_acl_and_note() {
+	python3 - "$1" <<'PY'
+import os, struct, sys
+entries = [(1, 6, 0xffffffff), (2, 4, 65534), (4, 4, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 0, 0xffffffff)]
+acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+os.chmod(sys.argv[1], 0o640)
+os.setxattr(sys.argv[1], "system.posix_acl_access", acl)
+os.setxattr(sys.argv[1], "user.note", b"keep me")
+PY
+}
+
+xattrs_of() { # FILE: name=hex value, one a line, sorted
+	python3 -c 'import os, sys; [print(n + "=" + os.getxattr(sys.argv[1], n).hex()) for n in sorted(os.listxattr(sys.argv[1]))]' "$1"
+}
+
+@test "bimg-pack replacing a file keeps its ACL and extended attributes (also the wrapper's dump)" {
+	need_root
+	echo old >out.img
+	set_acl_and_note out.img 2>/dev/null || skip "this filesystem takes no ACL or user attribute"
+	xattrs_of out.img >before
+	grep -q '^system.posix_acl_access=' before
+	bimg-pack -o out.img <s
+	cmp out.img expected.img
+	xattrs_of out.img >after
+	diff before after
+	[[ $(mode_owner out.img) == "640 0 0" ]]
+	"$WRAPPER" "$(corpus_img node4k)" out.img
+	xattrs_of out.img >after
+	diff before after
+}
+
 @test "not root: an owner that cannot be kept is said, and the old group's access is not given to ours" {
 	need_root
 	command -v setpriv >/dev/null || skip "setpriv is missing"
@@ -77,6 +109,14 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 	assert_success
 	assert_output "bimg-pack: warning: $SHARED/img: cannot keep the owner and group (uid 0, gid 65534): Operation not permitted; the image belongs to uid 65534, gid 65534, mode 640"
 	[[ $(mode_owner "$SHARED/img") == "640 65534 65534" ]]
+	# An ACL is not kept either then (it would give our group the old one's access); a user attribute is.
+	echo old >"$SHARED/img"
+	chown 0:0 "$SHARED/img"
+	set_acl_and_note "$SHARED/img" 2>/dev/null || return 0
+	run as_nobody "$BIN/bimg-pack" -o "$SHARED/img" <"$SHARED/s"
+	assert_success
+	[[ $(mode_owner "$SHARED/img") == "600 65534 65534" ]]
+	[[ $(xattrs_of "$SHARED/img") == "user.note=$(printf 'keep me' | od -An -tx1 | tr -d ' \n')" ]]
 }
 
 @test "new images and new restore targets get the umask's mode" {
@@ -257,4 +297,90 @@ gdb_run() {
 	[[ $output == *"Breakpoint 1, guard_release"* && $output == *"Watchpoint 2: released"* ]] || { echo "$output"; return 1; }
 	[[ $EXIT == *"exited normally"* ]] || { echo "$output"; return 1; }
 	btrfs check t
+}
+
+# A copy of the wrapper whose stage STAGE (bimg-scan or bimg-unpack) is a
+# script: it sends the first HEAD bytes of STREAM, makes the file sent, and
+# sends the rest once the file go exists (quietly, when no one reads it any
+# more); the other stages are ours.  Starts it with ARGS in the background, signals reset (bats'
+# background jobs ignore SIGINT); sets WRAPPED.
+start_stalled_wrapper() { # STAGE STREAM HEAD ARGS...
+	local stage=$1 stream=$2 head=$3 p
+	shift 3
+	rm -rf kit sent go
+	mkdir kit
+	cp "$WRAPPER" kit/
+	for p in bimg-scan bimg-pack bimg-unpack bimg-fixchunks; do ln -s "$BIN/$p" "kit/$p"; done
+	rm "kit/$stage"
+	printf '#!/bin/bash\nhead -c %s %q\ntouch sent\nuntil [[ -e go ]]; do sleep 0.05; done\ntail -c +%s %q 2>/dev/null\n' \
+		"$head" "$T/$stream" $((head + 1)) "$T/$stream" >"kit/$stage"
+	chmod +x "kit/$stage"
+	env --default-signal=INT,TERM,HUP,QUIT kit/btrfs-image.sh "$@" 2>err &
+	WRAPPED=$!
+}
+
+# The pid of the wrapper's child NAME, once it runs.
+child_of_wrapper() { # NAME
+	local i
+	for ((i = 0; i < 200; i++)); do
+		pgrep -P "$WRAPPED" -x "$1" && return 0
+		sleep 0.05
+	done
+	echo "no $1 under the wrapper" >&2
+	return 1
+}
+
+# The stages of the wrapper's job end soon after the wrapper was signalled (then go).
+stages_end() { # PID...
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$@" 2>/dev/null || { touch go; return 0; }
+		sleep 0.05
+	done
+	touch go
+	echo "a stage of $* still runs after the wrapper was signalled"
+	return 1
+}
+
+@test "SIGTERM, SIGHUP, SIGINT sent to btrfs-image.sh alone stop its stages: no image published later, no restore goes on; SIGPIPE is ignored" {
+	env --version 2>/dev/null | grep -q coreutils || skip "env --default-signal (coreutils) is missing"
+	command -v pgrep >/dev/null || skip "pgrep is missing"
+	big_stream
+	for sig in TERM HUP INT; do
+		# dump: the old image stays, bimg-pack does not publish the new one after the wrapper is gone
+		cp x.img out.img
+		start_stalled_wrapper bimg-scan big.s $(($(stat -c %s big.s) / 2)) "$(corpus_img node4k)" out.img
+		LAST=$(child_of_wrapper bimg-pack)
+		FIRST=$(child_of_wrapper bimg-scan)
+		wait_stalled "$LAST" sent
+		kill -"$sig" "$WRAPPED"
+		stages_end "$LAST" "$FIRST"
+		STATUS=0
+		wait "$WRAPPED" || STATUS=$?
+		[[ $STATUS -eq 1 && $(cat err) == "bimg-pack: interrupted" ]] || { echo "dump SIG$sig: $STATUS $(cat err)"; return 1; }
+		cmp out.img x.img
+		[[ -z $(compgen -G '.out.img.*') ]]
+		# restore: the target (an earlier restore) is left with no valid superblock, at once
+		"$WRAPPER" -r x.img t
+		start_stalled_wrapper bimg-unpack big.s $(($(stat -c %s big.s) / 2)) -r x.img t
+		LAST=$(child_of_wrapper bimg-fixchunks)
+		FIRST=$(child_of_wrapper bimg-unpack)
+		wait_stalled "$LAST" sent
+		kill -"$sig" "$WRAPPED"
+		stages_end "$LAST" "$FIRST"
+		STATUS=0
+		wait "$WRAPPED" || STATUS=$?
+		[[ $STATUS -eq 1 && $(cat err) == "bimg-fixchunks: interrupted" ]] || { echo "restore SIG$sig: $STATUS $(cat err)"; return 1; }
+		! btrfs inspect-internal dump-super t | grep -q '_BHRfS_M \[match\]'
+	done
+	# SIGPIPE is ignored, as by every stage: the dump completes, exit 0
+	cp x.img out.img
+	start_stalled_wrapper bimg-scan big.s $(($(stat -c %s big.s) / 2)) "$(corpus_img node4k)" out.img
+	LAST=$(child_of_wrapper bimg-pack)
+	wait_stalled "$LAST" sent
+	kill -PIPE "$WRAPPED"
+	touch go
+	wait "$WRAPPED"
+	[[ ! -s err ]]
+	cmp out.img big.img
 }

@@ -85,22 +85,22 @@ static void read_superblock(struct restore_state *st, struct stream_reader *r)
 }
 
 /*
- * The image's superblock is known: a target still holding a real
- * filesystem is destroyed only now, and only if it is not the image's
- * source (or with --force).
+ * The image's superblock is known: the targets not claimed at open (a
+ * real filesystem, any other data) are destroyed only now, and none of
+ * them if one is the image's source (unless --force).
  */
 static void claim_targets(struct restore_state *st)
 {
 	size_t i;
 
 	for (i = 0; i < st->target_count; i++) {
-		struct target *t = &st->targets[i];
-		const char *why = target_holds_source(t, st->sb);
+		const char *why = target_holds_source(&st->targets[i], st->sb);
 
 		if (why && !st->opt->force)
-			die("%s: refusing to restore: %s", t->path, why);
-		target_claim(t);
+			die("%s: refusing to restore: %s", st->targets[i].path, why);
 	}
+	for (i = 0; i < st->target_count; i++)
+		target_claim(&st->targets[i]);
 }
 
 /* Once the map is complete: where every chunk goes (multi-device sources only). */

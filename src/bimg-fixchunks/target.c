@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -36,11 +37,21 @@ static void read_old_super(struct target *t)
 	t->had_super = n == BTRFS_SUPER_SIZE && !super_parse(t->old_super, &info, 1);
 }
 
+static int old_super_is_restore(const struct target *t)
+{
+	return (get_le64(t->old_super, SB_FLAGS) & (BTRFS_SUPER_FLAG_METADUMP | BTRFS_SUPER_FLAG_METADUMP_V2)) != 0;
+}
+
 /* A valid superblock without the metadump flags: a filesystem in use, perhaps the image's source. */
 static int holds_real_filesystem(const struct target *t)
 {
-	return t->had_super &&
-	       !(get_le64(t->old_super, SB_FLAGS) & (BTRFS_SUPER_FLAG_METADUMP | BTRFS_SUPER_FLAG_METADUMP_V2));
+	return t->had_super && !old_super_is_restore(t);
+}
+
+/* A valid superblock with them: an earlier restore, which a failed restore must not leave looking valid. */
+static int holds_earlier_restore(const struct target *t)
+{
+	return t->had_super && old_super_is_restore(t);
 }
 
 static void open_block_device(struct target *t, const struct stat *st)
@@ -96,33 +107,47 @@ static void open_regular_file(struct target *t)
 		die("%s: stat:", t->path);
 	if (!S_ISREG(st.st_mode))
 		die("%s: not a regular file or a block device", t->path);
+	/* Two restores at once would interleave their blocks (a block device is opened exclusively instead). */
+	if (flock(t->fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		die("%s: refusing to restore: another restore is writing it", t->path);
 	if (backing_loop_in_use(st.st_dev, st.st_ino, loop_in_use, NULL, loop, sizeof(loop)))
 		die("%s: refusing to restore: the file backs %s, which is mounted or in use", t->path, loop);
 }
 
-/*
- * A btrfs-image file or a record stream is what restores read: when a
- * target holds one, it is most likely the very one being read through a
- * pipe (bimg-unpack X | bimg-fixchunks X), which no name comparison sees.
- */
-static const char *holds_our_input(const struct target *t)
+static int loop_holds_our_input(const char *loop, dev_t rdev, void *ctx)
 {
-	uint8_t head[16];
+	const char **what = ctx;
+	int fd = open(loop, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-	if (pread_full(t->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
-		return NULL;
-	if (memcmp(head, STREAM_MAGIC, strlen(STREAM_MAGIC)) == 0)
-		return "the target holds a bimg record stream; use --force to overwrite it";
-	if ((get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V0 || get_le64(head, IMAGE_IDX_MAGIC) == IMAGE_MAGIC_V1) &&
-	    get_le64(head, IMAGE_IDX_BYTENR) == 0)
-		return "the target holds a btrfs-image file; use --force to overwrite it";
-	return NULL;
+	(void)rdev;
+	if (fd < 0)
+		return 0;
+	*what = image_or_stream_at_start(fd);
+	close(fd);
+	return *what != NULL;
+}
+
+/*
+ * A target holding what restores read (perhaps the one being read), at its
+ * start or at an offset, through a loop device over it (losetup -o).
+ */
+static void refuse_our_input(const struct target *t)
+{
+	const char *what = image_or_stream_at_start(t->fd);
+	struct stat st;
+	char loop[300];
+
+	if (what)
+		die("%s: refusing to restore: the target holds %s; use --force to overwrite it", t->path, what);
+	if (!t->is_blockdev && fstat(t->fd, &st) == 0 &&
+	    backing_loop_in_use(st.st_dev, st.st_ino, loop_holds_our_input, &what, loop, sizeof(loop)))
+		die("%s: refusing to restore: %s over the target holds %s; use --force to overwrite it", t->path, loop,
+		    what);
 }
 
 static void target_open(struct target *t, const char *path, const struct restore_options *opt)
 {
 	struct stat st;
-	const char *why;
 	int i;
 
 	memset(t, 0, sizeof(*t));
@@ -132,9 +157,8 @@ static void target_open(struct target *t, const char *path, const struct restore
 		open_block_device(t, &st);
 	else
 		open_regular_file(t);
-	why = opt->force ? NULL : holds_our_input(t);
-	if (why)
-		die("%s: refusing to restore: %s", t->path, why);
+	if (!opt->force)
+		refuse_our_input(t);
 	read_old_super(t);
 	for (i = 0; i < WRITE_SLOTS; i++)
 		t->slots[i].buf = xmalloc(SLOT_CAPACITY);
@@ -218,9 +242,14 @@ void targets_open(struct target *targets, char **paths, size_t count, const stru
 		target_open(&targets[i], paths[i], opt);
 		check_opened(targets, i, &input);
 	}
-	/* Nothing to protect: clear it now, so that even a stream that fails at once leaves no filesystem. */
+	/*
+	 * An earlier restore: clear it now, so that even a stream that fails at
+	 * once leaves no filesystem.  Anything else (a file of data, another
+	 * filesystem, a mistyped name) waits for the stream's superblock: a
+	 * missing or unreadable image leaves it as it was.
+	 */
 	for (i = 0; i < count; i++)
-		if (!holds_real_filesystem(&targets[i]))
+		if (holds_earlier_restore(&targets[i]))
 			target_claim(&targets[i]);
 	for (i = 0; i < count; i++)
 		free(names[i].canonical);
@@ -241,15 +270,34 @@ const char *target_holds_source(const struct target *t, const uint8_t *image_sb)
 	return "target holds the filesystem this image was made from; use --force to overwrite it";
 }
 
-void target_claim(struct target *t)
+/*
+ * The copies too: a restore that fails half-way must not leave one that
+ * describes the old trees (btrfs rescue super-recover would bring it back
+ * over half-overwritten blocks).  The restore writes its own at the end.
+ */
+static void clear_block_device_superblocks(struct target *t)
 {
 	uint8_t zero[BTRFS_SUPER_SIZE] = { 0 };
+	int i;
 
+	for (i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
+		uint64_t at = super_mirror_offset(i);
+
+		if (at + BTRFS_SUPER_SIZE > t->dev_size)
+			break;
+		if (pwrite_full(t->fd, zero, sizeof(zero), at) < 0)
+			die("%s: clearing the old superblock at %llu:", t->path, (unsigned long long)at);
+	}
+	if (fdatasync(t->fd) < 0)
+		die("%s: clearing the old superblocks:", t->path);
+}
+
+void target_claim(struct target *t)
+{
 	if (t->claimed)
 		return;
 	if (t->is_blockdev) {
-		if (pwrite_full(t->fd, zero, sizeof(zero), BTRFS_SUPER_OFFSET) < 0 || fdatasync(t->fd) < 0)
-			die("%s: clearing the old primary superblock:", t->path);
+		clear_block_device_superblocks(t);
 	} else if (ftruncate(t->fd, 0) < 0) {
 		/* A fresh sparse file: what is not written reads as zeros, as in the reference's targets. */
 		die("%s: truncating:", t->path);

@@ -44,9 +44,10 @@ struct target {
  * device, a file behind a mounted loop device, and without --force a
  * target holding a btrfs-image file or a record stream (what restores
  * read: perhaps the one being read through a pipe).  The old primary
- * superblock is read and, unless it is a real filesystem (a valid
- * superblock without the metadump flags: perhaps the image's own source),
- * the target is claimed at once.
+ * superblock is read; a target holding an earlier restore (the metadump
+ * flags) is claimed at once, any other waits for the stream's superblock
+ * (a real filesystem may be the image's own source; other data is left
+ * as it was when the stream never starts).
  */
 void targets_open(struct target *targets, char **paths, size_t count, const struct restore_options *opt);
 /*

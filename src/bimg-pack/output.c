@@ -1,4 +1,6 @@
 #include "output.h"
+#include "held.h"
+#include "image.h"
 #include "interrupt.h"
 #include "msg.h"
 #include "samefile.h"
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static struct {
@@ -24,8 +27,7 @@ static struct {
 	int sync_in_place; /* standard output or a device that is a file or a block device: fsync at the end */
 	uint64_t offset;
 	int seekable;
-	int holds_fs; /* the output holds a btrfs filesystem (fsid below): perhaps the one being dumped */
-	uint8_t fsid[BTRFS_UUID_SIZE];
+	struct held_filesystems holds; /* perhaps the one being dumped */
 } out = { .fd = -1, .dir_fd = -1 };
 
 /*
@@ -59,27 +61,11 @@ static void refuse_input(const struct file_id *target)
 		die("refusing to write the image to %s: it is the stream being read (standard input)", out.name);
 }
 
-/* A btrfs filesystem in the output is remembered for output_check_source(); fd may be -1 (path is read). */
-static void remember_filesystem(int fd, const char *path)
-{
-	uint8_t sb[BTRFS_SUPER_SIZE];
-	struct super_info info;
-	int own = fd < 0;
-
-	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return;
-	if (pread_full(fd, sb, sizeof(sb), BTRFS_SUPER_OFFSET) == (ssize_t)sizeof(sb) && !super_parse(sb, &info, 1)) {
-		out.holds_fs = 1;
-		memcpy(out.fsid, info.fsid, sizeof(out.fsid));
-	}
-	if (own)
-		close(fd);
-}
-
 static void open_stdout(void)
 {
 	struct file_id id;
 	struct stat st;
+	const char *what;
 	int flags = fcntl(STDOUT_FILENO, F_GETFL);
 
 	out.fd = STDOUT_FILENO;
@@ -89,8 +75,17 @@ static void open_stdout(void)
 	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
 		return;
 	out.sync_in_place = 1;
-	/* Opened write-only by the shell: read it through /proc. */
-	remember_filesystem(-1, "/proc/self/fd/1");
+	/*
+	 * Written in place: holding an image or a stream, it is most likely the
+	 * one being read (bimg-unpack X | bimg-pack 1<>X).  -o X would replace
+	 * it only once the new image is complete.  (A block device holding an
+	 * old image is a target dumps are written to again: not refused.)
+	 */
+	what = stdout_image_or_stream();
+	if (what)
+		die("refusing to write the image to standard output in place: it holds %s, perhaps the one being read",
+		    what);
+	held_filesystems_of("/proc/self/fd/1", &out.holds);
 	/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
 	out.seekable = S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;
 }
@@ -108,7 +103,7 @@ static void open_in_place(const char *path, const struct stat *st)
 	if (S_ISDIR(st->st_mode))
 		die("cannot write the image to '%s': it is a directory", path);
 	if (S_ISBLK(st->st_mode))
-		remember_filesystem(-1, path);
+		held_filesystems_of(path, &out.holds);
 	out.fd = open(path, O_WRONLY | O_CLOEXEC | (S_ISBLK(st->st_mode) ? O_EXCL : 0));
 	if (out.fd < 0 && errno == EBUSY)
 		die("refusing to write the image to %s: the device is in use (mounted or part of a filesystem)", path);
@@ -161,18 +156,20 @@ static void open_temp(void)
 /*
  * Who may read the image: as the file it replaces, or as any new file.
  * Without the right to give it to the old owner it stays ours, and the
- * group's permissions go unless it keeps the old group.
+ * group's permissions go unless it keeps the old group.  1 when the old
+ * owner and group are kept.
  */
-static void set_access(const struct stat *old)
+static int set_access(const struct stat *old)
 {
 	mode_t mode, mask;
+	int kept = 1;
 
 	if (!old) {
 		mask = umask(0);
 		umask(mask);
 		if (fchmod(out.fd, 0666 & ~mask) < 0)
 			die("%s: cannot set the file mode:", out.name);
-		return;
+		return 0;
 	}
 	mode = old->st_mode & 0777;
 	if (fchown(out.fd, old->st_uid, old->st_gid) < 0) {
@@ -186,9 +183,64 @@ static void set_access(const struct stat *old)
 		warn("%s: cannot keep the owner and group (uid %u, gid %u): %s; the image belongs to uid %u, gid %u, mode %o",
 		     out.name, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(err), (unsigned)now.st_uid,
 		     (unsigned)now.st_gid, (unsigned)mode);
+		kept = 0;
 	}
 	if (fchmod(out.fd, mode) < 0)
 		die("%s: cannot set the file mode:", out.name);
+	return kept;
+}
+
+/*
+ * A security label or trusted attribute the system does not let us set is
+ * its policy's to give (the new file has the label of any new file there),
+ * not a loss to report on every run.
+ */
+static void xattr_not_kept(const char *name)
+{
+	int policy = errno == EPERM || errno == EACCES || errno == EOPNOTSUPP;
+
+	if (policy && (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0))
+		return;
+	warn("%s: cannot keep the extended attribute %s: %s", out.name, name, strerror(errno));
+}
+
+static void copy_xattr(const char *old, const char *name)
+{
+	ssize_t len = getxattr(old, name, NULL, 0);
+	char *value;
+
+	if (len < 0) {
+		xattr_not_kept(name);
+		return;
+	}
+	value = xmalloc((size_t)len + 1);
+	len = getxattr(old, name, value, (size_t)len);
+	if (len < 0 || fsetxattr(out.fd, name, value, (size_t)len, 0) < 0)
+		xattr_not_kept(name);
+	free(value);
+}
+
+/*
+ * The extended attributes of the file replaced: its access control list
+ * (who else may read it), its security label, the user's own.  The ACL
+ * only when the image keeps the old owner and group: it would give ours
+ * what the old group was allowed.
+ */
+static void copy_xattrs(const char *old, int owner_kept)
+{
+	ssize_t len = listxattr(old, NULL, 0);
+	char *names, *name;
+
+	if (len <= 0)
+		return;
+	names = xmalloc((size_t)len);
+	len = listxattr(old, names, (size_t)len);
+	for (name = names; len > 0 && name < names + len; name += strlen(name) + 1)
+		if (owner_kept || strncmp(name, "system.posix_acl_", strlen("system.posix_acl_")) != 0)
+			copy_xattr(old, name);
+	if (len < 0)
+		warn("%s: cannot keep the extended attributes: %s", out.name, strerror(errno));
+	free(names);
 }
 
 void output_open(const char *path)
@@ -203,6 +255,10 @@ void output_open(const char *path)
 		return;
 	}
 	out.name = path;
+	if (!*path) {
+		errno = ENOENT;
+		die("cannot write the image to '':");
+	}
 	exists = stat(path, &st) == 0;
 	if (exists) {
 		file_id_of_path(path, &id);
@@ -211,7 +267,7 @@ void output_open(const char *path)
 			open_in_place(path, &st);
 			return;
 		}
-		remember_filesystem(-1, path);
+		held_filesystems_of(path, &out.holds);
 		/* Through a symlink the file it names is replaced, not the link. */
 		resolved = realpath(path, NULL);
 		if (resolved && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
@@ -225,14 +281,17 @@ void output_open(const char *path)
 	msg_on_die(remove_temp_on_die);
 	interrupt_catch(remove_temp);
 	open_temp();
-	set_access(exists ? &st : NULL);
+	if (exists)
+		copy_xattrs(out.name, set_access(&st));
+	else
+		set_access(NULL);
 }
 
 void output_check_source(const uint8_t fsid[BTRFS_UUID_SIZE])
 {
 	char text[37];
 
-	if (!out.holds_fs || memcmp(out.fsid, fsid, sizeof(out.fsid)) != 0)
+	if (!held_filesystems_include(&out.holds, fsid))
 		return;
 	uuid_format(fsid, text);
 	die("refusing to write the image to %s: it holds the filesystem being dumped (fsid %s)", out.name, text);

@@ -179,6 +179,10 @@ static int must_wait(struct filter *f, uint64_t logical, uint64_t flags)
 static void take_fs_info(struct filter *f, const struct record *rec, struct stream_writer *out)
 {
 	record_fs_info(rec, &f->info);
+	if (f->opt->output_holds && held_filesystems_include(f->opt->output_holds, f->info.fsid)) {
+		stream_writer_stop_forwarding(); /* not a byte into it, an ERROR record neither */
+		die("refusing to write the stream to standard output: it holds the filesystem being read");
+	}
 	/* A later version's fields were not read: they may say anything of the source (docs/record-stream.md). */
 	f->dropped_bytes += f->info.tail_len;
 	f->info.tail_len = 0;

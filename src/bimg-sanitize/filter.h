@@ -2,6 +2,7 @@
 #ifndef BIMG_SANITIZE_FILTER_H
 #define BIMG_SANITIZE_FILTER_H
 
+#include "held.h"
 #include "namemap.h"
 
 #include <stdint.h>
@@ -13,6 +14,8 @@ struct sanitize_options {
 	uint64_t seed;
 	uint64_t map_memory; /* bytes the two name maps may hold in memory */
 	int verbose;
+	/* Filesystems standard output holds: one named by FS_INFO is being read upstream (NULL: none). */
+	const struct held_filesystems *output_holds;
 };
 
 /* Read the stream on in_fd, write it on out_fd; dies on any error. */

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "csum.h"
 #include "filter.h"
+#include "image.h"
 #include "msg.h"
 #include "rng.h"
 #include "samefile.h"
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -127,14 +129,35 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 		opt->seed = rng_random_seed();
 }
 
+/*
+ * Standard output written in place may be what is read upstream, through a
+ * pipe no name comparison sees: a regular file holding an image or a stream
+ * (cat S | bimg-sanitize 1<>S), or the filesystem being dumped (bimg-scan
+ * SRC | bimg-sanitize 1<>SRC), which FS_INFO names.
+ */
+static void check_stdout_content(struct held_filesystems *holds, struct sanitize_options *opt)
+{
+	const char *what = stdout_image_or_stream();
+	struct stat st;
+
+	if (what)
+		die("refusing to write the stream to standard output: it holds %s, perhaps the one being read", what);
+	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return;
+	held_filesystems_of("/proc/self/fd/1", holds);
+	opt->output_holds = holds;
+}
+
 int main(int argc, char **argv)
 {
 	struct sanitize_options opt = { .map_memory = MAP_MEMORY_DEFAULT };
+	struct held_filesystems holds = { 0 };
 
 	cli_init(argv[0]);
 	parse_command_line(argc, argv, &opt);
 	if (stdout_overlaps(NULL))
 		die("refusing to write the stream to standard output: it is the stream being read (standard input)");
+	check_stdout_content(&holds, &opt);
 	stdio_setup_pipes();
 	csum_init();
 	sanitize_stream(STDIN_FILENO, STDOUT_FILENO, &opt);

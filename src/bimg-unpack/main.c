@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "csum.h"
+#include "image.h"
 #include "input.h"
 #include "msg.h"
 #include "ordered_pool.h"
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
 	struct progress progress;
 	struct record_sink sink;
 	struct input in;
+	const char *what;
 
 	cli_init(argv[0]);
 	/*
@@ -121,6 +123,10 @@ int main(int argc, char **argv)
 	if (stdout_overlaps(opt.path))
 		die("refusing to write the stream to standard output: it is the image being read (%s)",
 		    strcmp(opt.path, "-") != 0 ? opt.path : "standard input");
+	/* What a pipe into standard input reads, no name shows (cat X | bimg-unpack 1<>X). */
+	what = opt.mode == SINK_STREAM ? stdout_image_or_stream() : NULL;
+	if (what)
+		die("refusing to write the stream to standard output: it holds %s, perhaps the one being read", what);
 	/* The stream starts first, so that even "cannot open IMAGE" reaches downstream as an ERROR record. */
 	sink_init(&sink, opt.mode);
 	input_open(&in, opt.path);

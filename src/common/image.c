@@ -1,5 +1,12 @@
 #include "image.h"
 #include "le.h"
+#include "stream.h"
+#include "xio.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int image_version_of(const uint8_t *block)
 {
@@ -59,4 +66,34 @@ const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t of
 			return "index item larger than the format allows";
 	}
 	return NULL;
+}
+
+const char *image_or_stream_at_start(int fd)
+{
+	uint8_t head[16];
+
+	if (pread_full(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+		return NULL;
+	if (memcmp(head, STREAM_MAGIC, strlen(STREAM_MAGIC)) == 0)
+		return "a bimg record stream";
+	if (image_version_of(head) >= 0 && get_le64(head, IMAGE_IDX_BYTENR) == 0)
+		return "a btrfs-image file";
+	return NULL;
+}
+
+const char *stdout_image_or_stream(void)
+{
+	const char *what = NULL;
+	struct stat st;
+	int fd;
+
+	if (fstat(STDOUT_FILENO, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	/* Opened write-only by the shell: read it through /proc. */
+	fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		what = image_or_stream_at_start(fd);
+		close(fd);
+	}
+	return what;
 }

@@ -62,4 +62,17 @@ uint64_t image_max_stored_size(int compressed);
 const char *image_index_parse(const uint8_t block[IMAGE_BLOCK_SIZE], uint64_t offset, int expected_version,
 			      struct image_index *index);
 
+/*
+ * What a file or device about to be written in place starts with, when it
+ * is what our programs read: "a btrfs-image file" or "a bimg record
+ * stream", else NULL.  Most likely the very one being read through a pipe
+ * (bimg-unpack X | bimg-fixchunks X), which no comparison of names sees.
+ */
+const char *image_or_stream_at_start(int fd);
+/*
+ * The same for standard output when it is a regular file, which a program
+ * writes in place (the shell's 1<>X or >>X; >X empties it first).
+ */
+const char *stdout_image_or_stream(void);
+
 #endif

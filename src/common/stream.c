@@ -186,6 +186,11 @@ void stream_writer_forward_errors(struct stream_writer *w)
 	msg_on_die(forward_error);
 }
 
+void stream_writer_stop_forwarding(void)
+{
+	forwarding_writer = NULL;
+}
+
 void stream_write_fs_info(struct stream_writer *w, const struct fs_info *info)
 {
 	uint8_t p[FS_INFO_SIZE] = { 0 };

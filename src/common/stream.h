@@ -135,6 +135,8 @@ void stream_flush(struct stream_writer *w);
  * that downstream stages stop quietly instead of reporting a truncation).
  */
 void stream_writer_forward_errors(struct stream_writer *w);
+/* No ERROR record after all: the output turned out to be what is read upstream. */
+void stream_writer_stop_forwarding(void);
 
 /* Convenience writers for the typed records. */
 void stream_write_fs_info(struct stream_writer *w, const struct fs_info *info);
