@@ -48,6 +48,18 @@ absent() {
 	! grep -qaF -- "$1" "$T/san-back.strm"
 }
 
+# leak_free MARKER [quiet]: with -s and with -ss, no MARKER and no name of the source in the
+# output; with quiet, no warning that anything was zeroed either.
+leak_free() {
+	local mode
+	for mode in -s -ss; do
+		sanitize $mode
+		[[ ${2:-} != quiet ]] || refute_stderr --partial zeroed || { echo "mode $mode"; return 1; }
+		absent "$1" || { echo "mode $mode"; return 1; }
+		no_names || { echo "mode $mode"; return 1; }
+	done
+}
+
 # retyped TYPE WHY: a dir index item with a name of 5 bytes or more gets key type TYPE (its
 # checksum recomputed); WHY is the reason the sanitizer gives, or "" if the item passes.
 retyped() {
@@ -102,15 +114,11 @@ retyped() {
 # An xattr name of 15 bytes renamed in place (the hash in its key no longer matches, which
 # the sanitizer does not look at).
 xattr_renamed() {
-	local logical slot name mode
+	local logical slot name
 	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 24 15)
 	[ ${#name} -eq 15 ]
 	damage "rename:$logical:$slot:$1"
-	for mode in -s -ss; do
-		sanitize $mode
-		absent "${1#*.}" || { echo "mode $mode"; return 1; }
-		no_names || { echo "mode $mode"; return 1; }
-	done
+	leak_free "${1#*.}"
 }
 
 @test "an xattr name in the security namespace that no security module defines is replaced after the namespace" {
@@ -125,14 +133,10 @@ xattr_renamed() {
 # overwritten_header OFFSET [damaged]: a leaf with text written at OFFSET, its checksum kept
 # (flagged DAMAGED in the stream if asked).
 overwritten_header() {
-	local logical slot name mode
+	local logical slot name
 	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
 	damage "text:$logical:$1:LEAKMEheaderLEAKME" ${2:+"$2:$logical"}
-	for mode in -s -ss; do
-		sanitize $mode
-		absent LEAKME || { echo "mode $mode"; return 1; }
-		no_names || { echo "mode $mode"; return 1; }
-	done
+	leak_free LEAKME
 }
 
 @test "a block whose fsid is text (flagged damaged): zeroed whole, header too" {
@@ -151,15 +155,10 @@ overwritten_header() {
 }
 
 @test "a sound leaf with text in its checksum field past the crc32c digest: the text is zeroed" {
-	local logical slot name mode
+	local logical slot name
 	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
 	damage "text:$logical:4:LEAKMEcsum"
-	for mode in -s -ss; do
-		sanitize $mode
-		refute_stderr --partial zeroed
-		absent LEAKME || { echo "mode $mode"; return 1; }
-		no_names || { echo "mode $mode"; return 1; }
-	done
+	leak_free LEAKME quiet
 }
 
 # ---- DATA records: what is not a free space cache page that verifies does not pass ----
@@ -373,7 +372,7 @@ PY
 }
 
 @test "a block of a sha256 filesystem carrying the reference's CRC-32C: the text in the rest of its checksum field is zeroed" {
-	local logical mode
+	local logical
 	bimg-scan "$(corpus_img csum-sha256)" >"$T/sha.strm"
 	# an extent tree leaf: no name in it, so the sanitizer has no reason to recompute its checksum
 	logical=$(python3 "$EDIT" blocks "$T/sha.strm" | awk '$2 == 2 && $3 == 0 { print $1; exit }')
@@ -391,12 +390,7 @@ body[4:4 + 10] = b"LEAKMEcsum"
 struct.pack_into("<I", body, 0, crc32c(bytes(body[32:])))
 se.write_records(sys.argv[2], head, records)' "$T/sha.strm" "$T/in.strm" "$logical" "$ROOT/tests/lib"
 	bimg-pack -o "$T/plain.img" <"$T/sha.strm"
-	for mode in -s -ss; do
-		sanitize $mode
-		refute_stderr --partial zeroed
-		absent LEAKME || { echo "mode $mode"; return 1; }
-		no_names || { echo "mode $mode"; return 1; }
-	done
+	leak_free LEAKME quiet
 }
 
 @test "the superblock: text past the system chunk array's size is zeroed with the label, the checksum redone" {
