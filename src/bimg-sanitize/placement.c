@@ -34,8 +34,8 @@ struct pointer {
 	uint64_t child;
 	uint64_t node;
 	uint32_t index;
+	uint8_t child_seen; /* the child came in the stream (placement_assign); in index's padding */
 	struct btrfs_key key;
-	int child_seen; /* the child came in the stream (placement_assign) */
 };
 
 /* Addresses noted present wait in a temporary file, this many at a time in memory. */
@@ -381,7 +381,7 @@ static int scan_node(struct placement *p, uint64_t logical, const uint8_t *node,
 	if (nritems > (nodesize - HDR_SIZE) / KEY_PTR_SIZE)
 		return 0;
 	for (uint32_t i = 0; i < nritems; i++) {
-		struct pointer ptr = { 0, logical, i, { 0, 0, 0 }, 0 };
+		struct pointer ptr = { .node = logical, .index = i };
 		uint64_t generation;
 
 		node_ptr(node, i, &ptr.key, &ptr.child, &generation);
