@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,7 @@ int xopen_input(const char *path)
 int temp_file_open(const char *what)
 {
 	const char *dir = getenv("TMPDIR");
+	sigset_t all, before;
 	char *path;
 	int fd;
 
@@ -120,14 +122,30 @@ int temp_file_open(const char *what)
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
-	/* O_TMPFILE is not supported everywhere (some filesystems, old kernels). */
+	/*
+	 * O_TMPFILE is not supported everywhere (some filesystems, old kernels).
+	 * Then the file has a name from mkstemp to unlink: no signal may end the
+	 * program in between (only SIGKILL can), and a name that cannot go
+	 * stops the program rather than stay behind.
+	 */
 	path = xmalloc(strlen(dir) + 32);
 	strcpy(path, dir);
 	strcat(path, "/bimg.XXXXXX");
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &before);
 	fd = mkstemp(path);
+	if (fd >= 0 && unlink(path) < 0) {
+		int unlink_errno = errno;
+
+		close(fd);
+		(void)unlink(path);
+		pthread_sigmask(SIG_SETMASK, &before, NULL);
+		errno = unlink_errno;
+		die("%s: cannot unlink its temporary file in %s:", what, dir);
+	}
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
 	if (fd < 0)
 		die("%s: cannot create a temporary file in %s:", what, dir);
-	(void)unlink(path);
 	free(path);
 	return fd;
 }
