@@ -85,7 +85,7 @@ static void open_stdout(void)
 	if (what)
 		die("refusing to write the image to standard output in place: it holds %s, perhaps the one being read",
 		    what);
-	held_filesystems_of("/proc/self/fd/1", &out.holds);
+	held_filesystems_of_stdout(&out.holds);
 	/* Index blocks hold absolute file offsets: rewriting in place needs the file to start with our bytes. */
 	out.seekable = S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND) && lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;
 }

@@ -57,15 +57,10 @@ static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical
 static int zero_checksum_tail(const struct block_sanitizer *s, uint8_t *block, int wiped)
 {
 	size_t digest = csum_size(s->csum_type);
-	int changed = 0;
 
 	if (!wiped && digest > 4 && !csum_block_ok(s->csum_type, block, s->nodesize))
 		digest = 4;
-	for (size_t i = digest; i < BTRFS_CSUM_FIELD_SIZE; i++) {
-		changed |= block[HDR_CSUM + i] != 0;
-		block[HDR_CSUM + i] = 0;
-	}
-	return changed;
+	return zero_if_set(block + HDR_CSUM + digest, BTRFS_CSUM_FIELD_SIZE - digest);
 }
 
 enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logical, uint8_t *block,

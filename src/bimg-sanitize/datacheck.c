@@ -2,6 +2,7 @@
 #include "crc32c.h"
 #include "le.h"
 #include "msg.h"
+#include "readable.h"
 #include "stream.h"
 
 #include <string.h>
@@ -87,13 +88,10 @@ static void start_extent(struct data_check *c, uint64_t logical, const uint8_t *
 /* Zero n bytes unless they are zero already; returns 1 if any changed. */
 static int zero_run(struct data_check *c, uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i]) {
-			memset(p, 0, n);
-			c->extent_zeroed += n;
-			return 1;
-		}
-	return 0;
+	if (!zero_if_set(p, n))
+		return 0;
+	c->extent_zeroed += n;
+	return 1;
 }
 
 /* Without -d: pass the whole pages of the cache whose checksums verify, zero the rest. */

@@ -6,6 +6,7 @@
 #include "le.h"
 #include "msg.h"
 #include "placement.h"
+#include "readable.h"
 #include "seal.h"
 #include "stream.h"
 #include "xio.h"
@@ -13,17 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Zero len bytes at p; 1 if one was not zero. */
-static int zero_field(uint8_t *p, size_t len)
-{
-	int changed = 0;
-
-	for (size_t i = 0; i < len; i++)
-		changed |= p[i] != 0;
-	memset(p, 0, len);
-	return changed;
-}
 
 /*
  * The label is free text chosen by the owner (often a host or project
@@ -39,8 +29,8 @@ static void scrub_superblock(uint8_t *sb)
 
 	if (used > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
 		used = BTRFS_SYSTEM_CHUNK_ARRAY_SIZE;
-	changed = zero_field(sb + SB_LABEL, BTRFS_LABEL_SIZE);
-	changed |= zero_field(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
+	changed = zero_if_set(sb + SB_LABEL, BTRFS_LABEL_SIZE);
+	changed |= zero_if_set(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
 	if (changed && csum_size(csum_type))
 		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
 }

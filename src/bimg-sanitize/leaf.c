@@ -3,6 +3,7 @@
 #include "crc32c.h"
 #include "le.h"
 #include "placement.h"
+#include "readable.h"
 #include "tree.h"
 
 #include <string.h>
@@ -34,13 +35,10 @@ static void replace_name(struct leaf_ctx *c, struct name_map *map, uint8_t *name
 
 static void zero_bytes(struct leaf_ctx *c, uint8_t *p, size_t n, uint64_t *counter)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i]) {
-			memset(p, 0, n);
-			c->changed = 1;
-			(*counter)++;
-			return;
-		}
+	if (!zero_if_set(p, n))
+		return;
+	c->changed = 1;
+	(*counter)++;
 }
 
 static uint32_t record_header(uint8_t type)

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -138,14 +137,11 @@ static void parse_command_line(int argc, char **argv, struct sanitize_options *o
 static void check_stdout_content(struct held_filesystems *holds, struct sanitize_options *opt)
 {
 	const char *what = stdout_image_or_stream();
-	struct stat st;
 
 	if (what)
 		die("refusing to write the stream to standard output: it holds %s, perhaps the one being read", what);
-	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
-		return;
-	held_filesystems_of("/proc/self/fd/1", holds);
-	opt->output_holds = holds;
+	if (held_filesystems_of_stdout(holds))
+		opt->output_holds = holds;
 }
 
 int main(int argc, char **argv)

@@ -101,15 +101,19 @@ void wipe_after_header(uint8_t *block, uint32_t nodesize)
 	memset(block + HDR_SIZE, 0, nodesize - HDR_SIZE);
 }
 
+int zero_if_set(uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i]) {
+			memset(p + i, 0, len - i);
+			return 1;
+		}
+	return 0;
+}
+
 static int zero_range(uint8_t *block, uint64_t from, uint64_t to)
 {
-	int changed = 0;
-
-	for (uint64_t i = from; i < to; i++)
-		changed |= block[i];
-	if (changed)
-		memset(block + from, 0, to - from);
-	return changed;
+	return from < to && zero_if_set(block + from, (size_t)(to - from));
 }
 
 int zero_unused_space(uint8_t *block, uint32_t nodesize)

@@ -9,6 +9,7 @@
 #ifndef BIMG_SANITIZE_READABLE_H
 #define BIMG_SANITIZE_READABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -29,6 +30,9 @@ const char *block_unreadable(const uint8_t *block, uint32_t nodesize, uint32_t s
 
 /* Zero every byte after the header. */
 void wipe_after_header(uint8_t *block, uint32_t nodesize);
+
+/* Zero len bytes at p; 1 if one of them was not zero already. */
+int zero_if_set(uint8_t *p, size_t len);
 
 /*
  * A readable block: zero the bytes no item or pointer covers (between the

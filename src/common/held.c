@@ -39,6 +39,17 @@ void held_filesystems_of(const char *path, struct held_filesystems *h)
 		(void)backing_loop_in_use(st.st_dev, st.st_ino, add_loop_superblock, h, loop, sizeof(loop));
 }
 
+int held_filesystems_of_stdout(struct held_filesystems *h)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return 0;
+	/* Opened write-only by the shell: read it through /proc. */
+	held_filesystems_of("/proc/self/fd/1", h);
+	return 1;
+}
+
 int held_filesystems_include(const struct held_filesystems *h, const uint8_t fsid[BTRFS_UUID_SIZE])
 {
 	size_t i;

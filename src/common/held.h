@@ -26,6 +26,11 @@ struct held_filesystems {
  * (losetup -o: a filesystem inside a disk image).  Adds to h.
  */
 void held_filesystems_of(const char *path, struct held_filesystems *h);
+/*
+ * The same for standard output when it is written in place (a regular file
+ * or a block device); returns 0, adding nothing, when it is not.
+ */
+int held_filesystems_of_stdout(struct held_filesystems *h);
 int held_filesystems_include(const struct held_filesystems *h, const uint8_t fsid[BTRFS_UUID_SIZE]);
 
 #endif
