@@ -40,10 +40,24 @@ objects_of = $(patsubst src/%.c,build/%.o,$(wildcard src/$(1)/*.c))
 
 all: $(BINS) bin/btrfs-image.sh
 
+# The libraries' headers, each with the Debian package that has it: on a
+# fresh machine `make` says which package is missing (and that `make deps`
+# installs them all) instead of failing on the first #include.
+LIBRARY_HEADERS = zlib.h:zlib1g-dev uuid/uuid.h:uuid-dev xxhash.h:libxxhash-dev \
+	gcrypt.h:libgcrypt20-dev libdeflate.h:libdeflate-dev isa-l/crc.h:libisal-dev
+
+build/.library-headers: Makefile
+	@for pair in $(LIBRARY_HEADERS); do \
+		printf '#include <%s>\n' "$${pair%%:*}" | $(CC) $(CPPFLAGS) -E -x c - >/dev/null 2>&1 || \
+		{ echo "make: $${pair%%:*} is missing: install $${pair#*:} (or, as root: make deps)" >&2; exit 1; }; \
+	done
+	@mkdir -p build
+	@touch $@
+
 # Every object: its source compiled with src/common and its own directory
 # on the include path.  -MMD writes build/.../x.d, the headers it included,
 # so that changing a header rebuilds exactly the objects that use it.
-build/%.o: src/%.c Makefile
+build/%.o: src/%.c Makefile | build/.library-headers
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DBIMG_VERSION='"$(VERSION)"' $(BIMG_CFLAGS) $(CFLAGS) -I$(dir $<) -MMD -MP -c -o $@ $<
 
