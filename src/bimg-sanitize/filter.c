@@ -9,31 +9,12 @@
 #include "readable.h"
 #include "seal.h"
 #include "stream.h"
+#include "superscrub.h"
 #include "xio.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/*
- * The label is free text chosen by the owner (often a host or project
- * name) and nothing in the filesystem refers to it, so it is cleared.  So
- * are the bytes of the system chunk array past its size: no chunk, only
- * what a removed chunk or anything else left there.
- */
-static void scrub_superblock(uint8_t *sb)
-{
-	unsigned csum_type = get_le16(sb, SB_CSUM_TYPE);
-	uint32_t used = get_le32(sb, SB_SYS_CHUNK_ARRAY_SIZE);
-	int changed;
-
-	if (used > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
-		used = BTRFS_SYSTEM_CHUNK_ARRAY_SIZE;
-	changed = zero_if_set(sb + SB_LABEL, BTRFS_LABEL_SIZE);
-	changed |= zero_if_set(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
-	if (changed && csum_size(csum_type))
-		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
-}
 
 static void report_wiped(const struct block_sanitizer *bs)
 {
