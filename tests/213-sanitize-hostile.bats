@@ -462,3 +462,21 @@ assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib
 	sanitize -ss
 	refute_stderr --partial "superblock"
 }
+
+@test "-d: a tree block in the file data whose fsid and address are both damaged is still known by its chunk tree uuid, and zeroed" {
+	local mode sound logical slot name
+	from_image -d
+	# from_image gave the leaf a wrong bytenr; its fsid goes too: only the chunk tree uuid is left
+	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
+	python3 "$EDIT" edit "$T/in.strm" "$T/in2.strm" "datatext:$logical:32:XXXXXXXXXXXXXXXX"
+	mv "$T/in2.strm" "$T/in.strm"
+	bimg-scan -d "$(corpus_img default)" | bimg-sanitize -s --seed 1 >"$T/sound.strm"
+	sound=$(names_found "$T/sound.strm")
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bytes of tree blocks of this filesystem in the file data: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		[ "$(names_found "$T/san.strm")" -eq "$sound" ] || { echo "mode $mode"; return 1; }
+		absent "$name" || { echo "mode $mode: $name"; return 1; }
+	done
+}

@@ -225,6 +225,8 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 				die("record %llu: TREE_BLOCK before FS_INFO", (unsigned long long)rec.seq);
 			bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 			memcpy(f->block, bytes, f->info.nodesize);
+			if (f->data.file_data)
+				data_check_learn(&f->data, f->info.csum_type, logical, bytes);
 			if (must_wait(f, logical, flags))
 				hold_block(f, held, logical, flags, bytes);
 			else
