@@ -222,24 +222,39 @@ static int map_bound(const struct hash_copies *hc, uint64_t v, uint64_t *out)
 	return *out != v;
 }
 
-/* The key of slot i (a leaf's item or a node's pointer), and where its dir log bounds go. */
-static int mapped_slot(const struct hash_copies *hc, const uint8_t *block, uint32_t nodesize, uint32_t i,
-		       struct btrfs_key *key, uint64_t *end)
+/*
+ * The key of slot i, a leaf's item or a node's pointer; for a leaf's dir
+ * log item also its end, and where that is (*at).  -1: no such item.
+ */
+static int slot_key(const uint8_t *block, uint32_t nodesize, uint32_t i, struct btrfs_key *key, uint64_t *end,
+		    uint32_t *at)
 {
-	uint32_t off, size;
+	uint32_t size;
 
 	*end = 0;
+	*at = 0;
 	if (tree_block_level(block) != 0) {
 		uint64_t child, generation;
 
 		node_ptr(block, i, key, &child, &generation);
-	} else if (leaf_item(block, nodesize, i, key, &off, &size) < 0) {
-		return -1;
-	} else if (key->type == BTRFS_DIR_LOG_ITEM_KEY) {
-		if (size != DIR_LOG_ITEM_SIZE || map_bound(hc, get_le64(block, off), end) < 0)
-			return -1;
+		return 0;
 	}
-	if (key->type == BTRFS_DIR_LOG_ITEM_KEY && map_bound(hc, key->offset, &key->offset) < 0)
+	if (leaf_item(block, nodesize, i, key, at, &size) < 0)
+		return -1;
+	if (key->type == BTRFS_DIR_LOG_ITEM_KEY) {
+		if (size != DIR_LOG_ITEM_SIZE)
+			return -1;
+		*end = get_le64(block, *at);
+	}
+	return 0;
+}
+
+/* Where a dir log range's bounds go (end: a leaf's item only); -1 when one cannot follow for sure. */
+static int map_range(const struct hash_copies *hc, int leaf, struct btrfs_key *key, uint64_t *end)
+{
+	if (map_bound(hc, key->offset, &key->offset) < 0)
+		return -1;
+	if (leaf && map_bound(hc, *end, end) < 0)
 		return -1;
 	return 0;
 }
@@ -247,44 +262,32 @@ static int mapped_slot(const struct hash_copies *hc, const uint8_t *block, uint3
 const char *hash_copies_unmappable(const struct hash_copies *hc, const uint8_t *block, uint32_t nodesize)
 {
 	uint32_t nritems = tree_block_nritems(block);
+	int leaf = tree_block_level(block) == 0;
 	struct btrfs_key prev = { 0, 0, 0 };
 	int have_prev = 0;
 
-	if (!hc->dir_logs)
-		return NULL;
-	if (nritems > (nodesize - HDR_SIZE) / (tree_block_level(block) ? KEY_PTR_SIZE : ITEM_SIZE))
+	if (!hc->dir_logs || nritems > (nodesize - HDR_SIZE) / (leaf ? ITEM_SIZE : KEY_PTR_SIZE))
 		return NULL;
 	for (uint32_t i = 0; i < nritems; i++) {
 		struct btrfs_key key;
-		uint64_t end;
+		uint64_t start, end;
+		uint32_t at;
 
-		if (tree_block_level(block) == 0) {
-			uint32_t off, size;
-
-			if (leaf_item(block, nodesize, i, &key, &off, &size) < 0)
-				return NULL;
-		} else {
-			uint64_t child, generation;
-
-			node_ptr(block, i, &key, &child, &generation);
-		}
+		/* A readable block's items lie inside it, dir log items of 8 bytes (nameless.c). */
+		if (slot_key(block, nodesize, i, &key, &end, &at) < 0)
+			return why_log_range;
 		if (key.type != BTRFS_DIR_LOG_ITEM_KEY) {
 			have_prev = 0;
 			continue;
 		}
-		if (mapped_slot(hc, block, nodesize, i, &key, &end) < 0)
+		start = key.offset;
+		if (map_range(hc, leaf, &key, &end) < 0)
 			return why_log_range;
-		/* Bounds keep their order: between ranges of one directory, and within a range. */
+		/* The bounds keep their order: between the ranges of one directory, and within a range. */
 		if (have_prev && prev.objectid == key.objectid && prev.offset >= key.offset)
 			return why_log_range;
-		if (tree_block_level(block) == 0 && end < key.offset) {
-			uint32_t off, size;
-			struct btrfs_key old;
-
-			leaf_item(block, nodesize, i, &old, &off, &size);
-			if (get_le64(block, off) >= old.offset)
-				return why_log_range;
-		}
+		if (leaf && get_le64(block, at) >= start && end < key.offset)
+			return why_log_range;
 		prev = key;
 		have_prev = 1;
 	}
@@ -310,30 +313,31 @@ static int fix_drop(struct hash_copies *hc, uint8_t *item)
 int hash_copies_fix(struct hash_copies *hc, uint8_t *block, uint32_t nodesize)
 {
 	uint32_t nritems = tree_block_nritems(block);
-	int level = tree_block_level(block), changed = 0;
+	int leaf = tree_block_level(block) == 0, changed = 0;
 
-	if (nritems > (nodesize - HDR_SIZE) / (level ? KEY_PTR_SIZE : ITEM_SIZE))
+	if (nritems > (nodesize - HDR_SIZE) / (leaf ? ITEM_SIZE : KEY_PTR_SIZE))
 		return 0;
 	for (uint32_t i = 0; i < nritems; i++) {
-		uint8_t *key_at = block + HDR_SIZE + (size_t)i * (level ? KEY_PTR_SIZE : ITEM_SIZE);
+		uint8_t *key_at = block + HDR_SIZE + (size_t)i * (leaf ? ITEM_SIZE : KEY_PTR_SIZE);
 		struct btrfs_key key;
-		uint32_t off, size;
 		uint64_t end;
+		uint32_t at, size;
 
 		key_read(key_at, &key);
-		if (level == 0 && key.type == BTRFS_ROOT_ITEM_KEY && leaf_item(block, nodesize, i, &key, &off, &size) == 0 &&
+		if (leaf && key.type == BTRFS_ROOT_ITEM_KEY && leaf_item(block, nodesize, i, &key, &at, &size) == 0 &&
 		    size >= ROOT_ITEM_MIN_SIZE)
-			changed |= fix_drop(hc, block + off);
-		if (key.type != BTRFS_DIR_LOG_ITEM_KEY || !hc->dir_logs ||
-		    mapped_slot(hc, block, nodesize, i, &key, &end) < 0)
+			changed |= fix_drop(hc, block + at);
+		/* hash_copies_unmappable passed the block: every range maps. */
+		if (key.type != BTRFS_DIR_LOG_ITEM_KEY || !hc->dir_logs || slot_key(block, nodesize, i, &key, &end, &at) < 0 ||
+		    map_range(hc, leaf, &key, &end) < 0)
 			continue;
 		if (get_le64(key_at, KEY_OFFSET) != key.offset) {
 			put_le64(key_at, KEY_OFFSET, key.offset);
 			hc->log_bounds_moved++;
 			changed = 1;
 		}
-		if (level == 0 && leaf_item(block, nodesize, i, &key, &off, &size) == 0 && get_le64(block, off) != end) {
-			put_le64(block, off, end);
+		if (leaf && get_le64(block, at) != end) {
+			put_le64(block, at, end);
 			hc->log_bounds_moved++;
 			changed = 1;
 		}

@@ -15,7 +15,8 @@ filesystem does:
   all-bytes four leaves of DIR_INDEX items whose names are every 1-byte value, NUL and '/'
             included: more distinct 1-byte names than there are replacements
   dirlog    "valid", and a log tree leaf of an older kernel: DIR_LOG_ITEM ranges of dir 256
-            whose bounds are short names' hashes, one above and one below them
+            whose bounds are short names' hashes, one above and one below them, under a node
+            whose pointer key is the first range's
   dirlog-ambiguous  two short names with one hash ("abc" in dir 256, b"By\xdf5" in dir 257),
             and a DIR_LOG_ITEM range bounded by that hash: the bound cannot follow both
   drop      "valid", and a root tree leaf of three half-deleted subvolumes' ROOT_ITEMs whose
@@ -128,7 +129,9 @@ def variant(name):
                               (256, DIR_LOG_ITEM, hs[1] + 1, struct.pack("<Q", hs[2] - 1)),
                               (256, DIR_LOG_ITEM, hs[2], struct.pack("<Q", (1 << 64) - 1)),
                               (256, DIR_ITEM, hs[1], dir_item(names[1]))], LOG_OWNER)
-        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)])), tb(log)]
+        log_node = header(17 << 20, 1, 1, LOG_OWNER)
+        struct.pack_into("<QBQQQ", log_node, 101, 256, DIR_LOG_ITEM, hs[0], 16 << 20, 7)
+        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)])), tb(log), tb(finish(log_node))]
     if name == "dirlog-ambiguous":
         l256 = short_leaf(A, [b"abc", b"zz"], tail=[])
         l257 = leaf(B, sorted(((257, DIR_ITEM, h(n), dir_item(n)) for n in (b"By\xdf5", b"q")),
