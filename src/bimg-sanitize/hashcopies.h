@@ -17,7 +17,7 @@
  *   where a bound matches two names that moved apart, or where the ranges
  *   would fall out of order, is wiped (block.h) instead.
  *
- * Memory: 36 bytes per distinct drop_progress key of a hash type, and when
+ * Memory: 56 bytes per root item whose drop_progress key is of a hash type, and when
  * the stream holds a dir log item, 12 bytes per distinct short name.
  */
 #ifndef BIMG_SANITIZE_HASHCOPIES_H
