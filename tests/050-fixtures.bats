@@ -119,6 +119,7 @@ lacks() {
 	holds quota quota 'QGROUP_RELATION'
 	holds space-cache-v1 root 'FREE_SPACE UNTYPED'
 	holds logtree super '^log_root[[:space:]]+[1-9]'
+	holds half-dropped root 'drop_progress key \([0-9]+ DIR_ITEM [0-9]+\) drop_level [1-9]'
 	holds raid5 super 'RAID56'
 	holds raid1c4 super 'RAID1C34'
 }

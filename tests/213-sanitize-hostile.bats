@@ -419,3 +419,64 @@ sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
 assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))' "$T/san.strm" "$ROOT/tests/lib"
 	done
 }
+
+@test "the superblock: text in the bytes it does not define (reserved, padding, unused backup root fields) is zeroed, with a warning naming the offsets; the fields later kernels define stay" {
+	local mode
+	python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+head, records = se.read_records(sys.argv[1])
+sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+sb[104:112] = b"LEAKunus"
+sb[612:624] = b"LEAKMEreserv"
+sb[2859 + 168 + 120:2859 + 168 + 132] = b"LEAKMEbackup"
+sb[2859 + 3 * 168 + 158:2859 + 3 * 168 + 168] = b"LEAKMElevl"
+sb[4084:4096] = b"LEAKMEpaddin"
+sb[587:595] = struct.pack("<Q", 7)          # nr_global_roots: defined, kept
+sb[595:612] = bytes(range(1, 18))           # the remap root fields: defined upstream, kept
+struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
+se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+	for mode in -s -ss; do
+		sanitize $mode
+		absent LEAK || { echo "mode $mode"; return 1; }
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 104..111 (unused (formerly log_root_transid)) were not zero: zeroed"
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 612..810 (reserved) were not zero: zeroed"
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 3147..3178 (unused, in a backup root) were not zero: zeroed"
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 3521..3530 (unused, in a backup root) were not zero: zeroed"
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 3531..4095 (padding) were not zero: zeroed"
+		refute_stderr --partial "LEAK"
+		python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+import streamedit as se
+from crc32c import crc32c
+sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
+assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))
+assert struct.unpack_from("<Q", sb, 587)[0] == 7
+assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib"
+	done
+	# a real filesystem's superblock has none: no such warning
+	cp "$T/clean.strm" "$T/in.strm"
+	sanitize -ss
+	refute_stderr --partial "superblock"
+}
+
+@test "-d: a tree block in the file data whose fsid and address are both damaged is still known by its chunk tree uuid, and zeroed" {
+	local mode sound logical slot name
+	from_image -d
+	# from_image gave the leaf a wrong bytenr; its fsid goes too: only the chunk tree uuid is left
+	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
+	python3 "$EDIT" edit "$T/in.strm" "$T/in2.strm" "datatext:$logical:32:XXXXXXXXXXXXXXXX"
+	mv "$T/in2.strm" "$T/in.strm"
+	bimg-scan -d "$(corpus_img default)" | bimg-sanitize -s --seed 1 >"$T/sound.strm"
+	sound=$(names_found "$T/sound.strm")
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bytes of tree blocks of this filesystem in the file data: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		[ "$(names_found "$T/san.strm")" -eq "$sound" ] || { echo "mode $mode"; return 1; }
+		absent "$name" || { echo "mode $mode: $name"; return 1; }
+	done
+}

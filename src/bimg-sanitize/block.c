@@ -70,6 +70,8 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 	int changed;
 
 	*why = block_untrusted(s, block, flagged_damaged);
+	if (!*why && s->copies)
+		*why = hash_copies_unmappable(s->copies, block, s->nodesize);
 	if (*why) {
 		wiped = wipe(s, logical, block);
 		zero_checksum_tail(s, block, 1);
@@ -85,6 +87,8 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 				 &s->stats);
 	if (s->placement)
 		changed |= placement_fix_node(s->placement, logical, block, s->nodesize);
+	if (s->copies)
+		changed |= hash_copies_fix(s->copies, block, s->nodesize);
 	changed |= zero_unused_space(block, s->nodesize);
 	changed |= zero_checksum_tail(s, block, 0);
 	if (!changed)

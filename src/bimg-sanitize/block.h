@@ -14,6 +14,7 @@
 #define BIMG_SANITIZE_BLOCK_H
 
 #include "btrfs.h"
+#include "hashcopies.h"
 #include "leaf.h"
 #include "namemap.h"
 #include "placement.h"
@@ -24,6 +25,7 @@ struct block_sanitizer {
 	struct name_map *map;
 	struct name_map *xattr_map;
 	struct placement *placement; /* -ss without --keep-short, else NULL */
+	struct hash_copies *copies;  /* with the placement: drop_progress keys, dir log ranges */
 	uint32_t nodesize, sectorsize;
 	uint8_t header_fsid[BTRFS_UUID_SIZE]; /* the fsid in this filesystem's tree block headers */
 	unsigned csum_type;

@@ -1,5 +1,6 @@
 #include "datacheck.h"
 #include "crc32c.h"
+#include "csum.h"
 #include "le.h"
 #include "msg.h"
 #include "readable.h"
@@ -123,9 +124,23 @@ static int check_cache_pages(struct data_check *c, uint8_t *bytes, size_t len)
 	return changed;
 }
 
+void data_check_learn(struct data_check *c, unsigned csum_type, uint64_t logical, const uint8_t *block)
+{
+	static const uint8_t zero[BTRFS_UUID_SIZE];
+
+	if (c->chunk_tree_uuid_known || get_le64(block, HDR_BYTENR) != logical ||
+	    memcmp(block + HDR_FSID, c->header_fsid, BTRFS_UUID_SIZE) != 0 ||
+	    memcmp(block + HDR_CHUNK_TREE_UUID, zero, BTRFS_UUID_SIZE) == 0 || !csum_block_ok(csum_type, block, c->nodesize))
+		return;
+	memcpy(c->chunk_tree_uuid, block + HDR_CHUNK_TREE_UUID, BTRFS_UUID_SIZE);
+	c->chunk_tree_uuid_known = 1;
+}
+
+/* Any of the three marks a header: a tree block whose fsid and address were both damaged is still one. */
 static int is_tree_block_header(const struct data_check *c, const uint8_t *p, uint64_t logical)
 {
-	return memcmp(p + HDR_FSID, c->header_fsid, BTRFS_UUID_SIZE) == 0 || get_le64(p, HDR_BYTENR) == logical;
+	return memcmp(p + HDR_FSID, c->header_fsid, BTRFS_UUID_SIZE) == 0 || get_le64(p, HDR_BYTENR) == logical ||
+	       (c->chunk_tree_uuid_known && memcmp(p + HDR_CHUNK_TREE_UUID, c->chunk_tree_uuid, BTRFS_UUID_SIZE) == 0);
 }
 
 /* With -d: zero a node size from every sector that begins with a tree block header of this filesystem. */

@@ -8,7 +8,8 @@
  * was damaged comes back from bimg-unpack as data), or anything else, do
  * not pass as they were.  With -d the data is the files' contents, asked
  * for and not checkable; there, a sector that begins with a tree block
- * header of this filesystem (its fsid, or its own address as bytenr) is a
+ * header of this filesystem (its fsid, its own address as bytenr, or the
+ * filesystem's chunk tree uuid, so that one of the three suffices) is a
  * tree block in the wrong record, and the node size from it is zeroed.
  * See docs/robustness.md, "Sanitizing fails closed".
  */
@@ -24,6 +25,9 @@ struct data_check {
 	int file_data; /* the stream carries file data (-d) */
 	uint32_t nodesize, sectorsize;
 	uint8_t header_fsid[BTRFS_UUID_SIZE];
+	/* Every tree block header holds it: learnt from the first sound tree block (data_check_learn). */
+	uint8_t chunk_tree_uuid[BTRFS_UUID_SIZE];
+	int chunk_tree_uuid_known;
 	/* The extent in progress. */
 	int in_extent;
 	uint64_t start;		 /* its logical address */
@@ -41,6 +45,12 @@ struct data_check {
  * Check one DATA record's bytes in place (logical, its flags, len bytes),
  * zeroing what cannot pass; returns 1 when a byte was zeroed.
  */
+/*
+ * A tree block read at logical whose checksum verifies (csum_type) and
+ * whose header is its own: its chunk tree uuid is this filesystem's.
+ */
+void data_check_learn(struct data_check *c, unsigned csum_type, uint64_t logical, const uint8_t *block);
+
 int data_check_record(struct data_check *c, uint64_t logical, uint64_t flags, uint8_t *bytes, size_t len);
 
 /* The extent in progress is over (a record of another type, or the end): warn if bytes of it were zeroed. */

@@ -9,31 +9,12 @@
 #include "readable.h"
 #include "seal.h"
 #include "stream.h"
+#include "superscrub.h"
 #include "xio.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/*
- * The label is free text chosen by the owner (often a host or project
- * name) and nothing in the filesystem refers to it, so it is cleared.  So
- * are the bytes of the system chunk array past its size: no chunk, only
- * what a removed chunk or anything else left there.
- */
-static void scrub_superblock(uint8_t *sb)
-{
-	unsigned csum_type = get_le16(sb, SB_CSUM_TYPE);
-	uint32_t used = get_le32(sb, SB_SYS_CHUNK_ARRAY_SIZE);
-	int changed;
-
-	if (used > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
-		used = BTRFS_SYSTEM_CHUNK_ARRAY_SIZE;
-	changed = zero_if_set(sb + SB_LABEL, BTRFS_LABEL_SIZE);
-	changed |= zero_if_set(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
-	if (changed && csum_size(csum_type))
-		csum_block_set(csum_type, sb, BTRFS_SUPER_SIZE);
-}
 
 static void report_wiped(const struct block_sanitizer *bs)
 {
@@ -106,6 +87,22 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     (unsigned long long)ls->blocks_changed);
 }
 
+/* -ss: the copies of name hashes that followed their keys, and those hidden. */
+static void report_copies(const struct hash_copies *hc, int verbose)
+{
+	uint64_t moved, hidden, bounds;
+
+	hash_copies_counts(hc, &moved, &hidden, &bounds);
+	if (verbose)
+		report_count(0, moved, "drop_progress keys of subvolumes being deleted moved with the short names");
+	report_count(1, hidden,
+		     "drop_progress keys of subvolumes being deleted could not follow the short names (no node "
+		     "pointer in the stream agrees on them): moved past where the deletion stopped, which "
+		     "may leave some of those subvolumes' blocks allocated");
+	if (verbose)
+		report_count(0, bounds, "directory log range bounds moved with the short names");
+}
+
 struct filter {
 	const struct sanitize_options *opt;
 	struct block_sanitizer bs; /* its placement: -ss without --keep-short, short names move their keys */
@@ -162,7 +159,9 @@ static int must_wait(struct filter *f, uint64_t logical, uint64_t flags)
 		placement_wiped(f->bs.placement, logical);
 		return 0;
 	}
-	return placement_scan(f->bs.placement, logical, f->block, f->info.nodesize);
+	/* Both learn from every block: no short circuit. */
+	return placement_scan(f->bs.placement, logical, f->block, f->info.nodesize) |
+	       hash_copies_scan(f->bs.copies, f->block, f->info.nodesize);
 }
 
 /* FS_INFO: what the block and data checks need to know, passed on marked sanitized. */
@@ -226,6 +225,8 @@ static uint64_t first_pass(struct filter *f, int in_fd, struct stream_writer *ou
 				die("record %llu: TREE_BLOCK before FS_INFO", (unsigned long long)rec.seq);
 			bytes = record_tree_block(&rec, f->info.nodesize, &logical, &flags);
 			memcpy(f->block, bytes, f->info.nodesize);
+			if (f->data.file_data)
+				data_check_learn(&f->data, f->info.csum_type, logical, bytes);
 			if (must_wait(f, logical, flags))
 				hold_block(f, held, logical, flags, bytes);
 			else
@@ -289,8 +290,10 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 	f->bs.xattr_map = name_map_new(opt->mode, 0, 1, opt->seed ^ 0x78617474725F6E6DULL, opt->map_memory / 8);
 	if (opt->odometer)
 		name_map_use_odometer(f->bs.map);
-	if (opt->mode == NAMES_SAME_HASH && !opt->keep_short)
+	if (opt->mode == NAMES_SAME_HASH && !opt->keep_short) {
 		f->bs.placement = placement_new();
+		f->bs.copies = hash_copies_new();
+	}
 
 	stream_writer_init(&out, out_fd);
 	stream_writer_forward_errors(&out);
@@ -304,6 +307,7 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		stream_write_end(&held);
 		stream_writer_free(&held);
 		placement_assign(f->bs.placement, f->bs.map);
+		hash_copies_resolve(f->bs.copies, f->bs.placement, f->bs.map);
 		second_pass(f, held_fd, &out);
 		close(held_fd);
 		seal_free(f->seal);
@@ -322,8 +326,11 @@ void sanitize_stream(int in_fd, int out_fd, const struct sanitize_options *opt)
 		     (unsigned long long)f->data.extents_zeroed, (unsigned long long)f->data.bytes_zeroed);
 	report(opt, name_map_stats(f->bs.map), name_map_stats(f->bs.xattr_map), &f->bs.stats,
 	       f->bs.placement ? placement_pointers_moved(f->bs.placement) : 0);
-	if (f->bs.placement)
+	if (f->bs.placement) {
+		report_copies(f->bs.copies, opt->verbose);
 		placement_free(f->bs.placement);
+		hash_copies_free(f->bs.copies);
+	}
 	name_map_free(f->bs.map);
 	name_map_free(f->bs.xattr_map);
 	free(f);

@@ -747,6 +747,34 @@ int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, ui
 	return changed;
 }
 
+void placement_each_pointer(const struct placement *p, placement_pointer_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < p->pointers.count; i++) {
+		const struct pointer *ptr = &p->pointers.items[i];
+		const struct btrfs_key *now = &ptr->key;
+
+		for (size_t j = VEC_LOWER_BOUND(p->rewrites, node, ptr->node);
+		     j < p->rewrites.count && p->rewrites.items[j].node == ptr->node; j++)
+			if (p->rewrites.items[j].index == ptr->index &&
+			    key_compare(&p->rewrites.items[j].old_key, &ptr->key) == 0) {
+				now = &p->rewrites.items[j].new_key;
+				break;
+			}
+		fn(ctx, &ptr->key, now);
+	}
+}
+
+void placement_each_name(const struct placement *p, placement_name_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < p->names.count; i++) {
+		uint8_t name[4];
+		size_t n;
+
+		unpack_name(p->names.items[i].name, name, &n);
+		fn(ctx, name, n);
+	}
+}
+
 uint64_t placement_pointers_moved(const struct placement *p)
 {
 	return p->pointers_moved;

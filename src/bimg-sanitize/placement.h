@@ -101,6 +101,16 @@ int placement_first_fixed(const struct placement *p, uint64_t logical);
 /* Second pass: move the pointer keys of a node; returns 1 if it changed. */
 int placement_fix_node(struct placement *p, uint64_t logical, uint8_t *block, uint32_t nodesize);
 
+/*
+ * After placement_assign: every node pointer whose key is a DIR_ITEM or
+ * INODE_EXTREF key, with the key it had and the key it gets (the same when
+ * it stays); and every distinct short name.
+ */
+typedef void (*placement_pointer_fn)(void *ctx, const struct btrfs_key *old_key, const struct btrfs_key *new_key);
+typedef void (*placement_name_fn)(void *ctx, const uint8_t *name, size_t n);
+void placement_each_pointer(const struct placement *p, placement_pointer_fn fn, void *ctx);
+void placement_each_name(const struct placement *p, placement_name_fn fn, void *ctx);
+
 /* Node pointer keys moved so far. */
 uint64_t placement_pointers_moved(const struct placement *p);
 

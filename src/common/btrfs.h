@@ -120,6 +120,7 @@
 #define BTRFS_XATTR_ITEM_KEY 24
 #define BTRFS_VERITY_DESC_ITEM_KEY 36	/* offset 0: a 25-byte header; later offsets: the descriptor */
 #define BTRFS_VERITY_MERKLE_ITEM_KEY 37
+#define BTRFS_DIR_LOG_ITEM_KEY 60 /* older kernels' log trees: a range of DIR_ITEM hashes */
 #define BTRFS_DIR_ITEM_KEY 84
 #define BTRFS_DIR_INDEX_KEY 96
 #define BTRFS_EXTENT_DATA_KEY 108
@@ -157,6 +158,8 @@
 #define ROOT_ITEM_GENERATION 160
 #define ROOT_ITEM_BYTENR 176
 #define ROOT_ITEM_REFS 216
+#define ROOT_ITEM_DROP_PROGRESS 220 /* a key of the tree being deleted: where its deletion stopped */
+#define ROOT_ITEM_DROP_LEVEL 237
 #define ROOT_ITEM_LEVEL 238
 #define ROOT_ITEM_MIN_SIZE 239
 

@@ -23,6 +23,7 @@
  */
 #include "block.h"
 #include "fuzz_common.h"
+#include "hashcopies.h"
 #include "leaf.h"
 #include "namemap.h"
 #include "placement.h"
@@ -164,10 +165,14 @@ static void sanitize_checked(uint8_t *block, uint32_t nodesize, int flagged, int
 
 	memcpy(before, block, nodesize);
 	/* -ss as bimg-sanitize runs it: learn the block (if it would), place its short names, then sanitize. */
-	if (bs.placement && !block_untrusted(&bs, block, flagged))
+	if (bs.placement && !block_untrusted(&bs, block, flagged)) {
 		(void)placement_scan(bs.placement, logical, block, nodesize);
-	if (bs.placement)
+		(void)hash_copies_scan(bs.copies, block, nodesize);
+	}
+	if (bs.placement) {
 		placement_assign(bs.placement, bs.map);
+		hash_copies_resolve(bs.copies, bs.placement, bs.map);
+	}
 	outcome = sanitize_tree_block(&bs, logical, block, flagged, &why);
 	if (outcome == BLOCK_ZEROED) {
 		/* A header not the block's own goes too. */
@@ -194,6 +199,7 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 	bs.map = name_map_new(mode, keep_short, 0, 42, 16 << 20);
 	bs.xattr_map = name_map_new(mode, 0, 1, 43, 2 << 20);
 	bs.placement = (mode == NAMES_SAME_HASH && !keep_short) ? placement_new() : NULL;
+	bs.copies = bs.placement ? hash_copies_new() : NULL;
 	bs.nodesize = nodesize;
 	bs.sectorsize = 4096;
 	bs.csum_type = options & 3;
@@ -207,8 +213,10 @@ static void sanitize(uint8_t *block, uint32_t nodesize, uint8_t options)
 		sanitize_checked(block, nodesize, (options >> 6) & 1, options >> 7);
 	}
 	msg_set_die_jump(NULL);
-	if (bs.placement)
+	if (bs.placement) {
 		placement_free(bs.placement);
+		hash_copies_free(bs.copies);
+	}
 	free(before);
 	name_map_free(bs.map);
 	name_map_free(bs.xattr_map);

@@ -14,6 +14,14 @@ filesystem does:
             wiped, and the node's pointer key to it must not keep that name's hash
   all-bytes four leaves of DIR_INDEX items whose names are every 1-byte value, NUL and '/'
             included: more distinct 1-byte names than there are replacements
+  dirlog    "valid", and a log tree leaf of an older kernel: DIR_LOG_ITEM ranges of dir 256
+            whose bounds are short names' hashes, one above and one below them, under a node
+            whose pointer key is the first range's
+  dirlog-ambiguous  two short names with one hash ("abc" in dir 256, b"By\xdf5" in dir 257),
+            and a DIR_LOG_ITEM range bounded by that hash: the bound cannot follow both
+  drop      "valid", and a root tree leaf of three half-deleted subvolumes' ROOT_ITEMs whose
+            drop_progress keys are: the node's pointer key to the second leaf (which moves),
+            the first leaf's second key (no pointer has it), and an XATTR_ITEM key
   many      1200 leaves whose first item is a DIR_ITEM of a long name, under ten nodes,
             consistent: more blocks with such a first key than bimg-sanitize keeps in memory
             at once (it notes them all; no pointer key may move)
@@ -28,13 +36,15 @@ import mkstream as ms
 
 NODESIZE = ms.NODESIZE
 DIR_ITEM, DIR_INDEX, INODE_ITEM = 84, 96, 1
+DIR_LOG_ITEM, XATTR_ITEM, ROOT_ITEM = 60, 24, 132
+LOG_OWNER, ROOT_OWNER = (1 << 64) - 6, 1
 
 
-def header(logical, level, nritems):
+def header(logical, level, nritems, owner=5):
     block = bytearray(NODESIZE)
     block[32:48] = bytes(range(16))
     struct.pack_into("<Q", block, 48, logical)
-    struct.pack_into("<QQ", block, 80, 7, 5)  # generation, owner FS_TREE
+    struct.pack_into("<QQ", block, 80, 7, owner)  # generation, owner (FS_TREE unless told)
     struct.pack_into("<IB", block, 96, nritems, level)
     return block
 
@@ -44,9 +54,9 @@ def finish(block):
     return bytes(block)
 
 
-def leaf(logical, items):
+def leaf(logical, items, owner=5):
     """items: [(objectid, type, offset, data)] in the given order."""
-    block = header(logical, 0, len(items))
+    block = header(logical, 0, len(items), owner)
     end = NODESIZE - 101
     for slot, (oid, typ, off, data) in enumerate(items):
         end -= len(data)
@@ -79,6 +89,15 @@ def short_leaf(logical, names, tail=None):
     return leaf(logical, items)
 
 
+def root_item(drop_key, drop_level=1):
+    """A 439-byte root item of a subvolume being deleted (refs 0) that stopped at drop_key."""
+    item = bytearray(439)
+    struct.pack_into("<QQQ", item, 160, 7, 0, 64 << 20)   # generation, root_dirid, bytenr
+    struct.pack_into("<QBQB", item, 220, *drop_key, drop_level)
+    struct.pack_into("<B", item, 238, 1)                  # level
+    return bytes(item)
+
+
 def tb(block, flags=0):
     logical = struct.unpack_from("<Q", block, 48)[0]
     return (ms.TREE_BLOCK, struct.pack("<QQ", logical, flags) + block, 0)
@@ -102,6 +121,30 @@ def variant(name):
         second = struct.unpack_from("<QBQ", lb, 101)
         return start + [tb(la), tb(lb, 1 if name == "damaged-second" else 0),
                         tb(node(N, 1, [(first, A), (second, B)]))]
+    if name == "dirlog":
+        lb = short_leaf(B, names[3:])
+        second = struct.unpack_from("<QBQ", lb, 101)
+        hs = [h(n) for n in names[:3]]
+        log = leaf(16 << 20, [(256, DIR_LOG_ITEM, hs[0], struct.pack("<Q", hs[1])),
+                              (256, DIR_LOG_ITEM, hs[1] + 1, struct.pack("<Q", hs[2] - 1)),
+                              (256, DIR_LOG_ITEM, hs[2], struct.pack("<Q", (1 << 64) - 1)),
+                              (256, DIR_ITEM, hs[1], dir_item(names[1]))], LOG_OWNER)
+        log_node = header(17 << 20, 1, 1, LOG_OWNER)
+        struct.pack_into("<QBQQQ", log_node, 101, 256, DIR_LOG_ITEM, hs[0], 16 << 20, 7)
+        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)])), tb(log), tb(finish(log_node))]
+    if name == "dirlog-ambiguous":
+        l256 = short_leaf(A, [b"abc", b"zz"], tail=[])
+        l257 = leaf(B, sorted(((257, DIR_ITEM, h(n), dir_item(n)) for n in (b"By\xdf5", b"q")),
+                              key=lambda i: i[2]))
+        log = leaf(16 << 20, [(256, DIR_LOG_ITEM, 0, struct.pack("<Q", h(b"abc")))], LOG_OWNER)
+        return start + [tb(l256), tb(l257), tb(log)]
+    if name == "drop":
+        lb = short_leaf(B, names[3:])
+        second = struct.unpack_from("<QBQ", lb, 101)
+        inner = struct.unpack_from("<QBQ", la, 101 + 25)
+        roots = leaf(20 << 20, [(300, ROOT_ITEM, 0, root_item(second)), (301, ROOT_ITEM, 0, root_item(inner)),
+                                (302, ROOT_ITEM, 0, root_item((256, XATTR_ITEM, h(b"ab"))))], ROOT_OWNER)
+        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)])), tb(roots)]
     if name == "cycle":
         return start + [tb(la),
                         tb(node(N, 1, [(first, A)])),           # N(a): index 0 and last -> A

@@ -15,7 +15,9 @@ MODE is -s or -ss.  Checks (docs/sanitize.md):
             offset of a DIR_ITEM or INODE_EXTREF key whose name has 1..4 bytes may move (to
             the new name's hash, the leaf staying in key order), and with it the key of
             every node pointer to a leaf whose first key moved; and the offset of such a key
-            in a tree block's extent item may become 0
+            in a tree block's extent item may become 0; a root item's drop_progress key of
+            those types may move, to the key of a node pointer of the sanitized image (the
+            one it copies) or to the offset 2^64-1 (hidden)
   map       one original name -> one replacement everywhere; no two originals share one;
             the entries of each directory (DIR_ITEM and DIR_INDEX of one inode in one tree)
             have as many distinct names after as before
@@ -24,7 +26,8 @@ MODE is -s or -ss.  Checks (docs/sanitize.md):
             no replacement is "." or ".." (the kernel answers those lookups itself)
   hash      -ss: names of >= 5 bytes keep crc32c_raw(~1, name); every DIR_ITEM and
             INODE_EXTREF key matches its (new) name, and no key of a replaced name of 1..4
-            bytes is left as it was (that key is the old name's hash, and gives it back)
+            bytes is left as it was (that key is the old name's hash, and gives it back), nor
+            a drop_progress key that is such a hash
 Prints one line per failure and a summary; exit 1 on failure.  Written from the image
 format (docs/image-format.md) and the btrfs on-disk format, sharing no code with the C programs.
 """
@@ -36,7 +39,8 @@ from crc32c import crc32c_raw
 
 INDEX_SIZE = 1024
 NAMED = {84: 30, 96: 30, 12: 10, 13: 18, 156: 18, 144: 18}  # type -> record header size
-INODE_ITEM, XATTR, EXTENT_DATA, EXTENT_ITEM = 1, 24, 108, 168
+INODE_ITEM, XATTR, EXTENT_DATA, EXTENT_ITEM, ROOT_ITEM = 1, 24, 108, 168, 132
+DROP_PROGRESS = 220  # the key in a root item where a subvolume's deletion stopped
 
 
 
@@ -101,6 +105,9 @@ def records(leaf):
               and leaf[start + 24 + 8] in (84, 13)):
             # a tree block's extent item: the offset of its copy of a DIR_ITEM or INODE_EXTREF key
             yield slot, typ, key, None, 0, start + 24 + 9, 8, None
+        elif typ == ROOT_ITEM and isize >= 239 and leaf[start + DROP_PROGRESS + 8] in (84, 13):
+            # a half-deleted subvolume's drop_progress: the offset of a DIR_ITEM or INODE_EXTREF key
+            yield slot, typ, key, None, 0, start + DROP_PROGRESS + 9, 8, None
 
 
 def item_keys(block):
@@ -256,6 +263,7 @@ def main():
     forward, reverse, source_names, kept_short = {}, {}, set(), set()
     directories = {}  # (tree, directory inode, item type) -> [(old name, new name)]
     xattr_values = inline = names = 0
+    drops = []  # (block, slot, drop_progress key before, after)
     for bytenr in sorted(set(plain) & set(san)):
         a, b = plain[bytenr], san[bytenr]
         allowed = bytearray(len(a))
@@ -276,6 +284,12 @@ def main():
                     allowed[vo:vo + vl] = b"\xff" * vl
                     if b[vo:vo + vl] not in (a[vo:vo + vl], bytes(8)):
                         fail("shape: block %d slot %d: a tree block extent item's key changed" % (bytenr, slot))
+                continue
+            if typ == ROOT_ITEM:
+                if mode == "-ss":
+                    allowed[vo:vo + vl] = b"\xff" * vl
+                    at = vo - 9
+                    drops.append((bytenr, slot, struct.unpack_from("<QBQ", a, at), struct.unpack_from("<QBQ", b, at)))
                 continue
             if typ == INODE_ITEM:
                 allowed[vo:vo + vl] = b"\xff" * vl
@@ -344,6 +358,19 @@ def main():
             if stray:
                 i = (stray & -stray).bit_length() // 8
                 fail("shape: block %d byte %d changed outside names and values" % (bytenr, i))
+    if drops:
+        pointer_keys = set()
+        for block in san.values():
+            keys, children = item_keys(block)
+            if children is not None:
+                pointer_keys.update(keys)
+        replaced = {crc32c_raw(0xFFFFFFFE, o) for o, n in forward.items() if len(o) <= 4 and o != n}
+        for bytenr, slot, old, new in drops:
+            if new != old and new not in pointer_keys and new[2] != (1 << 64) - 1:
+                fail("shape: block %d slot %d: drop_progress moved to a key no node pointer has" % (bytenr, slot))
+            if new == old and old[1] == 84 and old[2] in replaced:
+                fail("leak: block %d slot %d: drop_progress still holds the hash of a replaced short name"
+                     % (bytenr, slot))
     for (tree, ino, typ), pairs in sorted(directories.items()):
         before, after = len(set(o for o, _ in pairs)), len(set(n for _, n in pairs))
         if before != after:
