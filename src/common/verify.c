@@ -21,6 +21,7 @@ struct verifier *verifier_new(const char *name, FILE *out, enum verify_report re
 	v->out = out;
 	v->report = report;
 	v->image_version = -1;
+	facts_init(&v->facts);
 	return v;
 }
 
@@ -28,8 +29,7 @@ void verifier_free(struct verifier *v)
 {
 	if (!v)
 		return;
-	VEC_FREE(v->blocks);
-	VEC_FREE(v->links);
+	facts_free(&v->facts);
 	VEC_FREE(v->data);
 	free(v->sys_chunks);
 	free(v->record_chunks);
