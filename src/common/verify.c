@@ -141,12 +141,16 @@ enum verify_verdict verifier_finish(struct verifier *v)
 		verdict = VERIFY_RESCUED;
 	else
 		verdict = VERIFY_PROBLEMS;
+	v->reported = 1;
 	verify_print_report(v, verdict);
 	return verdict;
 }
 
 void verifier_abandon(struct verifier *v, const char *why)
 {
+	if (v->reported)
+		return; /* one report: a failure while printing it adds none */
+	v->reported = 1;
 	v->abandoned = 1;
 	snprintf(v->abandon_text, sizeof(v->abandon_text), "%s", why);
 	verify_print_report(v, VERIFY_PROBLEMS);

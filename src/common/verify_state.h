@@ -226,6 +226,7 @@ struct verifier {
 	size_t nproblems;
 	uint64_t problems_total;
 	int abandoned;
+	int reported; /* the report is (being) printed */
 	char abandon_text[320];
 };
 
