@@ -17,14 +17,13 @@
  * nibble per block, in memory whatever the budget: the part that grows
  * (docs/design.md "Verify").  Records on disk are encoded with le.h.
  */
+#include "cli.h"
 #include "le.h"
 #include "msg.h"
 #include "vec.h"
 #include "verify_state.h"
 #include "xio.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,24 +44,14 @@ static const char facts_what[] = "verify: keeping the facts of the tree blocks";
 /* BIMG_VERIFY_MEMORY: bytes, or KiB, MiB, GiB with a suffix K, M, G. */
 static uint64_t facts_budget(void)
 {
-	static const char units[] = "KMG";
-	const char *arg = getenv("BIMG_VERIFY_MEMORY"), *unit;
-	unsigned shift = 0;
-	unsigned long long n;
-	char *end;
+	const char *arg = getenv("BIMG_VERIFY_MEMORY");
+	uint64_t size;
 
 	if (!arg || !*arg)
 		return FACTS_MEMORY_DEFAULT;
-	errno = 0;
-	n = strtoull(arg, &end, 10);
-	if (*end && (unit = strchr(units, toupper((unsigned char)*end))) != NULL) {
-		shift = 10 * (unsigned)(unit - units + 1);
-		end++;
-	}
-	if (!isdigit((unsigned char)arg[0]) || *end || errno == ERANGE || n > FACTS_MEMORY_MAX >> shift ||
-	    (n << shift) < FACTS_MEMORY_MIN)
+	if (cli_size(arg, FACTS_MEMORY_MIN, FACTS_MEMORY_MAX, &size) < 0)
 		die("verify: BIMG_VERIFY_MEMORY: '%s' is not a size from 1K to 64G (bytes, or K, M, G)", arg);
-	return n << shift;
+	return size;
 }
 
 void facts_init(struct vfacts *f)
