@@ -19,8 +19,6 @@
 #include "samefile.h"
 #include "xio.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,24 +53,12 @@ static const char usage_text[] =
 /* --map-memory SIZE: a number of bytes, or of KiB, MiB, GiB with a suffix K, M, G. */
 static uint64_t map_memory(const char *arg)
 {
-	static const char units[] = "KMG";
-	const char *unit;
-	unsigned shift = 0;
-	unsigned long long n;
-	char *end;
+	uint64_t size;
 
-	errno = 0;
-	n = strtoull(arg, &end, 10);
-	if (*end && (unit = strchr(units, toupper((unsigned char)*end))) != NULL) {
-		shift = 10 * (unsigned)(unit - units + 1);
-		end++;
-	}
-	/* strtoull would take " 7", "+7" and "-7": a digit comes first */
-	if (!isdigit((unsigned char)arg[0]) || *end || errno == ERANGE || n > MAP_MEMORY_MAX >> shift ||
-	    (n << shift) < MAP_MEMORY_MIN)
+	if (cli_size(arg, MAP_MEMORY_MIN, MAP_MEMORY_MAX, &size) < 0)
 		usage_error("--map-memory: '%s' is not a size from 64K to 64G (bytes, or K, M, G for KiB, MiB, GiB)",
 			    arg);
-	return n << shift;
+	return size;
 }
 
 /* -s once or twice, and what only -ss takes. */

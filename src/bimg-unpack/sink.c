@@ -173,9 +173,10 @@ void sink_end_record(struct record_sink *s, uint64_t damaged)
 
 static void finish_verify(struct record_sink *s)
 {
-	abandoned_verifier = NULL; /* from here on the verdict is the verifier's own */
+	/* The walk reads its facts back from temporary files: it can fail too, and still gets a verdict. */
 	if (verifier_finish(s->verify) != VERIFY_SOUND)
 		s->exit_status = 1;
+	abandoned_verifier = NULL; /* from here on the verdict is the verifier's own */
 	verifier_free(s->verify);
 	s->verify = NULL;
 }

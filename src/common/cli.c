@@ -5,10 +5,12 @@
 #include "msg.h"
 #include "ordered_pool.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void cli_init(const char *argv0)
 {
@@ -62,6 +64,27 @@ uint64_t cli_number(const char *arg, const char *opt, uint64_t min, uint64_t max
 uint64_t cli_c_number(const char *arg, const char *opt)
 {
 	return parse_number(arg, opt, 0, 0, UINT64_MAX);
+}
+
+int cli_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	static const char units[] = "KMG";
+	const char *unit;
+	unsigned shift = 0;
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (*end && (unit = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		shift = 10 * (unsigned)(unit - units + 1);
+		end++;
+	}
+	/* strtoull would take " 7", "+7" and "-7": a digit comes first */
+	if (!isdigit((unsigned char)arg[0]) || *end || errno == ERANGE || n > max >> shift || (n << shift) < min)
+		return -1;
+	*out = n << shift;
+	return 0;
 }
 
 unsigned cli_threads(const char *arg, const char *opt, unsigned max)

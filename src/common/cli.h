@@ -51,6 +51,13 @@ uint64_t cli_number(const char *arg, const char *opt, uint64_t min, uint64_t max
 /* Any 64-bit number as C writes it (decimal, 0x hexadecimal, 0 octal), or "OPT: 'ARG' is not a number". */
 uint64_t cli_c_number(const char *arg, const char *opt);
 
+/*
+ * A size in min..max: a number of bytes, or of KiB, MiB, GiB with a suffix
+ * K, M, G (either case), digits first.  0 and the size in *out, or -1: the
+ * caller says what it is (an option's usage error, an environment variable's).
+ */
+int cli_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+
 /* -t N: 1..max threads, or 0 for as many as online CPUs (at most max). */
 unsigned cli_threads(const char *arg, const char *opt, unsigned max);
 

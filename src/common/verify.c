@@ -21,6 +21,7 @@ struct verifier *verifier_new(const char *name, FILE *out, enum verify_report re
 	v->out = out;
 	v->report = report;
 	v->image_version = -1;
+	facts_init(&v->facts);
 	return v;
 }
 
@@ -28,8 +29,7 @@ void verifier_free(struct verifier *v)
 {
 	if (!v)
 		return;
-	VEC_FREE(v->blocks);
-	VEC_FREE(v->links);
+	facts_free(&v->facts);
 	VEC_FREE(v->data);
 	free(v->sys_chunks);
 	free(v->record_chunks);
@@ -141,12 +141,16 @@ enum verify_verdict verifier_finish(struct verifier *v)
 		verdict = VERIFY_RESCUED;
 	else
 		verdict = VERIFY_PROBLEMS;
+	v->reported = 1;
 	verify_print_report(v, verdict);
 	return verdict;
 }
 
 void verifier_abandon(struct verifier *v, const char *why)
 {
+	if (v->reported)
+		return; /* one report: a failure while printing it adds none */
+	v->reported = 1;
 	v->abandoned = 1;
 	snprintf(v->abandon_text, sizeof(v->abandon_text), "%s", why);
 	verify_print_report(v, VERIFY_PROBLEMS);

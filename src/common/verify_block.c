@@ -9,7 +9,6 @@
 #include "csum.h"
 #include "le.h"
 #include "msg.h"
-#include "vec.h"
 #include "verify_state.h"
 
 #include <string.h>
@@ -35,7 +34,7 @@ const char *const block_fault_text[FAULT_COUNT] = {
 
 void vlink_append(struct verifier *v, const struct vlink *link)
 {
-	VEC_PUSH(v->links, *link);
+	facts_add_link(&v->facts, link);
 }
 
 static enum block_fault layout_fault(const uint8_t *block, uint32_t nodesize)
@@ -237,35 +236,32 @@ static void leaf_links(struct verifier *v, const uint8_t *leaf)
 
 void verify_block_record(struct verifier *v, uint64_t logical, uint64_t flags, const uint8_t *block)
 {
-	struct vblock *b;
+	struct vblock b = { 0 };
 	struct btrfs_key first = { 0 };
 
-	if (v->blocks.count >= UINT32_MAX)
+	if (v->facts.nblocks >= UINT32_MAX)
 		die("verify: more than %u tree blocks", UINT32_MAX);
-	VEC_RESERVE(v->blocks, v->blocks.count + 1);
-	b = &v->blocks.items[v->blocks.count];
-	memset(b, 0, sizeof(*b));
-	b->bytenr = logical;
-	b->seq = (uint32_t)v->blocks.count;
-	b->generation = tree_block_generation(block);
-	b->owner = tree_block_owner(block);
-	b->level = tree_block_level(block);
-	b->fault = (uint8_t)block_fault(v, logical, flags, block);
-	b->link_first = (uint32_t)v->links.count;
-	if (b->fault == FAULT_NONE) {
+	b.bytenr = logical;
+	b.seq = (uint32_t)v->facts.nblocks;
+	b.generation = tree_block_generation(block);
+	b.owner = tree_block_owner(block);
+	b.level = tree_block_level(block);
+	b.fault = (uint8_t)block_fault(v, logical, flags, block);
+	b.link_first = (uint32_t)v->facts.nlinks;
+	if (b.fault == FAULT_NONE) {
 		if (tree_block_nritems(block))
 			slot_key(block, 0, &first);
-		if (b->level)
+		if (b.level)
 			node_links(v, block);
 		else
 			leaf_links(v, block);
 	}
-	b->key_objectid = first.objectid;
-	b->key_type = first.type;
-	b->key_offset = first.offset;
+	b.key_objectid = first.objectid;
+	b.key_type = first.type;
+	b.key_offset = first.offset;
 	/* a block has at most 2617 items (64 KiB leaf): only the total can overflow */
-	if (v->links.count > UINT32_MAX)
+	if (v->facts.nlinks > UINT32_MAX)
 		die("verify: more than %u pointers and items to follow", UINT32_MAX);
-	b->link_count = (uint16_t)(v->links.count - b->link_first);
-	v->blocks.count++;
+	b.link_count = (uint16_t)(v->facts.nlinks - b.link_first);
+	facts_add_block(&v->facts, &b);
 }

@@ -304,17 +304,25 @@ static void check_addresses(struct verifier *v)
 	struct address_tally unmapped = { 0 }, overlaps = { 0 }, on_data = { 0 }, data_unmapped = { 0 };
 	uint64_t nodesize = v->fs.nodesize;
 
-	for (i = 0; i < v->blocks.count; i++) {
-		const struct vblock *b = &v->blocks.items[i];
-		uint64_t mask = b->flags & VB_SYSTEM ? BTRFS_BLOCK_GROUP_SYSTEM
-						     : BTRFS_BLOCK_GROUP_METADATA | BTRFS_BLOCK_GROUP_SYSTEM;
+	struct vblock block, next, *b = &block;
+	uint64_t k;
 
-		if (b->flags & VB_SUPERSEDED)
+	if (v->facts.nblocks)
+		facts_block(&v->facts, 0, &next);
+	for (k = 0; k < v->facts.nblocks; k++) {
+		unsigned flags = facts_flags(&v->facts, k);
+		uint64_t mask = flags & VB_SYSTEM ? BTRFS_BLOCK_GROUP_SYSTEM
+						  : BTRFS_BLOCK_GROUP_METADATA | BTRFS_BLOCK_GROUP_SYSTEM;
+
+		block = next;
+		if (k + 1 < v->facts.nblocks)
+			facts_block(&v->facts, k + 1, &next);
+		if (flags & VB_SUPERSEDED)
 			continue;
-		if ((!system_only || (b->flags & VB_SYSTEM)) &&
+		if ((!system_only || (flags & VB_SYSTEM)) &&
 		    (b->bytenr + nodesize < b->bytenr || !inside_chunks(map, n, b->bytenr, b->bytenr + nodesize, mask)))
 			tally(&unmapped, b->bytenr);
-		if (i + 1 < v->blocks.count && v->blocks.items[i + 1].bytenr < b->bytenr + nodesize)
+		if (k + 1 < v->facts.nblocks && next.bytenr < b->bytenr + nodesize)
 			tally(&overlaps, b->bytenr);
 		if (data_overlaps(v, b->bytenr, b->bytenr + nodesize))
 			tally(&on_data, b->bytenr);

@@ -7,11 +7,13 @@
  *   verify_walk.c   the trees walked from the superblock through the facts
  *   verify_chunks.c chunks, block groups, addresses and data extents
  *   verify_report.c problems, notes and the report (text or JSON)
+ *   verify_facts.c  the blocks' facts and links: memory up to a budget, then disk
  *
- * Memory: one struct vblock (56 bytes) per tree block record, one struct
- * vlink (40 bytes) per node pointer and per root, chunk, block group or
- * checked file extent item, one struct vrange (16 bytes) per run of
- * adjacent data records.
+ * Memory: one struct vblock (56 bytes) per tree block record and one
+ * struct vlink (40 bytes) per node pointer and per root, chunk, block
+ * group or checked file extent item, up to the budget (verify_facts.c);
+ * 4 bits per tree block for the walk's marks; one struct vrange (16
+ * bytes) per run of adjacent data records.
  */
 #ifndef BIMG_COMMON_VERIFY_STATE_H
 #define BIMG_COMMON_VERIFY_STATE_H
@@ -46,7 +48,7 @@ enum block_fault {
 };
 extern const char *const block_fault_text[FAULT_COUNT];
 
-/* vblock.flags */
+/* What the walk marks on a block (facts_flags) */
 #define VB_REACHED 0x1	  /* the walk came here */
 #define VB_SUPERSEDED 0x2 /* a later record has the same address: the restore keeps that one */
 #define VB_SYSTEM 0x4	  /* reached through the chunk tree: must lie in a SYSTEM chunk */
@@ -63,7 +65,6 @@ struct vblock {
 	uint8_t key_type;
 	uint8_t level;
 	uint8_t fault; /* enum block_fault */
-	uint8_t flags;
 };
 
 /* docs/design.md states these sizes: keep them. */
@@ -86,6 +87,48 @@ struct vlink {
 };
 
 _Static_assert(sizeof(struct vlink) == 40, "struct vlink is 40 bytes");
+
+/* The blocks' facts and links (verify_facts.c): in memory, or past the budget in files. */
+struct vrun {
+	uint64_t offset, count; /* count blocks at offset of the blocks file, sorted */
+};
+
+/* A direct-mapped cache of pages of fixed-size records in a file. */
+struct vpages {
+	int fd;
+	uint64_t offset, count; /* count records of rec_size bytes from offset */
+	size_t rec_size;
+	uint8_t *data;
+	uint64_t *page_of; /* the page each slot holds (UINT64_MAX: none) */
+};
+
+struct vfacts {
+	size_t max_blocks, max_links; /* how many of each the budget holds in memory */
+	VEC(struct vblock) blocks;    /* every block; once spilled, those not yet in a run */
+	VEC(struct vlink) links;      /* every link; once spilled, those not yet written */
+	uint64_t nblocks, nlinks;     /* all of them */
+	int blocks_fd, links_fd;      /* -1 until the first spill */
+	uint64_t blocks_end;	      /* bytes written to blocks_fd */
+	uint64_t links_written;	      /* links written to links_fd */
+	VEC(struct vrun) runs;
+	int blocks_on_disk, links_on_disk; /* after facts_sort: read through the caches */
+	struct vpages block_pages, link_pages;
+	uint64_t *page_first; /* address of each block page's first block */
+	uint8_t *flags;	      /* VB_* of each block (by sorted position), a nibble each */
+};
+
+void facts_init(struct vfacts *f);
+void facts_free(struct vfacts *f);
+void facts_add_block(struct vfacts *f, const struct vblock *b);
+void facts_add_link(struct vfacts *f, const struct vlink *l);
+/* At the end of the records: the blocks sorted by address (then arrival); then: */
+void facts_sort(struct vfacts *f);
+void facts_block(struct vfacts *f, uint64_t i, struct vblock *out);
+void facts_link(struct vfacts *f, uint64_t i, struct vlink *out);
+/* Sorted position of the last block at bytenr (the one a restore keeps), or -1. */
+long facts_find(struct vfacts *f, uint64_t bytenr);
+unsigned facts_flags(const struct vfacts *f, uint64_t i);
+void facts_set_flags(struct vfacts *f, uint64_t i, unsigned flags);
 
 struct vrange {
 	uint64_t start, end;
@@ -158,8 +201,7 @@ struct verifier {
 	int have_end;
 	uint64_t end_damaged;
 
-	VEC(struct vblock) blocks;
-	VEC(struct vlink) links;
+	struct vfacts facts;
 	VEC(struct vrange) data;
 	struct vchunk *sys_chunks, *record_chunks, *tree_chunks, *block_groups;
 	size_t nsys_chunks, nrecord_chunks, ntree_chunks, nblock_groups;
@@ -184,6 +226,7 @@ struct verifier {
 	size_t nproblems;
 	uint64_t problems_total;
 	int abandoned;
+	int reported; /* the report is (being) printed */
 	char abandon_text[320];
 };
 
@@ -203,8 +246,6 @@ void vlink_append(struct verifier *v, const struct vlink *link);
 
 /* verify_walk.c: sorts the blocks; then every tree from the superblock. */
 void verify_walk(struct verifier *v);
-/* Index of the block the restore keeps at bytenr, or -1. */
-long verify_find_block(const struct verifier *v, uint64_t bytenr);
 
 /* verify_chunks.c */
 void vchunk_append(struct vchunk **array, size_t *count, const struct vchunk *c);

@@ -51,25 +51,6 @@ struct expectation {
 	const struct tree_path *path;
 };
 
-static int block_order(const void *pa, const void *pb)
-{
-	const struct vblock *a = pa, *b = pb;
-
-	if (a->bytenr != b->bytenr)
-		return a->bytenr < b->bytenr ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-long verify_find_block(const struct verifier *v, uint64_t bytenr)
-{
-	/* the last record at bytenr: the one a restore leaves on disk */
-	size_t lo = ARRAY_UPPER_BOUND(v->blocks.items, v->blocks.count, bytenr, bytenr);
-
-	if (lo == 0 || v->blocks.items[lo - 1].bytenr != bytenr)
-		return -1;
-	return (long)(lo - 1);
-}
-
 static int same_facts(const struct vblock *a, const struct vblock *b)
 {
 	return a->generation == b->generation && a->owner == b->owner && a->level == b->level &&
@@ -80,22 +61,25 @@ static int same_facts(const struct vblock *a, const struct vblock *b)
 /* Sort by address; of several records at one address only the last counts. */
 static void sort_blocks(struct verifier *v)
 {
-	size_t i;
+	struct vblock a, b;
+	uint64_t i;
 
-	sort_array(v->blocks.items, v->blocks.count, sizeof(*v->blocks.items), block_order);
-	for (i = 0; i + 1 < v->blocks.count; i++) {
-		struct vblock *a = &v->blocks.items[i], *b = &v->blocks.items[i + 1];
-
-		if (a->bytenr != b->bytenr)
+	facts_sort(&v->facts);
+	if (v->facts.nblocks)
+		facts_block(&v->facts, 0, &b);
+	for (i = 0; i + 1 < v->facts.nblocks; i++) {
+		a = b;
+		facts_block(&v->facts, i + 1, &b);
+		if (a.bytenr != b.bytenr)
 			continue;
-		a->flags |= VB_SUPERSEDED;
-		if (same_facts(a, b))
+		facts_set_flags(&v->facts, i, VB_SUPERSEDED);
+		if (same_facts(&a, &b))
 			v->same_duplicates++;
 		else
 			problem(v, PROBLEM_DUPLICATE, NULL,
 				"two different tree blocks at address %" PRIu64 " (generations %" PRIu64 " and %" PRIu64
 				"): a restore keeps the later one",
-				a->bytenr, a->generation, b->generation);
+				a.bytenr, a.generation, b.generation);
 	}
 }
 
@@ -215,9 +199,10 @@ static void block_problem(struct walker *w, enum problem_kind kind, const struct
 static long reach(struct walker *w, const struct expectation *e)
 {
 	struct verifier *v = w->v;
-	long i = verify_find_block(v, e->bytenr);
+	long i = facts_find(&v->facts, e->bytenr);
 	char why[256];
-	struct vblock *b;
+	struct vblock block, *b = &block;
+	unsigned flags;
 
 	if (i < 0) {
 		w->stat->missing++;
@@ -225,11 +210,12 @@ static long reach(struct walker *w, const struct expectation *e)
 		block_problem(w, PROBLEM_MISSING, e, NULL);
 		return -1;
 	}
-	b = &v->blocks.items[i];
+	facts_block(&v->facts, (uint64_t)i, b);
+	flags = facts_flags(&v->facts, (uint64_t)i);
 	if (b->fault != FAULT_NONE) {
-		if (b->flags & VB_REACHED)
+		if (flags & VB_REACHED)
 			return -1; /* reported when first reached */
-		b->flags |= VB_REACHED;
+		facts_set_flags(&v->facts, (uint64_t)i, VB_REACHED);
 		w->stat->bad++;
 		v->bad++;
 		/* a wrong level makes a leaf look like a broken node: say so first */
@@ -244,16 +230,15 @@ static long reach(struct walker *w, const struct expectation *e)
 	if (mismatch(w, e, b, why, sizeof(why))) {
 		w->stat->bad++;
 		block_problem(w, PROBLEM_MISMATCH, e, why);
-		if (!(b->flags & VB_REACHED))
+		if (!(flags & VB_REACHED))
 			v->bad++;
-		b->flags |= VB_REACHED;
+		facts_set_flags(&v->facts, (uint64_t)i, VB_REACHED);
 		return -1;
 	}
-	if (b->flags & VB_REACHED)
+	if (flags & VB_REACHED)
 		return -1; /* shared with a tree walked before */
-	b->flags |= VB_REACHED;
-	if (w->job->tree == BTRFS_CHUNK_TREE_OBJECTID)
-		b->flags |= VB_SYSTEM;
+	facts_set_flags(&v->facts, (uint64_t)i,
+			VB_REACHED | (w->job->tree == BTRFS_CHUNK_TREE_OBJECTID ? VB_SYSTEM : 0));
 	w->stat->blocks++;
 	v->reached++;
 	return i;
@@ -299,9 +284,10 @@ static void leaf_reached(struct walker *w, const struct vblock *leaf)
 	uint32_t i;
 
 	for (i = 0; i < leaf->link_count; i++) {
-		const struct vlink *l = &v->links.items[leaf->link_first + i];
+		struct vlink link, *l = &link;
 		struct tree_path path = { 1, tree, w->job->offset, PATH_POINTER, leaf->bytenr, i };
 
+		facts_link(&v->facts, leaf->link_first + i, l);
 		if (l->kind == LINK_ROOT && root_tree)
 			root_link(w, l, leaf, i);
 		else if (l->kind == LINK_DATA)
@@ -319,20 +305,26 @@ static void leaf_reached(struct walker *w, const struct vblock *leaf)
 static void node_reached(struct walker *w, const struct walk_entry *entry)
 {
 	struct verifier *v = w->v;
-	const struct vblock *node = &v->blocks.items[entry->block];
+	struct vblock block, *node = &block;
+	struct vlink link, next;
 	uint32_t i;
 
+	facts_block(&v->facts, entry->block, node);
+	if (node->link_count)
+		facts_link(&v->facts, node->link_first, &next);
 	for (i = 0; i < node->link_count; i++) {
-		const struct vlink *l = &v->links.items[node->link_first + i];
+		const struct vlink *l = &link;
 		struct tree_path path = { 1, w->job->tree, w->job->offset, PATH_POINTER, node->bytenr, i };
-		struct expectation e = { .bytenr = l->a, .generation = l->b, .level = (uint8_t)(node->level - 1),
-					 .has_key = 1, .key = { l->c, l->key_type, l->d }, .path = &path };
+		struct expectation e;
 		long child;
 
+		link = next;
+		e = (struct expectation){ .bytenr = l->a, .generation = l->b, .level = (uint8_t)(node->level - 1),
+					  .has_key = 1, .key = { l->c, l->key_type, l->d }, .path = &path };
 		if (i + 1 < node->link_count) {
-			const struct vlink *next = &v->links.items[node->link_first + i + 1];
+			facts_link(&v->facts, node->link_first + i + 1, &next);
 			e.has_bound = 1;
-			e.bound = (struct btrfs_key){ next->c, next->key_type, next->d };
+			e.bound = (struct btrfs_key){ next.c, next.key_type, next.d };
 		} else if (entry->has_bound) {
 			e.has_bound = 1;
 			e.bound = entry->bound;
@@ -356,10 +348,12 @@ static void walk_tree(struct walker *w, const struct root_job *job)
 		push(w, (uint32_t)root, 0, NULL);
 	while (w->depth) {
 		struct walk_entry entry = w->stack[--w->depth];
+		struct vblock b;
 
-		/* w->stat and the blocks stay put during a walk: nothing is appended to them */
-		if (w->v->blocks.items[entry.block].level == 0)
-			leaf_reached(w, &w->v->blocks.items[entry.block]);
+		/* w->stat stays put during a walk: nothing is appended to v->trees */
+		facts_block(&w->v->facts, entry.block, &b);
+		if (b.level == 0)
+			leaf_reached(w, &b);
 		else
 			node_reached(w, &entry);
 	}
@@ -388,13 +382,13 @@ static void tally_unreachable(struct verifier *v, const struct vblock *b)
 /* Blocks no tree reached: counted (the extent tree dump may hold such), reported only if damaged. */
 static void count_unreachable(struct verifier *v)
 {
-	size_t i;
+	struct vblock block, *b = &block;
+	uint64_t i;
 
-	for (i = 0; i < v->blocks.count; i++) {
-		const struct vblock *b = &v->blocks.items[i];
-
-		if (b->flags & (VB_REACHED | VB_SUPERSEDED))
+	for (i = 0; i < v->facts.nblocks; i++) {
+		if (facts_flags(&v->facts, i) & (VB_REACHED | VB_SUPERSEDED))
 			continue;
+		facts_block(&v->facts, i, b);
 		tally_unreachable(v, b);
 		if (b->fault != FAULT_NONE) {
 			v->bad++;

@@ -7,7 +7,9 @@
  * Input (tests/fuzz/verify-seed.py makes one from a record stream):
  *   byte 0       options: bit 0 recompute each block's CRC-32C (so the
  *                structure checks are reached), bit 1 content DATA (file
- *                extents are checked), bits 2-3 the report (full, brief, JSON)
+ *                extents are checked), bits 2-3 the report (full, brief, JSON),
+ *                bit 4 a budget of 1K for the facts (BIMG_VERIFY_MEMORY: every
+ *                fact goes through the temporary files)
  *   byte 1..3    root, chunk root and log root levels
  *   8, 16, 24    root, chunk root, log root (le64)
  *   32, 40       generation, chunk root generation (le64)
@@ -115,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_setup();
 	if (size < HEADER)
 		return 0;
+	setenv("BIMG_VERIFY_MEMORY", (data[0] & 0x10) ? "1K" : "4M", 1);
 	verifier = verifier_new("fuzz input", report_sink(), reports[(data[0] >> 2) & 3]);
 	FUZZ_TRY
 	{
