@@ -8,6 +8,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/spill
 
 MK="$BATS_FILE_TMPDIR/mkhostile"
 
@@ -18,19 +19,11 @@ setup_file() {
 }
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	SPILL=$T/spill # TMPDIR of the program under test: it must stay empty
-	mkdir -p "$SPILL"
-	PIDS=()
-	TMPFS=
-	WRITER=
+	spill_setup # $SPILL: TMPDIR of the program under test, which must stay empty
 }
 
 teardown() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	if [[ -n $WRITER ]]; then exec {WRITER}>&-; fi
-	if [[ -n $TMPFS ]] && mountpoint -q "$TMPFS"; then umount "$TMPFS"; fi
+	spill_teardown
 }
 
 # sanitize_to TMPDIR ARGS...: bimg-sanitize ARGS with that TMPDIR, its output discarded (for run).
@@ -127,9 +120,7 @@ wait_for_spill() {
 @test "a full TMPDIR: one message, exit 1 (-s and -ss)" {
 	[[ $(id -u) -eq 0 ]] || skip "mounting a tmpfs needs root"
 	local mode
-	TMPFS=$T/tmpfs
-	mkdir -p "$TMPFS"
-	mount -t tmpfs -o size=64k tmpfs "$TMPFS"
+	spill_tmpfs size=64k
 	"$MK" names 3000 >"$T/names.stream"
 	run --separate-stderr sanitize_to "$TMPFS" -s --map-memory 64K <"$T/names.stream"
 	assert_failure 1
@@ -151,9 +142,7 @@ wait_for_spill() {
 	assert_failure 1
 	[[ $stderr =~ ^bimg-sanitize:\ name\ map:\ cannot\ create\ a\ temporary\ file\ in\ /nonexistent/bimg-test:\ No\ such\ file\ or\ directory$ ]]
 	[[ $(id -u) -eq 0 ]] || skip "mounting a read-only tmpfs needs root"
-	TMPFS=$T/tmpfs
-	mkdir -p "$TMPFS"
-	mount -t tmpfs -o size=1m,ro tmpfs "$TMPFS"
+	spill_tmpfs size=1m,ro
 	run --separate-stderr sanitize_to "$TMPFS" -s --map-memory 64K <"$T/names.stream"
 	assert_failure 1
 	[[ $stderr =~ ^bimg-sanitize:\ name\ map:\ cannot\ create\ a\ temporary\ file\ in\ .*:\ Read-only\ file\ system$ ]]

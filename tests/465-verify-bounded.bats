@@ -8,24 +8,17 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/spill
 
 EDIT="python3 $ROOT/tests/lib/streamedit.py"
 
 setup() {
 	[[ -x $BIN/bimg-unpack ]] || skip "bin/bimg-unpack is not built"
-	T=$BATS_TEST_TMPDIR
-	SPILL=$T/spill # TMPDIR of the program under test: it must stay empty
-	mkdir -p "$SPILL"
-	PIDS=()
-	TMPFS=
-	WRITER=
+	spill_setup # $SPILL: TMPDIR of the program under test, which must stay empty
 }
 
 teardown() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	if [[ -n $WRITER ]]; then exec {WRITER}>&-; fi
-	if [[ -n $TMPFS ]] && mountpoint -q "$TMPFS"; then umount "$TMPFS"; fi
+	spill_teardown
 }
 
 # report_as NAME BUDGET INPUT [--json]: the report and exit status of bimg-unpack --verify
@@ -171,9 +164,7 @@ wait_for_spill() {
 
 @test "a full TMPDIR: one message, exit 1, a failing verdict, nothing left" {
 	[[ $(id -u) -eq 0 ]] || skip "mounting a tmpfs needs root"
-	TMPFS=$T/tmpfs
-	mkdir -p "$TMPFS"
-	mount -t tmpfs -o size=4k tmpfs "$TMPFS"
+	spill_tmpfs size=4k
 	bimg-scan "$(corpus_img many-small)" | bimg-pack -o "$T/m.img"
 	run --separate-stderr env BIMG_VERIFY_MEMORY=1K TMPDIR="$TMPFS" bimg-unpack --verify "$T/m.img"
 	assert_failure 1
