@@ -3,7 +3,7 @@
 # they claim (docs/robustness.md, "Sanitizing fails closed"): a name item whose key type byte
 # was damaged before the block was checksummed, xattr names in namespaces the sanitizer does
 # not replace, a header that is not the block's own, bytes in the checksum field past the
-# digest.  Each case starts from a real filesystem's stream (the corpus's default case),
+# digest, text in the bytes item layouts leave reserved or unused.  Each case starts from a real filesystem's stream (the corpus's default case),
 # damaged with tests/lib/streamedit.py, and checks that no source name of 5 bytes or more is
 # left in the sanitized stream or its image, with -s and -ss.
 
