@@ -40,7 +40,7 @@ FUZZ_OPTS_verify = -max_len=200000
 # of silently shrinking what is fuzzed.
 FUZZ_SRC_stream =
 FUZZ_SRC_super_chunks =
-FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c nameless.c leaf.c namemap.c collide.c \
+FUZZ_SRC_tree_block = src/bimg-scan/scrub.c $(addprefix src/bimg-sanitize/,block.c readable.c nameless.c leaf.c reserved.c namemap.c collide.c \
 	placement.c hashcopies.c rng.c namestore.c generation.c namespill.c spillset.c spillrun.c)
 FUZZ_SRC_image_index = $(addprefix src/bimg-unpack/,inflate_item.c items.c sink.c info.c)
 # target.c and guard.c are replaced by the harness (targets in memory).

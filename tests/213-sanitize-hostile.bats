@@ -3,7 +3,7 @@
 # they claim (docs/robustness.md, "Sanitizing fails closed"): a name item whose key type byte
 # was damaged before the block was checksummed, xattr names in namespaces the sanitizer does
 # not replace, a header that is not the block's own, bytes in the checksum field past the
-# digest.  Each case starts from a real filesystem's stream (the corpus's default case),
+# digest, text in the bytes item layouts leave reserved or unused.  Each case starts from a real filesystem's stream (the corpus's default case),
 # damaged with tests/lib/streamedit.py, and checks that no source name of 5 bytes or more is
 # left in the sanitized stream or its image, with -s and -ss.
 
@@ -461,6 +461,111 @@ assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib
 	cp "$T/clean.strm" "$T/in.strm"
 	sanitize -ss
 	refute_stderr --partial "superblock"
+}
+
+# ---- items: the bytes their layouts leave reserved, unused or spare (src/bimg-sanitize/reserved.c) ----
+
+# item_zeroed LOGICAL SLOT FROM..TO...: leaf item SLOT of the block at LOGICAL in $T/san.strm is
+# the one in $T/in.strm with each range of bytes zeroed (each held a byte set), all else kept.
+item_zeroed() {
+	local logical=$1 slot=$2
+	shift 2
+	python3 - "$(python3 "$EDIT" item "$T/in.strm" "$logical" "$slot")" \
+		"$(python3 "$EDIT" item "$T/san.strm" "$logical" "$slot")" "$@" <<'EOF'
+import sys
+want, got = bytearray.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
+for span in sys.argv[3:]:
+    a, b = map(int, span.split(".."))
+    assert any(want[a:b + 1]), f"{span}: no byte set there in the input"
+    want[a:b + 1] = bytes(b + 1 - a)
+assert bytes(want) == got, f"want {want.hex()}\ngot  {got.hex()}"
+EOF
+}
+
+# restored_checks: the -ss image of $T/san.img restores (the reference) and btrfs check passes.
+restored_checks() {
+	btrfs-image -r "$T/san.img" "$T/r.img"
+	run btrfs check --readonly "$T/r.img"
+	assert_success
+}
+
+@test "a root item with text in its 64 reserved bytes and its inode item's 32: zeroed with a warning naming the block and the offsets; uuids and times kept; -ss restores and checks clean" {
+	local logical slot mode
+	read -r logical slot < <(python3 "$EDIT" finditem "$T/clean.strm" 132 439)
+	# received_uuid (279) and rtime (363) are defined (later kernels write them): they stay
+	damage "itemtext:$logical:$slot:80:LEAKMEinodereserved" "itemtext:$logical:$slot:375:LEAKMErootreserved" \
+		"itemtext:$logical:$slot:420:LEAKMEend" "itemtext:$logical:$slot:279:KEEPreceivedUUID" \
+		"itemtext:$logical:$slot:363:KEEP"
+	grep -qaF LEAKMEend "$T/in.strm"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: ROOT_ITEM (type 132) bytes 80..111 (reserved, in its inode item), 375..438 (reserved) of 1 item were not zero: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		refute_stderr --partial LEAK
+		absent LEAKME || { echo "mode $mode"; return 1; }
+		item_zeroed "$logical" "$slot" 80..111 375..438 || { echo "mode $mode"; return 1; }
+	done
+	restored_checks
+	# a real filesystem has no such bytes set: no such warning
+	cp "$T/clean.strm" "$T/in.strm"
+	sanitize -ss
+	refute_stderr --partial "were not zero"
+}
+
+@test "a balance item (inserted) with text in the unused bytes of its three filters and its own: zeroed, its defined fields kept; -ss restores and checks clean" {
+	local logical slot mode
+	logical=$(python3 "$EDIT" super "$T/clean.strm" | awk '{ print $2 }')
+	damage "insert:$logical:-4:248:0:448"
+	cp "$T/in.strm" "$T/ins.strm"
+	slot=$(python3 "$EDIT" items "$T/ins.strm" "$logical" | awk '$3 == 248 { print $1 }')
+	# flags (0), the data filter's profiles (8) and stripes_max (92), the system filter's target
+	# (336) are defined: they stay
+	python3 "$EDIT" edit "$T/ins.strm" "$T/in.strm" "itemtext:$logical:$slot:0:KEEPflag" \
+		"itemtext:$logical:$slot:8:KEEPprof" "itemtext:$logical:$slot:92:KEEP" \
+		"itemtext:$logical:$slot:336:KEEPtarg" "itemtext:$logical:$slot:96:LEAKMEdata" \
+		"itemtext:$logical:$slot:270:LEAKMEmeta" "itemtext:$logical:$slot:368:LEAKMEsys" \
+		"itemtext:$logical:$slot:440:LEAKMEun"
+	bimg-pack -o "$T/plain.img" <"$T/in.strm"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: BALANCE_ITEM (type 248) bytes 96..143 (unused, in the data filter), 232..279 (unused, in the metadata filter), 368..415 (unused, in the system filter), 416..447 (unused) of 1 item were not zero: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		absent LEAKME || { echo "mode $mode"; return 1; }
+		item_zeroed "$logical" "$slot" 96..143 232..279 368..415 416..447 || { echo "mode $mode"; return 1; }
+	done
+	restored_checks
+}
+
+@test "a file extent item with bytes in other_encoding (spare): zeroed with a warning, the rest kept" {
+	local logical slot mode
+	read -r logical slot < <(python3 "$EDIT" finditem "$T/clean.strm" 108 53)
+	damage "itemtext:$logical:$slot:18:LK"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: EXTENT_DATA (type 108) bytes 18..19 (other_encoding, spare) of 1 item were not zero: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		item_zeroed "$logical" "$slot" 18..19 || { echo "mode $mode"; return 1; }
+	done
+	restored_checks
+}
+
+@test "a verity descriptor header (inserted) with text in its 16 reserved bytes: zeroed, its size and encryption kept" {
+	local logical slot ino mode
+	read -r logical slot < <(python3 "$EDIT" finditem "$T/clean.strm" 108 53)
+	ino=$(python3 "$EDIT" items "$T/clean.strm" "$logical" | awk -v s="$slot" '$1 == s { print $2 }')
+	damage "insert:$logical:$ino:36:0:25"
+	cp "$T/in.strm" "$T/ins.strm"
+	slot=$(python3 "$EDIT" items "$T/ins.strm" "$logical" | awk '$3 == 36 { print $1 }')
+	python3 "$EDIT" edit "$T/ins.strm" "$T/in.strm" "itemtext:$logical:$slot:0:KEEPsize" \
+		"itemtext:$logical:$slot:8:LEAKMEverityrsv" "itemtext:$logical:$slot:24:E"
+	bimg-pack -o "$T/plain.img" <"$T/in.strm"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: VERITY_DESC_ITEM (type 36) bytes 8..23 (reserved) of 1 item were not zero: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		absent LEAKME || { echo "mode $mode"; return 1; }
+		item_zeroed "$logical" "$slot" 8..23 || { echo "mode $mode"; return 1; }
+	done
 }
 
 @test "-d: a tree block in the file data whose fsid and address are both damaged is still known by its chunk tree uuid, and zeroed" {

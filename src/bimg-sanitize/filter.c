@@ -78,13 +78,13 @@ static void report(const struct sanitize_options *opt, const struct name_stats *
 		     "node pointers, %llu keys in tree block extent items cleared), %llu name occurrences "
 		     "replaced, %llu xattr values, %llu inline extents and %llu verity or obsolete checksum "
 		     "items zeroed, %llu garbage transids reset, %llu inode items with stale reserved bytes, "
-		     "%llu tree blocks changed",
+		     "%llu other items with undefined bytes set, %llu tree blocks changed",
 		     (unsigned long long)ns->distinct, (unsigned long long)ns->placed,
 		     (unsigned long long)ls->rekeyed, (unsigned long long)pointers_moved,
 		     (unsigned long long)ls->info_keys, (unsigned long long)ls->names,
 		     (unsigned long long)ls->xattr_values, (unsigned long long)ls->inline_extents,
 		     (unsigned long long)ls->opaque, (unsigned long long)ls->transids, (unsigned long long)ls->reserved,
-		     (unsigned long long)ls->blocks_changed);
+		     (unsigned long long)ls->undefined, (unsigned long long)ls->blocks_changed);
 }
 
 /* -ss: the copies of name hashes that followed their keys, and those hidden. */

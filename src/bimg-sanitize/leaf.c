@@ -4,6 +4,7 @@
 #include "le.h"
 #include "placement.h"
 #include "readable.h"
+#include "reserved.h"
 #include "tree.h"
 
 #include <string.h>
@@ -172,6 +173,7 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 {
 	static struct short_key short_keys[SHORT_KEYS_MAX];
 	struct leaf_ctx c = { map, xattr_map, stats, tree_block_generation(block), 0 };
+	struct reserved_found found = { 0 };
 	size_t short_count = 0;
 	uint32_t nritems = tree_block_nritems(block);
 
@@ -190,6 +192,10 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		if (leaf_item(block, nodesize, slot, &key, &off, &size) < 0)
 			continue;
 		item = block + off;
+		if (reserved_zero_item(&key, item, size, &found)) {
+			stats->undefined++;
+			c.changed = 1;
+		}
 		switch (key.type) {
 		case BTRFS_INODE_ITEM_KEY:
 			inode_reserved(&c, item, size);
@@ -217,5 +223,6 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		}
 	}
 	move_keys(&c, block, short_keys, short_count);
+	reserved_report(&found, logical);
 	return c.changed;
 }

@@ -8,7 +8,8 @@
  * own generation (impossible: uninitialised bytes that mkfs --rootdir
  * leaves, observed to hold pieces of names) is set to the leaf's
  * generation; and the reserved bytes of inode items, where log tree leaves
- * were seen to carry stale name bytes, are zeroed, as are the bytes of
+ * were seen to carry stale name bytes, are zeroed, as are the bytes other
+ * layouts leave undefined (reserved.h) and the bytes of
  * items whose content cannot be checked (fs-verity descriptors and Merkle
  * trees, which -d keeps as it keeps inline data; the obsolete checksum
  * item type 120, which bimg-scan zeroes too).  With -ss, the offset of a
@@ -39,6 +40,7 @@ struct leaf_stats {
 	uint64_t inline_extents;
 	uint64_t transids;
 	uint64_t reserved; /* inode items whose reserved bytes were not zero */
+	uint64_t undefined; /* other items with undefined bytes set (reserved.h), each warned of */
 	uint64_t rekeyed;  /* DIR_ITEM and INODE_EXTREF keys moved with a short name */
 	uint64_t opaque;   /* verity and obsolete checksum items zeroed: bytes no one can check */
 	uint64_t info_keys; /* -ss: tree block extent items whose copy of a name-hash key went to 0 */

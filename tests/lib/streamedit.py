@@ -12,6 +12,10 @@
   streamedit.py find STREAM TYPE MINLEN
       LOGICAL SLOT of the first leaf item of key type TYPE (a dir, xattr or ref
       item) whose first name has MINLEN bytes or more, and that name.
+  streamedit.py finditem STREAM TYPE SIZE
+      LOGICAL SLOT of the first leaf item of key type TYPE and SIZE bytes.
+  streamedit.py item STREAM LOGICAL SLOT
+      The bytes of leaf item SLOT of the block at LOGICAL, in hex.
   streamedit.py data STREAM
       One line per data extent (DATA record not continuing another): logical length.
   streamedit.py edit IN OUT EDIT [EDIT...]
@@ -32,6 +36,11 @@
         rename:LOGICAL:SLOT:NAME  the first name of leaf item SLOT (a dir, xattr or ref item)
                                   set to NAME, of the same length; checksum recomputed
         text:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the block, checksum kept
+        itemtext:LOGICAL:SLOT:OFFSET:TEXT  TEXT written at byte OFFSET of leaf item SLOT,
+                                  checksum recomputed
+        insert:LOGICAL:OBJECTID:TYPE:OFFSET:SIZE  an item of SIZE zero bytes under that key
+                                  (OBJECTID may be negative) inserted where its key sorts
+                                  among the leaf's, checksum recomputed
         damaged:LOGICAL           the record's DAMAGED flag set
         datatext:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the DATA record at LOGICAL
 
@@ -110,6 +119,34 @@ def drop_item(block, slot):
     struct.pack_into("<I", block, 96, nritems - 1)
 
 
+def item_span(body, slot):
+    """(start, size) of leaf item SLOT's data in the block."""
+    off, size = struct.unpack_from("<II", body, HDR + 25 * slot + 17)
+    return HDR + off, size
+
+
+def insert_item(block, key, size):
+    """A zero item of size bytes under key (objectid, type, offset), the leaf rebuilt in key order."""
+    nritems = struct.unpack_from("<I", block, 96)[0]
+    if block[100] != 0:
+        fail("insert: not a leaf")
+    items = []
+    for slot in range(nritems):
+        start, n = item_span(block, slot)
+        items.append((struct.unpack_from("<QBQ", block, HDR + 25 * slot), bytes(block[start:start + n])))
+    items.append((key, bytes(size)))
+    items.sort(key=lambda kv: kv[0])
+    floor = len(block)
+    if HDR + 25 * len(items) + sum(len(d) for _, d in items) > floor:
+        fail("insert: the leaf has no room")
+    block[HDR:] = bytes(len(block) - HDR)
+    for slot, (k, data) in enumerate(items):
+        floor -= len(data)
+        block[floor:floor + len(data)] = data
+        struct.pack_into("<QBQII", block, HDR + 25 * slot, *k, floor - HDR, len(data))
+    struct.pack_into("<I", block, 96, len(items))
+
+
 NAME_HEADER = {84: 30, 96: 30, 24: 30, 12: 10, 13: 18, 144: 18, 156: 18}
 
 
@@ -184,6 +221,18 @@ def apply(records, edit):
     elif op == "text":
         text = args[2].encode()
         body[int(args[1]):int(args[1]) + len(text)] = text
+    elif op == "itemtext":
+        start, size = item_span(body, int(args[1]))
+        text, at = args[3].encode(), int(args[2])
+        if at + len(text) > size:
+            fail("itemtext: past the item's end")
+        body[start + at:start + at + len(text)] = text
+        fix_csum(body)
+    elif op == "insert":
+        leaf = bytearray(body)
+        insert_item(leaf, (int(args[1]) % (1 << 64), int(args[2]), int(args[3])), int(args[4]))
+        fix_csum(leaf)
+        body[:] = leaf
     elif op == "damaged":
         struct.pack_into("<Q", block, 8, struct.unpack_from("<Q", block, 8)[0] | 1)
     elif op == "dup":
@@ -226,6 +275,21 @@ def main():
                         print(struct.unpack_from("<Q", p, 0)[0], slot, bytes(body[off:off + name_len]).decode())
                         return
         fail(f"no item of type {want} with a name of {min_len} bytes or more")
+    elif cmd == "finditem":
+        want, size = int(sys.argv[3]), int(sys.argv[4])
+        for rtype, _, p in records:
+            body = memoryview(p)[16:]
+            if rtype != TREE_BLOCK or body[100] != 0:
+                continue
+            for slot in range(struct.unpack_from("<I", body, 96)[0]):
+                if body[HDR + 25 * slot + 8] == want and item_span(body, slot)[1] == size:
+                    print(struct.unpack_from("<Q", p, 0)[0], slot)
+                    return
+        fail(f"no item of type {want} and {size} bytes")
+    elif cmd == "item":
+        body = memoryview(records[block_index(records, int(sys.argv[3]))][2])[16:]
+        start, size = item_span(body, int(sys.argv[4]))
+        print(bytes(body[start:start + size]).hex())
     elif cmd == "data":
         extents = []
         for rtype, _, p in records:
