@@ -2,6 +2,7 @@
 #include "btrfs.h"
 #include "csum.h"
 #include "le.h"
+#include "msg.h"
 #include "readable.h"
 #include "tree.h"
 
@@ -49,6 +50,22 @@ static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical
 }
 
 /*
+ * Flag bits no kernel sets are not understood, so they do not pass as they were: 54 bits a
+ * producer could fill with a short name in a block that is otherwise sound.  Returns 1 if any
+ * was set (and warns: the bits are cleared, the block kept).
+ */
+static int clear_unknown_flags(uint64_t logical, uint8_t *block)
+{
+	uint64_t flags = get_le64(block, HDR_FLAGS);
+
+	if (!(flags & ~HDR_FLAGS_KNOWN))
+		return 0;
+	put_le64(block, HDR_FLAGS, flags & HDR_FLAGS_KNOWN);
+	warn("tree block %llu: header flag bits no kernel sets were set: cleared", (unsigned long long)logical);
+	return 1;
+}
+
+/*
  * The checksum field's bytes past the digest are no field at all: zero them.  The digest is the
  * filesystem's (kept whole in a wiped block, whose old checksum stays), or in a block passed on
  * that verifies only as the reference writes it, the reference's CRC-32C (4 bytes).  Returns 1 if
@@ -91,6 +108,7 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 		changed |= hash_copies_fix(s->copies, block, s->nodesize);
 	changed |= zero_unused_space(block, s->nodesize);
 	changed |= zero_checksum_tail(s, block, 0);
+	changed |= clear_unknown_flags(logical, block);
 	if (!changed)
 		return BLOCK_UNCHANGED;
 	s->stats.blocks_changed++;

@@ -36,6 +36,7 @@
         rename:LOGICAL:SLOT:NAME  the first name of leaf item SLOT (a dir, xattr or ref item)
                                   set to NAME, of the same length; checksum recomputed
         text:LOGICAL:OFFSET:TEXT  TEXT written at byte OFFSET of the block, checksum kept
+        textfix:LOGICAL:OFFSET:TEXT  the same, checksum redone
         itemtext:LOGICAL:SLOT:OFFSET:TEXT  TEXT written at byte OFFSET of leaf item SLOT,
                                   checksum recomputed
         insert:LOGICAL:OBJECTID:TYPE:OFFSET:SIZE  an item of SIZE zero bytes under that key
@@ -218,9 +219,11 @@ def apply(records, edit):
             fail(f"rename: the name has {name_len} bytes")
         body[off:off + name_len] = args[2].encode()
         fix_csum(body)
-    elif op == "text":
+    elif op in ("text", "textfix"):
         text = args[2].encode()
         body[int(args[1]):int(args[1]) + len(text)] = text
+        if op == "textfix":
+            fix_csum(body)
     elif op == "itemtext":
         start, size = item_span(body, int(args[1]))
         text, at = args[3].encode(), int(args[2])
