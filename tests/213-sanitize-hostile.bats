@@ -611,3 +611,28 @@ PY
 	done
 	restored_checks
 }
+
+@test "a sound leaf with a letter in the header's backref revision byte: only revisions 0 and 1 exist (a kernel reads any other above 0 as 1), so it is written 1, with a warning; -ss restores and checks clean" {
+	local logical slot name mode
+	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
+	# byte 63 of the header is the backref revision: 'Q' (0x51) is a byte of a name, not a revision
+	damage "textfix:$logical:63:Q"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: header backref revision above 1, which no kernel writes: set to 1" ||
+			{ echo "mode $mode"; return 1; }
+		python3 - "$T/san.strm" "$logical" "$ROOT/tests/lib" <<'PY' || { echo "mode $mode"; return 1; }
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+blocks = [bytes(p[16:]) for t, _, p in se.read_records(sys.argv[1])[1] if t == se.TREE_BLOCK]
+block = [b for b in blocks if struct.unpack_from("<Q", b, 48)[0] == int(sys.argv[2])]
+assert block, "the leaf is gone"
+flags = struct.unpack_from("<Q", block[0], 56)[0]
+assert flags == 0x0100000000000001, hex(flags)
+assert struct.unpack_from("<I", block[0], 0)[0] == crc32c(block[0][32:]), "checksum"
+PY
+	done
+	restored_checks
+}
