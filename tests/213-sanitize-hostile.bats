@@ -463,6 +463,41 @@ assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib
 	refute_stderr --partial "superblock"
 }
 
+@test "the superblock: text in the unused leafsize and in compat_flags (no compat flag is defined; kernels ignore them) does not pass: leafsize written the node size, compat_flags zeroed, with warnings; restores and checks clean" {
+	local mode
+	python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+head, records = se.read_records(sys.argv[1])
+sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)[0]
+sb[152:156] = b"LKLF"
+sb[172:180] = b"LEAKMEcf"
+struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
+se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+	for mode in -s -ss; do
+		sanitize $mode
+		absent LKLF || { echo "mode $mode"; return 1; }
+		absent LEAKME || { echo "mode $mode"; return 1; }
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 152..155 (unused leafsize) were not the node size: set to it" ||
+			{ echo "mode $mode"; return 1; }
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 172..179 (compat_flags, none of them defined) were not zero: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+import streamedit as se
+from crc32c import crc32c
+sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
+assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))
+assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)[0]
+assert struct.unpack_from("<Q", sb, 172)[0] == 0' "$T/san.strm" "$ROOT/tests/lib"
+	done
+	restored_checks
+}
+
 # ---- items: the bytes their layouts leave reserved, unused or spare (src/bimg-sanitize/reserved.c) ----
 
 # item_zeroed LOGICAL SLOT FROM..TO...: leaf item SLOT of the block at LOGICAL in $T/san.strm is
