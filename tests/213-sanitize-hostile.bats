@@ -463,7 +463,7 @@ assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib
 	refute_stderr --partial "superblock"
 }
 
-@test "the superblock: text in the unused leafsize and in compat_flags (no compat flag is defined; kernels ignore them) does not pass: leafsize written the node size, compat_flags zeroed, with warnings; restores and checks clean" {
+@test "the superblock: text in the unused leafsize and in compat_flags (no compat flag is defined; kernels ignore them) does not pass: leafsize written the node size, compat_flags zeroed, with warnings; restores and checks clean; a leafsize of 0 stays" {
 	local mode
 	python3 -c '
 import struct, sys
@@ -496,6 +496,19 @@ assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)
 assert struct.unpack_from("<Q", sb, 172)[0] == 0' "$T/san.strm" "$ROOT/tests/lib"
 	done
 	restored_checks
+	# 0 says nothing (synthetic streams write it): kept, no warning
+	python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+head, records = se.read_records(sys.argv[1])
+sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+sb[152:156] = bytes(4)
+struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
+se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+	sanitize -ss
+	refute_stderr --partial "superblock"
 }
 
 # ---- items: the bytes their layouts leave reserved, unused or spare (src/bimg-sanitize/reserved.c) ----

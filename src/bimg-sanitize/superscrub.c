@@ -41,8 +41,9 @@ static int zero_undefined(uint8_t *sb, uint32_t offset, uint32_t len, const char
 
 /*
  * Two fields that hold nothing a kernel reads, so any bits there could be a name: the unused
- * leafsize, which every mkfs writes equal to the node size (so it is written that), and
- * compat_flags, of which no flag is defined and which kernels ignore whatever they hold.
+ * leafsize, which every mkfs writes equal to the node size (so anything but that or 0, which
+ * says nothing either, is written the node size), and compat_flags, of which no flag is defined
+ * and which kernels ignore whatever they hold.
  */
 static int scrub_unread_fields(uint8_t *sb)
 {
@@ -50,7 +51,7 @@ static int scrub_unread_fields(uint8_t *sb)
 	int changed;
 
 	changed = zero_undefined(sb, SB_COMPAT_FLAGS, 8, "compat_flags, none of them defined");
-	if (get_le32(sb, SB_LEAFSIZE) == nodesize)
+	if (get_le32(sb, SB_LEAFSIZE) == nodesize || get_le32(sb, SB_LEAFSIZE) == 0)
 		return changed;
 	put_le32(sb, SB_LEAFSIZE, nodesize);
 	warn("superblock: bytes %u..%u (unused leafsize) were not the node size: set to it", SB_LEAFSIZE,
