@@ -101,11 +101,11 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 				       int flagged_damaged, const char **why)
 {
 	enum block_outcome wiped;
-	int changed;
+	int changed, copies_stuck = 0;
 
 	*why = block_untrusted(s, block, flagged_damaged);
 	if (!*why && s->copies)
-		*why = hash_copies_unmappable(s->copies, block, s->nodesize);
+		copies_stuck = (*why = hash_copies_unmappable(s->copies, block, s->nodesize)) != NULL;
 	if (*why) {
 		wiped = wipe(s, logical, block);
 		zero_checksum_tail(s, block, 1);
@@ -113,6 +113,8 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 			s->wiped_flagged++;
 		else if (*why == why_csum)
 			s->wiped_csum++;
+		else if (copies_stuck)
+			s->wiped_copies++;
 		else
 			s->wiped_unreadable++;
 		return wiped;
