@@ -463,6 +463,54 @@ assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib
 	refute_stderr --partial "superblock"
 }
 
+@test "the superblock: text in the unused leafsize and in compat_flags (no compat flag is defined; kernels ignore them) does not pass: leafsize written the node size, compat_flags zeroed, with warnings; restores and checks clean; a leafsize of 0 stays" {
+	local mode
+	python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+head, records = se.read_records(sys.argv[1])
+sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)[0]
+sb[152:156] = b"LKLF"
+sb[172:180] = b"LEAKMEcf"
+struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
+se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+	for mode in -s -ss; do
+		sanitize $mode
+		absent LKLF || { echo "mode $mode"; return 1; }
+		absent LEAKME || { echo "mode $mode"; return 1; }
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 152..155 (unused leafsize) were not the node size: set to it" ||
+			{ echo "mode $mode"; return 1; }
+		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 172..179 (compat_flags, none of them defined) were not zero: zeroed" ||
+			{ echo "mode $mode"; return 1; }
+		python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+import streamedit as se
+from crc32c import crc32c
+sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
+assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))
+assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)[0]
+assert struct.unpack_from("<Q", sb, 172)[0] == 0' "$T/san.strm" "$ROOT/tests/lib"
+	done
+	restored_checks
+	# 0 says nothing (synthetic streams write it): kept, no warning
+	python3 -c '
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+head, records = se.read_records(sys.argv[1])
+sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+sb[152:156] = bytes(4)
+struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
+se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+	sanitize -ss
+	refute_stderr --partial "superblock"
+}
+
 # ---- items: the bytes their layouts leave reserved, unused or spare (src/bimg-sanitize/reserved.c) ----
 
 # item_zeroed LOGICAL SLOT FROM..TO...: leaf item SLOT of the block at LOGICAL in $T/san.strm is
@@ -596,6 +644,31 @@ restored_checks() {
 		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: header flag bits no kernel sets were set: cleared" ||
 			{ echo "mode $mode"; return 1; }
 		absent LKFLAG || { echo "mode $mode"; return 1; }
+		python3 - "$T/san.strm" "$logical" "$ROOT/tests/lib" <<'PY' || { echo "mode $mode"; return 1; }
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+import streamedit as se
+from crc32c import crc32c
+blocks = [bytes(p[16:]) for t, _, p in se.read_records(sys.argv[1])[1] if t == se.TREE_BLOCK]
+block = [b for b in blocks if struct.unpack_from("<Q", b, 48)[0] == int(sys.argv[2])]
+assert block, "the leaf is gone"
+flags = struct.unpack_from("<Q", block[0], 56)[0]
+assert flags == 0x0100000000000001, hex(flags)
+assert struct.unpack_from("<I", block[0], 0)[0] == crc32c(block[0][32:]), "checksum"
+PY
+	done
+	restored_checks
+}
+
+@test "a sound leaf with a letter in the header's backref revision byte: only revisions 0 and 1 exist (a kernel reads any other above 0 as 1), so it is written 1, with a warning; -ss restores and checks clean" {
+	local logical slot name mode
+	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
+	# byte 63 of the header is the backref revision: 'Q' (0x51) is a byte of a name, not a revision
+	damage "textfix:$logical:63:Q"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: header backref revision above 1, which no kernel writes: set to 1" ||
+			{ echo "mode $mode"; return 1; }
 		python3 - "$T/san.strm" "$logical" "$ROOT/tests/lib" <<'PY' || { echo "mode $mode"; return 1; }
 import struct, sys
 sys.path.insert(0, sys.argv[3])

@@ -92,6 +92,8 @@ spills() {
 	$EDIT edit "$T/d.stream" "$T/ptr.stream" "flipfix:$node:$((101 + 33 * 4 + 25))"
 	$EDIT edit "$T/d.stream" "$T/dup.stream" "dup:$leaf"
 	$EDIT edit "$T/d.stream" "$T/dupold.stream" "dup:$leaf" "generation:$leaf:3"
+	# the copies far apart, in different sorted runs: the merge must keep them in arrival order
+	$EDIT edit "$T/d.stream" "$T/dupfar.stream" "dupend:$leaf" "generation:$leaf:3"
 	$EDIT edit "$T/d.stream" "$T/chunk.stream" "dropitem:$chunk_root:$slot"
 	bimg-pack -o "$T/chunk.img" <"$T/chunk.stream"
 	$EDIT edit "$T/d.stream" "$T/rootaddr.stream" "flip:$chunk_root:48"
@@ -103,7 +105,7 @@ spills() {
 	head -c $(($(stat -c %s "$T/w.img") / 2 + 100)) "$T/w.img" >"$T/half.img"
 	$CORRUPT cycle "$(corpus_img node4k)" "$T/c.img" >/dev/null
 	bimg-scan "$T/c.img" >"$T/cycle.stream"
-	for input in drop.stream gen.stream flip.stream keys.stream ptr.stream dup.stream dupold.stream \
+	for input in drop.stream gen.stream flip.stream keys.stream ptr.stream dup.stream dupold.stream dupfar.stream \
 		chunk.img chunk.stream rootaddr.img skip.stream copy.stream half.img cycle.stream; do
 		spills "$T/$input"
 		same_report "$T/$input" 1K 2K 5K 16K

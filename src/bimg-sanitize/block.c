@@ -29,20 +29,32 @@ const char *block_untrusted(const struct block_sanitizer *s, const uint8_t *bloc
 
 /* Header flags: WRITTEN and RELOC in the low bits, the backref revision in the top byte. */
 #define HDR_FLAGS_KNOWN (0x3ULL | (0xffULL << 56))
+#define HDR_BACKREF_SHIFT 56
+/* Revisions are 0 (old backrefs) and 1 (mixed); a kernel reads any revision above 0 as 1. */
+#define HDR_BACKREF_MIXED 1ULL
+
+/* The header flags as a kernel reads them: the known bits, a revision above 1 written 1. */
+static uint64_t known_flags(uint64_t flags)
+{
+	flags &= HDR_FLAGS_KNOWN;
+	if ((flags >> HDR_BACKREF_SHIFT) > HDR_BACKREF_MIXED)
+		flags = (flags & ~(0xffULL << HDR_BACKREF_SHIFT)) | HDR_BACKREF_MIXED << HDR_BACKREF_SHIFT;
+	return flags;
+}
 
 /*
  * A block wiped keeps its header only when the header is this block's: its own address and the
  * filesystem's fsid.  Anything else in those 101 bytes is not a header (a pointer to garbage, a torn
  * write, a file's bytes in a mixed block group) and may hold any text, so the whole block goes.  A
  * header kept keeps its numbers (checksum, generation, owner, item count, level) but not the chunk
- * tree uuid or flag bits no kernel sets, which nothing checks here.
+ * tree uuid or flag bits no kernel sets (known_flags), which nothing checks here.
  */
 static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical, uint8_t *block)
 {
 	if (tree_block_bytenr(block) == logical && memcmp(block + HDR_FSID, s->header_fsid, BTRFS_UUID_SIZE) == 0) {
 		wipe_after_header(block, s->nodesize);
 		memset(block + HDR_CHUNK_TREE_UUID, 0, BTRFS_UUID_SIZE);
-		put_le64(block, HDR_FLAGS, get_le64(block, HDR_FLAGS) & HDR_FLAGS_KNOWN);
+		put_le64(block, HDR_FLAGS, known_flags(get_le64(block, HDR_FLAGS)));
 		return BLOCK_WIPED;
 	}
 	memset(block, 0, s->nodesize);
@@ -51,17 +63,22 @@ static enum block_outcome wipe(const struct block_sanitizer *s, uint64_t logical
 
 /*
  * Flag bits no kernel sets are not understood, so they do not pass as they were: 54 bits a
- * producer could fill with a short name in a block that is otherwise sound.  Returns 1 if any
- * was set (and warns: the bits are cleared, the block kept).
+ * producer could fill with a short name in a block that is otherwise sound, and 7 more in a
+ * backref revision above 1 (a byte of a name).  Returns 1 if any was set (and warns: the bits
+ * are cleared, the revision written 1, as a kernel reads it; the block kept).
  */
 static int clear_unknown_flags(uint64_t logical, uint8_t *block)
 {
 	uint64_t flags = get_le64(block, HDR_FLAGS);
 
-	if (!(flags & ~HDR_FLAGS_KNOWN))
+	if (flags == known_flags(flags))
 		return 0;
-	put_le64(block, HDR_FLAGS, flags & HDR_FLAGS_KNOWN);
-	warn("tree block %llu: header flag bits no kernel sets were set: cleared", (unsigned long long)logical);
+	if (flags & ~HDR_FLAGS_KNOWN)
+		warn("tree block %llu: header flag bits no kernel sets were set: cleared", (unsigned long long)logical);
+	if ((flags >> HDR_BACKREF_SHIFT) > HDR_BACKREF_MIXED)
+		warn("tree block %llu: header backref revision above 1, which no kernel writes: set to 1",
+		     (unsigned long long)logical);
+	put_le64(block, HDR_FLAGS, known_flags(flags));
 	return 1;
 }
 
@@ -84,11 +101,11 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 				       int flagged_damaged, const char **why)
 {
 	enum block_outcome wiped;
-	int changed;
+	int changed, copies_stuck = 0;
 
 	*why = block_untrusted(s, block, flagged_damaged);
 	if (!*why && s->copies)
-		*why = hash_copies_unmappable(s->copies, block, s->nodesize);
+		copies_stuck = (*why = hash_copies_unmappable(s->copies, block, s->nodesize)) != NULL;
 	if (*why) {
 		wiped = wipe(s, logical, block);
 		zero_checksum_tail(s, block, 1);
@@ -96,6 +113,8 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 			s->wiped_flagged++;
 		else if (*why == why_csum)
 			s->wiped_csum++;
+		else if (copies_stuck)
+			s->wiped_copies++;
 		else
 			s->wiped_unreadable++;
 		return wiped;

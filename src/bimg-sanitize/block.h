@@ -34,6 +34,7 @@ struct block_sanitizer {
 	uint64_t wiped_flagged;	   /* wiped: flagged DAMAGED upstream */
 	uint64_t wiped_csum;	   /* wiped: checksum mismatch */
 	uint64_t wiped_unreadable; /* wiped: could not be read in full */
+	uint64_t wiped_copies;	   /* wiped: -ss, a name hash's copy could not follow (hashcopies.h) */
 };
 
 /* Why the block must be wiped (flagged_damaged: the stream says DAMAGED), or NULL. */

@@ -42,15 +42,15 @@ struct data_check {
 };
 
 /*
- * Check one DATA record's bytes in place (logical, its flags, len bytes),
- * zeroing what cannot pass; returns 1 when a byte was zeroed.
- */
-/*
  * A tree block read at logical whose checksum verifies (csum_type) and
  * whose header is its own: its chunk tree uuid is this filesystem's.
  */
 void data_check_learn(struct data_check *c, unsigned csum_type, uint64_t logical, const uint8_t *block);
 
+/*
+ * Check one DATA record's bytes in place (logical, its flags, len bytes),
+ * zeroing what cannot pass; returns 1 when a byte was zeroed.
+ */
 int data_check_record(struct data_check *c, uint64_t logical, uint64_t flags, uint8_t *bytes, size_t len);
 
 /* The extent in progress is over (a record of another type, or the end): warn if bytes of it were zeroed. */

@@ -12,20 +12,25 @@
 #include "superscrub.h"
 #include "xio.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static void report_wiped(const struct block_sanitizer *bs)
 {
-	uint64_t wiped = bs->wiped_flagged + bs->wiped_csum + bs->wiped_unreadable;
+	uint64_t wiped = bs->wiped_flagged + bs->wiped_csum + bs->wiped_unreadable + bs->wiped_copies;
+	char copies[96] = "";
 
+	if (bs->wiped_copies)
+		snprintf(copies, sizeof(copies), ", %llu whose directory log ranges could not follow the short names",
+			 (unsigned long long)bs->wiped_copies);
 	if (wiped)
 		warn("%llu tree blocks could not be trusted or read in full: zeroed after their headers and flagged "
 		     "DAMAGED (%llu flagged damaged upstream, %llu with a checksum mismatch, %llu that could not be "
-		     "read in full)",
+		     "read in full%s)",
 		     (unsigned long long)wiped, (unsigned long long)bs->wiped_flagged,
-		     (unsigned long long)bs->wiped_csum, (unsigned long long)bs->wiped_unreadable);
+		     (unsigned long long)bs->wiped_csum, (unsigned long long)bs->wiped_unreadable, copies);
 }
 
 /* "COUNT WHAT" as a warning or a note, when count is not 0. */

@@ -40,6 +40,26 @@ static int zero_undefined(uint8_t *sb, uint32_t offset, uint32_t len, const char
 }
 
 /*
+ * Two fields that hold nothing a kernel reads, so any bits there could be a name: the unused
+ * leafsize, which every mkfs writes equal to the node size (so anything but that or 0, which
+ * says nothing either, is written the node size), and compat_flags, of which no flag is defined
+ * and which kernels ignore whatever they hold.
+ */
+static int scrub_unread_fields(uint8_t *sb)
+{
+	uint32_t nodesize = get_le32(sb, SB_NODESIZE);
+	int changed;
+
+	changed = zero_undefined(sb, SB_COMPAT_FLAGS, 8, "compat_flags, none of them defined");
+	if (get_le32(sb, SB_LEAFSIZE) == nodesize || get_le32(sb, SB_LEAFSIZE) == 0)
+		return changed;
+	put_le32(sb, SB_LEAFSIZE, nodesize);
+	warn("superblock: bytes %u..%u (unused leafsize) were not the node size: set to it", SB_LEAFSIZE,
+	     SB_LEAFSIZE + 3);
+	return 1;
+}
+
+/*
  * The label is free text chosen by the owner (often a host or project
  * name) and nothing in the filesystem refers to it, so it is cleared.  So
  * are the bytes of the system chunk array past its size: no chunk, only
@@ -55,6 +75,7 @@ void scrub_superblock(uint8_t *sb)
 		used = BTRFS_SYSTEM_CHUNK_ARRAY_SIZE;
 	changed = zero_if_set(sb + SB_LABEL, BTRFS_LABEL_SIZE);
 	changed |= zero_if_set(sb + SB_SYS_CHUNK_ARRAY + used, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE - used);
+	changed |= scrub_unread_fields(sb);
 	for (size_t i = 0; i < sizeof(undefined_areas) / sizeof(undefined_areas[0]); i++)
 		changed |= zero_undefined(sb, undefined_areas[i].offset, undefined_areas[i].len, undefined_areas[i].what);
 	for (uint32_t r = 0; r < BACKUP_ROOTS; r++)

@@ -8,9 +8,10 @@
 #include <stdint.h>
 
 /*
- * Clear the label, the system chunk array past its size and every byte
- * the superblock does not define (a warning names each such area found
- * set, never its bytes); recompute the checksum when a byte changed.
+ * Clear the label, the system chunk array past its size, every byte the
+ * superblock does not define and compat_flags, and set the unused leafsize
+ * to the node size (a warning names each such area found set, never its
+ * bytes); recompute the checksum when a byte changed.
  */
 void scrub_superblock(uint8_t *sb);
 

@@ -13,8 +13,9 @@
  * bimg-sanitize's sanitize_tree_block takes any block.  It fails closed: a
  * block it reports wiped has only zeros after its header, and every block
  * whose layout check fails is wiped; a block it keeps stays readable,
- * verifies, has no byte left in its free space, and keeps its header,
- * keys, item offsets and sizes.  The byte after the block also picks -s or
+ * verifies, has no byte left in its free space, and keeps its header
+ * (but for the flag bits no kernel sets, cleared, and a backref revision
+ * above 1, written 1), keys, item offsets and sizes.  The byte after the block also picks -s or
  * -ss (bit 2), --keep-short (bit 3), keep-inline (bit 4), a checksum left
  * as it is instead of set first (bit 5: mostly wrong, so wiped), the
  * stream's DAMAGED flag (bit 6) and whether the header is the block's own
@@ -24,6 +25,7 @@
 #include "block.h"
 #include "fuzz_common.h"
 #include "hashcopies.h"
+#include "le.h"
 #include "leaf.h"
 #include "namemap.h"
 #include "placement.h"
@@ -123,6 +125,16 @@ static int zero_after_header(const uint8_t *block, uint32_t nodesize)
 	return 1;
 }
 
+/* The header flags a kept block may have: bits 2..55 clear, a backref revision (top byte) above 1 made 1. */
+static void allow_known_flags(uint8_t *before)
+{
+	uint64_t flags = get_le64(before, HDR_FLAGS) & (0x3ULL | 0xffULL << 56);
+
+	if (flags >> 56 > 1)
+		flags = (flags & 0x3ULL) | 1ULL << 56;
+	put_le64(before, HDR_FLAGS, flags);
+}
+
 /* The invariants of a block the sanitizer kept: see the comment at the top. */
 static void check_kept(uint8_t *before, const uint8_t *block, uint32_t nodesize, const struct block_sanitizer *bs)
 {
@@ -133,6 +145,7 @@ static void check_kept(uint8_t *before, const uint8_t *block, uint32_t nodesize,
 		__builtin_trap(); /* sanitizing made a readable block unreadable, or left a stale checksum */
 	if (tree_block_level(before) == 0 && bs->placement)
 		allow_moved_keys(before, block);
+	allow_known_flags(before);
 	if (memcmp(before + HDR_FSID, block + HDR_FSID, (size_t)fixed_end - HDR_FSID) != 0)
 		__builtin_trap();
 	if (tree_block_level(before) == 0 && bs->placement && keys_sorted(before) && !keys_sorted(block))

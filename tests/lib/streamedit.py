@@ -32,6 +32,8 @@
         dropchunk:START           remove the CHUNK record of the chunk at START
         dropdata:LOGICAL          remove the DATA record at LOGICAL and the pieces continuing it
         dup:LOGICAL               store the block at LOGICAL twice
+        dupend:LOGICAL            the same, the copy after the last TREE_BLOCK record (far
+                                  from the first: in another of --verify's sorted runs)
         retype:LOGICAL:SLOT:TYPE  leaf item SLOT's key type set to TYPE, checksum recomputed
         rename:LOGICAL:SLOT:NAME  the first name of leaf item SLOT (a dir, xattr or ref item)
                                   set to NAME, of the same length; checksum recomputed
@@ -240,6 +242,9 @@ def apply(records, edit):
         struct.pack_into("<Q", block, 8, struct.unpack_from("<Q", block, 8)[0] | 1)
     elif op == "dup":
         records.insert(i + 1, [records[i][0], records[i][1], bytearray(block)])
+    elif op == "dupend":
+        last = max(j for j, r in enumerate(records) if r[0] == TREE_BLOCK)
+        records.insert(last + 1, [records[i][0], records[i][1], bytearray(block)])
     else:
         fail(f"unknown edit {op}")
 
