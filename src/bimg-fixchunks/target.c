@@ -22,12 +22,6 @@
 
 /* Runs shorter than this are gathered before one pwrite; a 16 KiB block per syscall is slow. */
 #define SLOT_CAPACITY (1u << 20)
-/*
- * Written bytes between two writeback starts: the disk writes while we
- * place the next batch, so the final fsync only waits for the tail.
- */
-#define WRITEBACK_BATCH (8u << 20)
-
 /* The old primary superblock, kept when it is a valid one. */
 static void read_old_super(struct target *t)
 {
@@ -313,19 +307,6 @@ void target_claim(struct target *t)
  * superblock (target_sync), which also reports any write error.  A file
  * or kernel without it simply goes without.
  */
-static void start_writeback(struct target *t)
-{
-	t->unsubmitted = 0;
-	if (t->no_writeback_hint)
-		return;
-	if (sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE) == 0)
-		return;
-	if (errno == EINVAL || errno == ESPIPE || errno == ENOSYS || errno == EOPNOTSUPP)
-		t->no_writeback_hint = 1;
-	else
-		die("%s: starting the write-out:", t->path);
-}
-
 static void write_through(struct target *t, uint64_t physical, const uint8_t *bytes, size_t len)
 {
 	if (t->is_blockdev && (physical > t->dev_size || len > t->dev_size - physical)) {
@@ -335,9 +316,7 @@ static void write_through(struct target *t, uint64_t physical, const uint8_t *by
 	}
 	if (pwrite_full(t->fd, bytes, len, physical) < 0)
 		die("%s: writing %zu bytes at %llu:", t->path, len, (unsigned long long)physical);
-	t->unsubmitted += len;
-	if (t->unsubmitted >= WRITEBACK_BATCH)
-		start_writeback(t);
+	writeback_wrote(&t->writeback, t->fd, len, t->path);
 }
 
 static void slot_flush(struct target *t, struct write_slot *s)

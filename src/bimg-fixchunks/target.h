@@ -7,6 +7,7 @@
 #define BIMG_FIXCHUNKS_TARGET_H
 
 #include "btrfs.h"
+#include "xio.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +33,7 @@ struct target {
 	uint8_t old_super[BTRFS_SUPER_SIZE];
 	struct write_slot slots[WRITE_SLOTS];
 	uint64_t clock;
-	uint64_t unsubmitted;  /* bytes written since the last writeback start */
-	int no_writeback_hint; /* sync_file_range does not apply to this target */
+	struct writeback writeback; /* the disk writes while the next blocks are placed */
 };
 
 /*

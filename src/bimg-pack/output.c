@@ -28,6 +28,7 @@ static struct {
 	uint64_t offset;
 	int seekable;
 	struct held_filesystems holds; /* perhaps the one being dumped */
+	struct writeback writeback;    /* a file fsynced at the end: the disk writes while we go on */
 } out = { .fd = -1, .dir_fd = -1 };
 
 /*
@@ -305,6 +306,8 @@ void output_write(const void *buf, size_t len)
 		die("writing the image to %s:", out.name);
 	}
 	out.offset += len;
+	if (out.is_file || out.sync_in_place)
+		writeback_wrote(&out.writeback, out.fd, len, out.name);
 }
 
 uint64_t output_offset(void)
@@ -321,6 +324,8 @@ void output_pwrite(const void *buf, size_t len, uint64_t offset)
 {
 	if (pwrite_full(out.fd, buf, len, offset) < 0)
 		die("writing the image to %s:", out.name);
+	if (out.is_file || out.sync_in_place)
+		writeback_wrote(&out.writeback, out.fd, len, out.name);
 }
 
 /* The nameless file gets a temporary name next to its final one (rename cannot take an fd). */

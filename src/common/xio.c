@@ -150,6 +150,20 @@ int temp_file_open(const char *what)
 	return fd;
 }
 
+void writeback_wrote(struct writeback *wb, int fd, size_t len, const char *name)
+{
+	wb->unsubmitted += len;
+	if (wb->off || wb->unsubmitted < WRITEBACK_BATCH)
+		return;
+	wb->unsubmitted = 0;
+	if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) == 0)
+		return;
+	if (errno == EINVAL || errno == ESPIPE || errno == ENOSYS || errno == EOPNOTSUPP)
+		wb->off = 1;
+	else
+		die("%s: starting the write-out:", name);
+}
+
 uint64_t fd_size(int fd)
 {
 	struct stat st;

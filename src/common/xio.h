@@ -34,6 +34,23 @@ int xopen_input(const char *path);
  */
 int temp_file_open(const char *what);
 
+/*
+ * Early write-out of a file that will be fsynced at the end (a restore
+ * target, an image): every WRITEBACK_BATCH bytes written, the kernel is
+ * asked to start writing the dirty pages (sync_file_range WRITE, which does
+ * not wait), so the disk works while the program goes on and the final
+ * fsync waits only for the tail.  A hint: it changes no ordering, the fsync
+ * still guarantees durability and reports errors.  Where it does not apply
+ * (a pipe, a filesystem without it) it turns itself off; any other failure
+ * dies naming `name`.
+ */
+#define WRITEBACK_BATCH (8u << 20)
+struct writeback {
+	uint64_t unsubmitted; /* bytes written since the last start */
+	int off;	      /* sync_file_range does not apply to this file */
+};
+void writeback_wrote(struct writeback *wb, int fd, size_t len, const char *name);
+
 /* Size in bytes of a regular file or block device, or 0 if neither / unknown. */
 uint64_t fd_size(int fd);
 
