@@ -634,17 +634,10 @@ restored_checks() {
 	done
 }
 
-@test "a sound leaf with text in the header flag bits no kernel sets: cleared with a warning, WRITTEN and the backref revision kept; -ss restores and checks clean" {
-	local logical slot name mode
-	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
-	# flags are bytes 56..63: bits 2..55 are free, byte 63 is the backref revision
-	damage "textfix:$logical:57:LKFLAG"
-	for mode in -s -ss; do
-		sanitize $mode
-		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: header flag bits no kernel sets were set: cleared" ||
-			{ echo "mode $mode"; return 1; }
-		absent LKFLAG || { echo "mode $mode"; return 1; }
-		python3 - "$T/san.strm" "$logical" "$ROOT/tests/lib" <<'PY' || { echo "mode $mode"; return 1; }
+# flags_written LOGICAL: in $T/san.strm the block at LOGICAL has the flags of a written block of
+# backref revision 1 and nothing else, and its checksum verifies.
+flags_written() {
+	python3 - "$T/san.strm" "$1" "$ROOT/tests/lib" <<'PY'
 import struct, sys
 sys.path.insert(0, sys.argv[3])
 import streamedit as se
@@ -656,6 +649,19 @@ flags = struct.unpack_from("<Q", block[0], 56)[0]
 assert flags == 0x0100000000000001, hex(flags)
 assert struct.unpack_from("<I", block[0], 0)[0] == crc32c(block[0][32:]), "checksum"
 PY
+}
+
+@test "a sound leaf with text in the header flag bits no kernel sets: cleared with a warning, WRITTEN and the backref revision kept; -ss restores and checks clean" {
+	local logical slot name mode
+	read -r logical slot name < <(python3 "$EDIT" find "$T/clean.strm" 96 5)
+	# flags are bytes 56..63: bits 2..55 are free, byte 63 is the backref revision
+	damage "textfix:$logical:57:LKFLAG"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: header flag bits no kernel sets were set: cleared" ||
+			{ echo "mode $mode"; return 1; }
+		absent LKFLAG || { echo "mode $mode"; return 1; }
+		flags_written "$logical" || { echo "mode $mode"; return 1; }
 	done
 	restored_checks
 }
@@ -669,18 +675,7 @@ PY
 		sanitize $mode
 		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: header backref revision above 1, which no kernel writes: set to 1" ||
 			{ echo "mode $mode"; return 1; }
-		python3 - "$T/san.strm" "$logical" "$ROOT/tests/lib" <<'PY' || { echo "mode $mode"; return 1; }
-import struct, sys
-sys.path.insert(0, sys.argv[3])
-import streamedit as se
-from crc32c import crc32c
-blocks = [bytes(p[16:]) for t, _, p in se.read_records(sys.argv[1])[1] if t == se.TREE_BLOCK]
-block = [b for b in blocks if struct.unpack_from("<Q", b, 48)[0] == int(sys.argv[2])]
-assert block, "the leaf is gone"
-flags = struct.unpack_from("<Q", block[0], 56)[0]
-assert flags == 0x0100000000000001, hex(flags)
-assert struct.unpack_from("<I", block[0], 0)[0] == crc32c(block[0][32:]), "checksum"
-PY
+		flags_written "$logical" || { echo "mode $mode"; return 1; }
 	done
 	restored_checks
 }
