@@ -74,20 +74,6 @@ start_sanitizer() {
 	exec {WRITER}>"$T/in"
 }
 
-# wait_for_spill: until PID has a file open in $SPILL (at most 30 s).
-wait_for_spill() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		if ls -l "/proc/$PID/fd" 2>/dev/null | grep -q -- "-> $SPILL/"; then
-			ls -l "/proc/$PID/fd" | grep -- "-> $SPILL/"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "no temporary file was opened in $SPILL"
-	return 1
-}
-
 @test "the temporary files are never visible, and none is left after SIGTERM or SIGKILL in the middle" {
 	local sig
 	"$MK" names 3000 >"$T/names.stream"
@@ -95,16 +81,7 @@ wait_for_spill() {
 		rm -f "$T/in"
 		start_sanitizer -s --map-memory 64K
 		head -c $((8 << 20)) "$T/names.stream" >&"$WRITER"
-		wait_for_spill
-		[ -z "$(ls -A "$SPILL")" ]
-		kill -"$sig" "$PID"
-		status=0
-		wait "$PID" || status=$?
-		echo "SIG$sig: status $status: $(cat "$T/err")"
-		[ "$status" -ne 0 ]
-		exec {WRITER}>&-
-		WRITER=
-		[ -z "$(ls -A "$SPILL")" ]
+		spill_kill "$sig"
 	done
 }
 

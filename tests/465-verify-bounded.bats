@@ -126,20 +126,6 @@ spills() {
 	[ ! -e "$T/c.img" ]
 }
 
-# wait_for_spill: until PID has a file open in $SPILL (at most 30 s).
-wait_for_spill() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		if find "/proc/$PID/fd" -lname "$SPILL/*" 2>/dev/null | grep -q .; then
-			find "/proc/$PID/fd" -lname "$SPILL/*" -printf '%p -> %l\n'
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "no temporary file was opened in $SPILL"
-	return 1
-}
-
 @test "the temporary files are never visible, and none is left after SIGTERM or SIGKILL in the middle" {
 	local sig
 	bimg-scan "$(corpus_img many-small)" >"$T/s.stream"
@@ -151,16 +137,7 @@ wait_for_spill() {
 		PIDS+=("$PID")
 		exec {WRITER}>"$T/in"
 		head -c $(($(stat -c %s "$T/s.stream") / 2)) "$T/s.stream" >&"$WRITER"
-		wait_for_spill
-		[ -z "$(ls -A "$SPILL")" ]
-		kill -"$sig" "$PID"
-		status=0
-		wait "$PID" || status=$?
-		echo "SIG$sig: status $status: $(cat "$T/err")"
-		[ "$status" -ne 0 ]
-		exec {WRITER}>&-
-		WRITER=
-		[ -z "$(ls -A "$SPILL")" ]
+		spill_kill "$sig"
 	done
 }
 
