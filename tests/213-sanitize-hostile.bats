@@ -393,42 +393,53 @@ se.write_records(sys.argv[2], head, records)' "$T/sha.strm" "$T/in.strm" "$logic
 	leak_free LEAKME quiet
 }
 
-@test "the superblock: text past the system chunk array's size is zeroed with the label, the checksum redone" {
-	local mode
-	python3 -c '
+# superblock_edit PYTHON: $T/in.strm is $T/clean.strm with PYTHON run on its superblock (a
+# bytearray `sb`; `struct` imported), its checksum redone.
+superblock_edit() {
+	python3 - "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib" "$1" <<'PY'
 import struct, sys
 sys.path.insert(0, sys.argv[3])
 import streamedit as se
 from crc32c import crc32c
 head, records = se.read_records(sys.argv[1])
 sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
-used = struct.unpack_from("<I", sb, 160)[0]
-sb[811 + used:811 + used + 12] = b"LEAKMEsysarr"
+exec(sys.argv[4])
 struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
-se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
-	for mode in -s -ss; do
-		sanitize $mode
-		absent LEAKME || { echo "mode $mode"; return 1; }
-		# the superblock still verifies
-		python3 -c '
+se.write_records(sys.argv[2], head, records)
+PY
+}
+
+# superblock_check [PYTHON]: the superblock of $T/san.strm verifies, and PYTHON's asserts on it
+# (`sb`) hold.
+superblock_check() {
+	python3 - "$T/san.strm" "$ROOT/tests/lib" "${1:-}" <<'PY'
 import struct, sys
 sys.path.insert(0, sys.argv[2])
 import streamedit as se
 from crc32c import crc32c
 sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
-assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))' "$T/san.strm" "$ROOT/tests/lib"
+assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:])), "the superblock checksum"
+exec(sys.argv[3])
+PY
+}
+
+@test "the superblock: text past the system chunk array's size is zeroed with the label, the checksum redone" {
+	local mode
+	superblock_edit '
+used = struct.unpack_from("<I", sb, 160)[0]
+sb[811 + used:811 + used + 12] = b"LEAKMEsysarr"
+'
+	for mode in -s -ss; do
+		sanitize $mode
+		absent LEAKME || { echo "mode $mode"; return 1; }
+		# the superblock still verifies
+		superblock_check
 	done
 }
 
 @test "the superblock: text in the bytes it does not define (reserved, padding, unused backup root fields) is zeroed, with a warning naming the offsets; the fields later kernels define stay" {
 	local mode
-	python3 -c '
-import struct, sys
-sys.path.insert(0, sys.argv[3])
-import streamedit as se
-from crc32c import crc32c
-head, records = se.read_records(sys.argv[1])
-sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+	superblock_edit '
 sb[104:112] = b"LEAKunus"
 sb[612:624] = b"LEAKMEreserv"
 sb[2859 + 168 + 120:2859 + 168 + 132] = b"LEAKMEbackup"
@@ -436,8 +447,7 @@ sb[2859 + 3 * 168 + 158:2859 + 3 * 168 + 168] = b"LEAKMElevl"
 sb[4084:4096] = b"LEAKMEpaddin"
 sb[587:595] = struct.pack("<Q", 7)          # nr_global_roots: defined, kept
 sb[595:612] = bytes(range(1, 18))           # the remap root fields: defined upstream, kept
-struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
-se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+'
 	for mode in -s -ss; do
 		sanitize $mode
 		absent LEAK || { echo "mode $mode"; return 1; }
@@ -447,15 +457,10 @@ se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROO
 		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 3521..3530 (unused, in a backup root) were not zero: zeroed"
 		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 3531..4095 (padding) were not zero: zeroed"
 		refute_stderr --partial "LEAK"
-		python3 -c '
-import struct, sys
-sys.path.insert(0, sys.argv[2])
-import streamedit as se
-from crc32c import crc32c
-sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
-assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))
+		superblock_check '
 assert struct.unpack_from("<Q", sb, 587)[0] == 7
-assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib"
+assert bytes(sb[595:612]) == bytes(range(1, 18))
+'
 	done
 	# a real filesystem's superblock has none: no such warning
 	cp "$T/clean.strm" "$T/in.strm"
@@ -465,18 +470,11 @@ assert bytes(sb[595:612]) == bytes(range(1, 18))' "$T/san.strm" "$ROOT/tests/lib
 
 @test "the superblock: text in the unused leafsize and in compat_flags (no compat flag is defined; kernels ignore them) does not pass: leafsize written the node size, compat_flags zeroed, with warnings; restores and checks clean; a leafsize of 0 stays" {
 	local mode
-	python3 -c '
-import struct, sys
-sys.path.insert(0, sys.argv[3])
-import streamedit as se
-from crc32c import crc32c
-head, records = se.read_records(sys.argv[1])
-sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+	superblock_edit '
 assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)[0]
 sb[152:156] = b"LKLF"
 sb[172:180] = b"LEAKMEcf"
-struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
-se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+'
 	for mode in -s -ss; do
 		sanitize $mode
 		absent LKLF || { echo "mode $mode"; return 1; }
@@ -485,28 +483,16 @@ se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROO
 			{ echo "mode $mode"; return 1; }
 		assert_stderr --partial "bimg-sanitize: warning: superblock: bytes 172..179 (compat_flags, none of them defined) were not zero: zeroed" ||
 			{ echo "mode $mode"; return 1; }
-		python3 -c '
-import struct, sys
-sys.path.insert(0, sys.argv[2])
-import streamedit as se
-from crc32c import crc32c
-sb = [p for t, _, p in se.read_records(sys.argv[1])[1] if t == se.SUPERBLOCK][0]
-assert struct.unpack_from("<I", sb, 0)[0] == crc32c(bytes(sb[32:]))
+		superblock_check '
 assert struct.unpack_from("<I", sb, 152)[0] == struct.unpack_from("<I", sb, 148)[0]
-assert struct.unpack_from("<Q", sb, 172)[0] == 0' "$T/san.strm" "$ROOT/tests/lib"
+assert struct.unpack_from("<Q", sb, 172)[0] == 0
+'
 	done
 	restored_checks
 	# 0 says nothing (synthetic streams write it): kept, no warning
-	python3 -c '
-import struct, sys
-sys.path.insert(0, sys.argv[3])
-import streamedit as se
-from crc32c import crc32c
-head, records = se.read_records(sys.argv[1])
-sb = [p for t, _, p in records if t == se.SUPERBLOCK][0]
+	superblock_edit '
 sb[152:156] = bytes(4)
-struct.pack_into("<I", sb, 0, crc32c(bytes(sb[32:])))
-se.write_records(sys.argv[2], head, records)' "$T/clean.strm" "$T/in.strm" "$ROOT/tests/lib"
+'
 	sanitize -ss
 	refute_stderr --partial "superblock"
 }
