@@ -119,6 +119,51 @@ assert struct.pack("<I", crc32c_raw(0xFFFFFFFE, b"abc")) not in body
 	assert_stderr --partial "bimg-sanitize: warning: 1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED (0 flagged damaged upstream, 0 with a checksum mismatch, 0 that could not be read in full, 1 whose directory log ranges could not follow the short names)"
 }
 
+# dirlog_wiped RANGES...: the dirlog-ranges stream of RANGES through -ss (seed 1): its log leaf is
+# wiped for ranges that cannot follow the short names, named in the warning, the old hash gone.
+dirlog_wiped() {
+	python3 "$SHORT" dirlog-ranges "$@" >"$T/in.strm"
+	run --separate-stderr bash -c "bimg-sanitize -ss -v --seed 1 <'$T/in.strm' >'$T/out.strm'"
+	assert_success
+	python3 -c "$PY_BLOCKS"'
+flags, body = blocks(sys.argv[2])[16 << 20]
+assert flags & 1, "flagged damaged"
+assert not any(body[101:])
+' "$ROOT/tests/lib" "$T/out.strm"
+	assert_stderr --partial "bimg-sanitize: warning: tree block 16777216: a directory log range whose bounds cannot follow the short names (two names with its hash, or ranges out of order): zeroed after its header"
+}
+
+@test "crafted: DIR_LOG_ITEM bounds that a moved short name would put out of order (a stale bound between its old and new hash): the log leaf is wiped" {
+	local was now stale
+	# where the first short name's hash goes (a log leaf of ranges does not change where)
+	python3 "$SHORT" dirlog-ranges x:x >"$T/probe.strm"
+	bimg-sanitize -ss --seed 1 <"$T/probe.strm" >"$T/probe.out"
+	read -r was now stale < <(python3 -c "$PY_BLOCKS"'
+from crc32c import crc32c_raw
+h = lambda n: crc32c_raw(0xFFFFFFFE, n)
+old, new = blocks(sys.argv[2]), blocks(sys.argv[3])
+A = 1 << 20
+was, now = h(name(old[A][1], 0)), h(name(new[A][1], 0))
+assert was != now
+# the old name hashes, and one either side, are bounds that follow their names
+taken = {k[2] + d for _, b in old.values() for k in keys(b) if k[1] == 84 for d in (-1, 0, 1)}
+low, high = min(was, now), max(was, now)
+stale = [v for v in range(low + 2, high - 1, max(1, (high - low) // 64)) if v not in taken]
+assert stale, (was, now)
+print(was, now, stale[len(stale) // 2])
+' "$ROOT/tests/lib" "$T/probe.strm" "$T/probe.out")
+	[[ -n $stale ]]
+	if ((now > was)); then
+		# two ranges: the first starts at the name, the second at the stale bound above it
+		dirlog_wiped x:x "$stale:$stale"
+		# one range from the name up to the stale bound: its start would pass its end
+		dirlog_wiped "x:$stale"
+	else
+		dirlog_wiped "$stale:$stale" x:x
+		dirlog_wiped "$stale:x"
+	fi
+}
+
 # drop_key IMAGE: "ROOTID OBJECTID TYPE OFFSET LEVEL" of the first root item with drop_progress set.
 drop_key() {
 	btrfs inspect-internal dump-tree -t root "$1" | awk '

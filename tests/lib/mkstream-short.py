@@ -19,6 +19,8 @@ filesystem does:
             whose pointer key is the first range's
   dirlog-ambiguous  two short names with one hash ("abc" in dir 256, b"By\xdf5" in dir 257),
             and a DIR_LOG_ITEM range bounded by that hash: the bound cannot follow both
+  dirlog-ranges S:E...  "valid", and a log tree leaf of DIR_LOG_ITEM ranges of dir 256 from S
+            to E, in the order given; "x" stands for the first leaf's first name's hash
   drop      "valid", and a root tree leaf of three half-deleted subvolumes' ROOT_ITEMs whose
             drop_progress keys are: the node's pointer key to the second leaf (which moves),
             the first leaf's second key (no pointer has it), and an XATTR_ITEM key
@@ -132,6 +134,13 @@ def variant(name):
         log_node = header(17 << 20, 1, 1, LOG_OWNER)
         struct.pack_into("<QBQQQ", log_node, 101, 256, DIR_LOG_ITEM, hs[0], 16 << 20, 7)
         return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)])), tb(log), tb(finish(log_node))]
+    if name == "dirlog-ranges":
+        lb = short_leaf(B, names[3:])
+        second = struct.unpack_from("<QBQ", lb, 101)
+        bound = lambda v: h(names[0]) if v == "x" else int(v)
+        ranges = [tuple(map(bound, r.split(":"))) for r in sys.argv[2:]]
+        log = leaf(16 << 20, [(256, DIR_LOG_ITEM, s, struct.pack("<Q", e)) for s, e in ranges], LOG_OWNER)
+        return start + [tb(la), tb(lb), tb(node(N, 1, [(first, A), (second, B)])), tb(log)]
     if name == "dirlog-ambiguous":
         l256 = short_leaf(A, [b"abc", b"zz"], tail=[])
         l257 = leaf(B, sorted(((257, DIR_ITEM, h(n), dir_item(n)) for n in (b"By\xdf5", b"q")),
