@@ -43,7 +43,7 @@ no_names() {
 
 # absent TEXT: TEXT occurs neither in the sanitized stream nor in any inflated item of its image.
 absent() {
-	! grep -qaF -- "$1" "$T/san.strm"
+	! grep -qaF -- "$1" "$T/san.strm" || return 1
 	bimg-unpack "$T/san.img" >"$T/san-back.strm"
 	! grep -qaF -- "$1" "$T/san-back.strm"
 }
@@ -254,7 +254,7 @@ PY
 		assert_stderr --partial "warning: 3 records and FS_INFO fields of a later stream version left out"
 		stream_lines "$T/out.strm" >"$T/out.lines"
 		[[ $(sed -n 2p "$T/out.lines" | cut -d' ' -f1-3) == "1 0 64" ]]
-		! grep -q '^20[012] ' "$T/out.lines"
+		! grep -q '^20[012] ' "$T/out.lines" || return 1
 		bimg-unpack --list "$T/out.strm" >/dev/null
 	done
 }

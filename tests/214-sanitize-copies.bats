@@ -212,5 +212,5 @@ drop_key() {
 	echo "$output"
 	assert_success
 	grep -q "drop_progress keys of subvolumes being deleted moved with the short names" "$T/err"
-	! grep -q "could not follow" "$T/err"
+	refute grep -q "could not follow" "$T/err"
 }

@@ -371,7 +371,7 @@ stages_end() { # PID...
 		STATUS=0
 		wait "$WRAPPED" || STATUS=$?
 		[[ $STATUS -eq 1 && $(cat err) == "bimg-fixchunks: interrupted" ]] || { echo "restore SIG$sig: $STATUS $(cat err)"; return 1; }
-		! btrfs inspect-internal dump-super t | grep -q '_BHRfS_M \[match\]'
+		! btrfs inspect-internal dump-super t | grep -q '_BHRfS_M \[match\]' || return 1
 	done
 	# SIGPIPE is ignored, as by every stage: the dump completes, exit 0
 	cp x.img out.img
