@@ -300,12 +300,10 @@ void target_claim(struct target *t)
 	guard_arm(t);
 }
 
-
 /*
- * Start (not wait for) the write-out of every dirty page of the target.
- * Only a hint for speed: durability still comes from the fsync before the
- * superblock (target_sync), which also reports any write error.  A file
- * or kernel without it simply goes without.
+ * Every WRITEBACK_BATCH bytes the target's write-out starts (xio.h): only
+ * a hint, durability still comes from the fsync before the superblock
+ * (target_sync), which also reports any write error.
  */
 static void write_through(struct target *t, uint64_t physical, const uint8_t *bytes, size_t len)
 {
