@@ -100,17 +100,28 @@ teardown() {
 	[ "$n" -ge 9 ]
 }
 
-@test "placement stream: leaves whose first and last items are short names move their node pointer keys" {
+# short_variant_sanitized VARIANT: mkstream-short.py's VARIANT packed as $t/plain.img, and through
+# bimg-sanitize -ss -v (seed 2) as $t/san.img, its messages in $t/err (and shown).
+short_variant_sanitized() {
 	local t=$BATS_TEST_TMPDIR
-	python3 "$ROOT/tests/lib/mkstream-short.py" valid >"$t/v.stream"
+	python3 "$ROOT/tests/lib/mkstream-short.py" "$1" >"$t/v.stream"
 	bimg-pack -o "$t/plain.img" <"$t/v.stream"
 	bimg-sanitize -ss -v --seed 2 <"$t/v.stream" 2>"$t/err" | bimg-pack -o "$t/san.img"
 	cat "$t/err"
+}
+
+# sanitized_pair_checks: the checker passes $t/san.img as the -ss image of $t/plain.img.
+sanitized_pair_checks() {
+	local t=$BATS_TEST_TMPDIR
+	python3 "$CHECK" "$t/plain.img" "$t/san.img" -ss
+}
+
+@test "placement stream: leaves whose first and last items are short names move their node pointer keys" {
+	local t=$BATS_TEST_TMPDIR
+	short_variant_sanitized valid
 	grep -q 'moved with their keys: 5 item keys, 2 node pointers' "$t/err"
 	# The checker verifies each moved pointer key against its child's new first key.
-	run python3 "$CHECK" "$t/plain.img" "$t/san.img" -ss
-	echo "$output"
-	assert_success
+	sanitized_pair_checks
 }
 
 @test "placement stream: 1200 leaves whose first key is a long name's DIR_ITEM: no pointer key moves" {
@@ -118,14 +129,9 @@ teardown() {
 	# found as well as those written to its temporary file, or their pointers count as pointers to
 	# blocks that never came, and their keys move away from their children's first keys.
 	local t=$BATS_TEST_TMPDIR
-	python3 "$ROOT/tests/lib/mkstream-short.py" many >"$t/v.stream"
-	bimg-pack -o "$t/plain.img" <"$t/v.stream"
-	bimg-sanitize -ss -v --seed 2 <"$t/v.stream" 2>"$t/err" | bimg-pack -o "$t/san.img"
-	cat "$t/err"
+	short_variant_sanitized many
 	grep -q '1200 distinct names (0 of 1 to 4 bytes moved with their keys: 0 item keys, 0 node pointers' "$t/err"
-	run python3 "$CHECK" "$t/plain.img" "$t/san.img" -ss
-	echo "$output"
-	assert_success
+	sanitized_pair_checks
 }
 
 @test "placement stream: hostile node graphs (a cycle through one address, 5000 parents, unsorted keys) end" {

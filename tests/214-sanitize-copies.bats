@@ -103,34 +103,30 @@ for n in was:
 	assert_stderr --partial "bimg-sanitize: 6 directory log range bounds moved with the short names"
 }
 
-@test "crafted: a DIR_LOG_ITEM bound that two short names share (they move apart) cannot follow: the log leaf is wiped" {
-	python3 "$SHORT" dirlog-ambiguous >"$T/in.strm"
+# dirlog_wiped VARIANT [ARGS...]: mkstream-short.py's VARIANT through -ss (seed 1), into
+# $T/out.strm: its log leaf (at 16 MiB) is wiped whole and flagged damaged, with the warning
+# that its ranges cannot follow the short names.
+dirlog_wiped() {
+	python3 "$SHORT" "$@" >"$T/in.strm"
 	run --separate-stderr bash -c "bimg-sanitize -ss -v --seed 1 <'$T/in.strm' >'$T/out.strm'"
 	assert_success
+	python3 -c "$PY_BLOCKS"'
+flags, body = blocks(sys.argv[2])[16 << 20]
+assert flags & 1, "flagged damaged"
+assert not any(body[101:])
+' "$ROOT/tests/lib" "$T/out.strm"
+	assert_stderr --partial "bimg-sanitize: warning: tree block 16777216: a directory log range whose bounds cannot follow the short names (two names with its hash, or ranges out of order): zeroed after its header"
+}
+
+@test "crafted: a DIR_LOG_ITEM bound that two short names share (they move apart) cannot follow: the log leaf is wiped" {
+	dirlog_wiped dirlog-ambiguous
 	python3 -c "$PY_BLOCKS"'
 from crc32c import crc32c_raw
 flags, body = blocks(sys.argv[2])[16 << 20]
-assert flags & 1, "flagged damaged"
-assert not any(body[101:])
 assert struct.pack("<I", crc32c_raw(0xFFFFFFFE, b"abc")) not in body
 ' "$ROOT/tests/lib" "$T/out.strm"
-	assert_stderr --partial "bimg-sanitize: warning: tree block 16777216: a directory log range whose bounds cannot follow the short names (two names with its hash, or ranges out of order): zeroed after its header"
 	# the summary counts it for that reason, not as a block that could not be read
 	assert_stderr --partial "bimg-sanitize: warning: 1 tree blocks could not be trusted or read in full: zeroed after their headers and flagged DAMAGED (0 flagged damaged upstream, 0 with a checksum mismatch, 0 that could not be read in full, 1 whose directory log ranges could not follow the short names)"
-}
-
-# dirlog_wiped RANGES...: the dirlog-ranges stream of RANGES through -ss (seed 1): its log leaf is
-# wiped for ranges that cannot follow the short names, named in the warning, the old hash gone.
-dirlog_wiped() {
-	python3 "$SHORT" dirlog-ranges "$@" >"$T/in.strm"
-	run --separate-stderr bash -c "bimg-sanitize -ss -v --seed 1 <'$T/in.strm' >'$T/out.strm'"
-	assert_success
-	python3 -c "$PY_BLOCKS"'
-flags, body = blocks(sys.argv[2])[16 << 20]
-assert flags & 1, "flagged damaged"
-assert not any(body[101:])
-' "$ROOT/tests/lib" "$T/out.strm"
-	assert_stderr --partial "bimg-sanitize: warning: tree block 16777216: a directory log range whose bounds cannot follow the short names (two names with its hash, or ranges out of order): zeroed after its header"
 }
 
 @test "crafted: DIR_LOG_ITEM bounds that a moved short name would put out of order (a stale bound between its old and new hash): the log leaf is wiped" {
@@ -155,12 +151,12 @@ print(was, now, stale[len(stale) // 2])
 	[[ -n $stale ]]
 	if ((now > was)); then
 		# two ranges: the first starts at the name, the second at the stale bound above it
-		dirlog_wiped x:x "$stale:$stale"
+		dirlog_wiped dirlog-ranges x:x "$stale:$stale"
 		# one range from the name up to the stale bound: its start would pass its end
-		dirlog_wiped "x:$stale"
+		dirlog_wiped dirlog-ranges "x:$stale"
 	else
-		dirlog_wiped "$stale:$stale" x:x
-		dirlog_wiped "$stale:x"
+		dirlog_wiped dirlog-ranges "$stale:$stale" x:x
+		dirlog_wiped dirlog-ranges "$stale:x"
 	fi
 }
 

@@ -342,6 +342,19 @@ stages_end() { # PID...
 	return 1
 }
 
+# interrupt_wrapper SIG LAST FIRST MESSAGE: once the stalled wrapper's stage LAST has sent what
+# it got, SIG to the wrapper alone; LAST and FIRST end, and the wrapper exits 1 with MESSAGE.
+interrupt_wrapper() {
+	local last first status=0
+	last=$(child_of_wrapper "$2")
+	first=$(child_of_wrapper "$3")
+	wait_stalled "$last" sent
+	kill -"$1" "$WRAPPED"
+	stages_end "$last" "$first"
+	wait "$WRAPPED" || status=$?
+	[[ $status -eq 1 && $(cat err) == "$4" ]] || { echo "SIG$1: $status $(cat err)"; return 1; }
+}
+
 @test "SIGTERM, SIGHUP, SIGINT sent to btrfs-image.sh alone stop its stages: no image published later, no restore goes on; SIGPIPE is ignored" {
 	env --version 2>/dev/null | grep -q coreutils || skip "env --default-signal (coreutils) is missing"
 	command -v pgrep >/dev/null || skip "pgrep is missing"
@@ -350,27 +363,13 @@ stages_end() { # PID...
 		# dump: the old image stays, bimg-pack does not publish the new one after the wrapper is gone
 		cp x.img out.img
 		start_stalled_wrapper bimg-scan big.s $(($(stat -c %s big.s) / 2)) "$(corpus_img node4k)" out.img
-		LAST=$(child_of_wrapper bimg-pack)
-		FIRST=$(child_of_wrapper bimg-scan)
-		wait_stalled "$LAST" sent
-		kill -"$sig" "$WRAPPED"
-		stages_end "$LAST" "$FIRST"
-		STATUS=0
-		wait "$WRAPPED" || STATUS=$?
-		[[ $STATUS -eq 1 && $(cat err) == "bimg-pack: interrupted" ]] || { echo "dump SIG$sig: $STATUS $(cat err)"; return 1; }
+		interrupt_wrapper "$sig" bimg-pack bimg-scan "bimg-pack: interrupted" || { echo "dump"; return 1; }
 		cmp out.img x.img
 		[[ -z $(compgen -G '.out.img.*') ]]
 		# restore: the target (an earlier restore) is left with no valid superblock, at once
 		"$WRAPPER" -r x.img t
 		start_stalled_wrapper bimg-unpack big.s $(($(stat -c %s big.s) / 2)) -r x.img t
-		LAST=$(child_of_wrapper bimg-fixchunks)
-		FIRST=$(child_of_wrapper bimg-unpack)
-		wait_stalled "$LAST" sent
-		kill -"$sig" "$WRAPPED"
-		stages_end "$LAST" "$FIRST"
-		STATUS=0
-		wait "$WRAPPED" || STATUS=$?
-		[[ $STATUS -eq 1 && $(cat err) == "bimg-fixchunks: interrupted" ]] || { echo "restore SIG$sig: $STATUS $(cat err)"; return 1; }
+		interrupt_wrapper "$sig" bimg-fixchunks bimg-unpack "bimg-fixchunks: interrupted" || { echo "restore"; return 1; }
 		! btrfs inspect-internal dump-super t | grep -q '_BHRfS_M \[match\]' || return 1
 	done
 	# SIGPIPE is ignored, as by every stage: the dump completes, exit 0
