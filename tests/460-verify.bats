@@ -461,7 +461,7 @@ EOF
 }
 
 @test "out of memory at any point of the check: exit 1, one error line and a failing verdict, never a crash" {
-	local kb outcomes="" status_seen
+	local kb outcomes=""
 	if sanitizer_build; then
 		skip "AddressSanitizer build: its shadow memory does not fit under ulimit -v"
 	fi
@@ -469,26 +469,7 @@ EOF
 	# Address-space limits from where the program cannot start its threads to where
 	# the check fits: each allocation of the reading and of the checking thread fails in turn.
 	for ((kb = 16384; kb <= 49152; kb += 256)); do
-		status_seen=0
-		(ulimit -v "$kb" && exec bimg-unpack --verify "$T/n.img") >"$T/out" 2>"$T/err" || status_seen=$?
-		case $status_seen in
-		0)
-			grep -q '^verdict:        sound: ' "$T/out"
-			[ ! -s "$T/err" ]
-			outcomes+=" sound"
-			;;
-		1)
-			grep -q '^verdict:        NOT SOUND: the check could not finish' "$T/out"
-			[ "$(wc -l <"$T/err")" -eq 1 ]
-			grep -q '^bimg-unpack: ' "$T/err"
-			outcomes+=" failed"
-			;;
-		*)
-			echo "ulimit -v $kb: exit $status_seen"
-			cat "$T/err"
-			false
-			;;
-		esac
+		verify_within "$kb"
 	done
 	[[ $outcomes == *failed* && $outcomes == *sound* ]]
 }

@@ -177,35 +177,14 @@ spills() {
 }
 
 @test "out of memory at any point of the check, the walk through the temporary files too: exit 1, one error line, a failing verdict" {
-	local kb outcomes="" status_seen
+	local kb outcomes=""
 	if sanitizer_build; then
 		skip "AddressSanitizer build: its shadow memory does not fit under ulimit -v"
 	fi
 	bimg-scan "$(corpus_img node4k)" | bimg-pack >"$T/n.img"
 	# the walk's caches are allocated after the records are read: the last limits to fail
 	for ((kb = 16384; kb <= 49152; kb += 256)); do
-		status_seen=0
-		(ulimit -v "$kb" && BIMG_VERIFY_MEMORY=1K TMPDIR=$SPILL exec bimg-unpack --verify "$T/n.img") \
-			>"$T/out" 2>"$T/err" || status_seen=$?
-		case $status_seen in
-		0)
-			grep -q '^verdict:        sound: ' "$T/out"
-			[ ! -s "$T/err" ]
-			outcomes+=" sound"
-			;;
-		1)
-			grep -q '^verdict:        NOT SOUND: the check could not finish' "$T/out" ||
-				{ echo "ulimit -v $kb: $(cat "$T/err")"; cat "$T/out"; false; }
-			[ "$(wc -l <"$T/err")" -eq 1 ]
-			grep -q '^bimg-unpack: ' "$T/err"
-			outcomes+=" failed"
-			;;
-		*)
-			echo "ulimit -v $kb: exit $status_seen"
-			cat "$T/err"
-			false
-			;;
-		esac
+		verify_within "$kb" BIMG_VERIFY_MEMORY=1K TMPDIR="$SPILL"
 		[ -z "$(ls -A "$SPILL")" ]
 	done
 	[[ $outcomes == *failed* && $outcomes == *sound* ]]

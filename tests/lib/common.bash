@@ -265,3 +265,31 @@ sanitizer_build() {
 skip_on_sanitizer_build() {
 	! sanitizer_build || skip "AddressSanitizer build: $1"
 }
+
+# verify_within KB ENV...: bimg-unpack --verify $T/n.img with ENV (VAR=value words) under an
+# address-space limit of KB KiB, judged: sound (exit 0, nothing on stderr) or failed cleanly
+# (exit 1, the "could not finish" verdict, one error line); anything else fails the test.
+# Adds " sound" or " failed" to $outcomes.
+verify_within() {
+	local status=0
+	(ulimit -v "$1" && exec env "${@:2}" bimg-unpack --verify "$T/n.img") >"$T/out" 2>"$T/err" || status=$?
+	case $status in
+	0)
+		grep -q '^verdict:        sound: ' "$T/out"
+		[ ! -s "$T/err" ]
+		outcomes+=" sound"
+		;;
+	1)
+		grep -q '^verdict:        NOT SOUND: the check could not finish' "$T/out" ||
+			{ echo "ulimit -v $1: $(cat "$T/err")"; cat "$T/out"; false; }
+		[ "$(wc -l <"$T/err")" -eq 1 ]
+		grep -q '^bimg-unpack: ' "$T/err"
+		outcomes+=" failed"
+		;;
+	*)
+		echo "ulimit -v $1: exit $status"
+		cat "$T/err"
+		false
+		;;
+	esac
+}
