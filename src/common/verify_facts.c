@@ -33,6 +33,9 @@
 #define FACTS_MEMORY_MAX (64ull << 30)
 
 #define BLOCK_RECORD 56
+/* In a block record: what the merge and the search read without decoding it. */
+#define BLOCK_REC_BYTENR 0
+#define BLOCK_REC_SEQ 44
 #define LINK_RECORD 40
 #define PAGE_RECORDS 128 /* records per page of the walk's caches */
 #define CACHE_SLOTS 64	 /* pages per cache: 448 KiB of blocks, 320 KiB of links */
@@ -90,13 +93,13 @@ void facts_free(struct vfacts *f)
 static void encode_block(uint8_t *p, const struct vblock *b)
 {
 	memset(p, 0, BLOCK_RECORD);
-	put_le64(p, 0, b->bytenr);
+	put_le64(p, BLOCK_REC_BYTENR, b->bytenr);
 	put_le64(p, 8, b->generation);
 	put_le64(p, 16, b->owner);
 	put_le64(p, 24, b->key_objectid);
 	put_le64(p, 32, b->key_offset);
 	put_le32(p, 40, b->link_first);
-	put_le32(p, 44, b->seq);
+	put_le32(p, BLOCK_REC_SEQ, b->seq);
 	put_le16(p, 48, b->link_count);
 	put_le8(p, 50, b->key_type);
 	put_le8(p, 51, b->level);
@@ -106,13 +109,13 @@ static void encode_block(uint8_t *p, const struct vblock *b)
 static void decode_block(const uint8_t *p, struct vblock *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->bytenr = get_le64(p, 0);
+	b->bytenr = get_le64(p, BLOCK_REC_BYTENR);
 	b->generation = get_le64(p, 8);
 	b->owner = get_le64(p, 16);
 	b->key_objectid = get_le64(p, 24);
 	b->key_offset = get_le64(p, 32);
 	b->link_first = get_le32(p, 40);
-	b->seq = get_le32(p, 44);
+	b->seq = get_le32(p, BLOCK_REC_SEQ);
 	b->link_count = get_le16(p, 48);
 	b->key_type = get_le8(p, 50);
 	b->level = get_le8(p, 51);
@@ -250,11 +253,11 @@ static const uint8_t *cursor_head(int fd, struct run_cursor *c)
 
 static int record_before(const uint8_t *a, const uint8_t *b)
 {
-	uint64_t x = get_le64(a, 0), y = get_le64(b, 0);
+	uint64_t x = get_le64(a, BLOCK_REC_BYTENR), y = get_le64(b, BLOCK_REC_BYTENR);
 
 	if (x != y)
 		return x < y;
-	return get_le32(a, 44) < get_le32(b, 44);
+	return get_le32(a, BLOCK_REC_SEQ) < get_le32(b, BLOCK_REC_SEQ);
 }
 
 /* runs[0..n) merged into one run at the end of the file. */
@@ -356,7 +359,7 @@ static void index_pages(struct vfacts *f)
 	f->page_first = xmalloc((size_t)npages * sizeof(*f->page_first));
 	for (page = 0; page < npages; page++) {
 		read_at(f->blocks_fd, rec, BLOCK_RECORD, f->block_pages.offset + page * PAGE_RECORDS * BLOCK_RECORD);
-		f->page_first[page] = get_le64(rec, 0);
+		f->page_first[page] = get_le64(rec, BLOCK_REC_BYTENR);
 	}
 }
 
@@ -410,7 +413,7 @@ static uint64_t page_upper_bound(struct vfacts *f, uint64_t page, uint64_t byten
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
 
-		if (get_le64(pages_get(&f->block_pages, mid), 0) <= bytenr)
+		if (get_le64(pages_get(&f->block_pages, mid), BLOCK_REC_BYTENR) <= bytenr)
 			lo = mid + 1;
 		else
 			hi = mid;
