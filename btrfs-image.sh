@@ -28,8 +28,12 @@ set -o pipefail
 shopt -s extglob
 
 prog=$0
-self=$(readlink -f -- "${BASH_SOURCE[0]}")
-here=${self%/*}
+# Every process started before the stages shows in a small dump's time
+# (docs/design.md, "Measuring"), so the checks below use bash's own tests
+# and run a program only where bash has no way to find the answer.
+self=${BASH_SOURCE[0]}
+[[ -L $self ]] && self=$(readlink -f -- "$self")
+[[ $self == */* ]] && here=${self%/*} || here=.
 
 usage() {
 	cat <<EOF
@@ -403,7 +407,9 @@ if ((!create)) || [[ $target != - ]]; then
 		creatable=1
 		[[ -d $target || ! -w $target ]] && creatable=0
 	else
-		target_dir=$(dirname -- "$target")
+		target_dir=${target%%+(/)}
+		[[ $target_dir == */* ]] && target_dir=${target_dir%/*} || target_dir=.
+		target_dir=${target_dir:-/}
 		creatable=0
 		[[ -d $target_dir && -w $target_dir ]] && creatable=1
 	fi
@@ -425,7 +431,7 @@ fi
 # loop device among them.  A FIFO, a terminal, a missing name: nothing.
 
 storage_of() { # PATH -> REPLY: the words above, space-separated
-	local path=$1 kind real dev name type back ino words=()
+	local path=$1 real dev name type back ino words=()
 	REPLY=
 	# Looked at from a command in $(...), whose standard output is not ours.
 	case $path in
@@ -434,15 +440,11 @@ storage_of() { # PATH -> REPLY: the words above, space-separated
 	/dev/stderr) path=/proc/$$/fd/2 ;;
 	/dev/fd/+([0-9]) | /proc/self/fd/+([0-9])) path=/proc/$$/fd/${path##*/} ;;
 	esac
-	kind=$(stat -L -c %F -- "$path" 2>/dev/null) || return 0
-	case $kind in
-	'regular file' | 'regular empty file')
-		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$path")
+	if [[ -f $path ]]; then
+		REPLY=$(stat -L -c 'file:%Hd:%Ld:%i' -- "$path" 2>/dev/null)
 		return 0
-		;;
-	'block special file') ;;
-	*) return 0 ;;
-	esac
+	fi
+	[[ -b $path ]] || return 0
 	words=("block:$(stat -L -c '%Hr:%Lr' -- "$path")")
 	real=$(readlink -f -- "$path")
 	while read -r dev name type; do
@@ -611,8 +613,9 @@ pack=$REPLY
 devices=()
 seen_devices=()
 add_device() {
-	local real d
-	real=$(readlink -f -- "$1") || real=$1
+	local real=$1 d
+	# one device needs no comparing (and no process to resolve its name)
+	((${#extra_devices[@]})) || [[ -b $1 ]] && { real=$(readlink -f -- "$1") || real=$1; }
 	for d in "${seen_devices[@]}"; do [[ $d == "$real" ]] && return 0; done
 	seen_devices+=("$real")
 	as_path "$1"

@@ -166,7 +166,7 @@ measure() {
 		cat "$SCRATCH/t" >>"$SCRATCH/$name.runs"
 	done
 	WALL=$(cut -d' ' -f1 "$SCRATCH/$name.runs" | median)
-	RSS_MB=$(cut -d' ' -f2 "$SCRATCH/$name.runs" | max | awk '{ printf "%.0f", $1 / 1024 }')
+	RSS_MB=$(cut -d' ' -f2 "$SCRATCH/$name.runs" | max | awk '{ printf "%.1f", $1 / 1024 }')
 }
 
 # side_by_side A B: BENCH_RUNS rounds of the commands $CMD_A and $CMD_B (each
@@ -201,7 +201,7 @@ stats() {
 	MED=$(cut -d' ' -f1 "$f" | median)
 	MAX=$(cut -d' ' -f1 "$f" | max)
 	CPU=$(cut -d' ' -f2 "$f" | median)
-	RSS_MB=$(cut -d' ' -f3 "$f" | max | awk '{ printf "%.0f", $1 / 1024 }')
+	RSS_MB=$(cut -d' ' -f3 "$f" | max | awk '{ printf "%.1f", $1 / 1024 }')
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }

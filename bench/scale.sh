@@ -176,7 +176,7 @@ goals() {
 			r = rss[top, key]; r0 = rss[base, key]
 			per = (wall[top, key] / meta[top]) / (wall[base, key] / meta[base])
 			flat = sprintf("within 10 %%: %s", verdict(r <= 1.1 * r0))
-			printf "1   %-13s RSS %4d MB (%d at %d): <= 64 MB %s, %s; wall/MB %.2fx of %d files: %s\n", k[1], r, r0, base,
+			printf "1   %-13s RSS %6.1f MB (%.1f at %d): <= 64 MB %s, %s; wall/MB %.2fx of %d files: %s\n", k[1], r, r0, base,
 				verdict(r <= 64), flat, per, base, verdict(per <= 1.15)
 		}
 		if ((top, "restore|btrfs-image") in wall)
