@@ -12,7 +12,7 @@
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cc -O2 -D_GNU_SOURCE -I"$ROOT/src/common" -o "$SCRATCH/levels" "$ROOT/bench/levels.c" "$ROOT/src/common/image.c" \
+cc -O2 -D_GNU_SOURCE -I"$ROOT/src/common" -o "$SCRATCH/levels" "$ROOT/bench/levels.c" "$ROOT/src/common/image.c" "$ROOT/src/common/xio.c" "$ROOT/src/common/msg.c" \
 	-lz -ldeflate || bench_fail "cannot build bench/levels.c (zlib1g-dev, libdeflate-dev)"
 sources=("$@")
 if ((${#sources[@]} == 0)); then
