@@ -570,6 +570,29 @@ restored_checks() {
 	restored_checks
 }
 
+@test "a free space bitmap (inserted) of 3 sectors with the 5 bits past them set: cleared with a warning, its 3 bits kept; with them clear, left alone" {
+	local logical info objectid slot mode
+	read -r logical info < <(python3 "$EDIT" finditem "$T/clean.strm" 198 8)
+	objectid=$(python3 "$EDIT" items "$T/clean.strm" "$logical" | awk -v s="$info" '$1 == s { print $2 }')
+	# sorts right after the block group's FREE_SPACE_INFO: 3 sectors of 4 KiB, one byte
+	damage "insert:$logical:$objectid:200:12288:1"
+	cp "$T/in.strm" "$T/ins.strm"
+	slot=$(python3 "$EDIT" items "$T/ins.strm" "$logical" | awk '$3 == 200 { print $1 }')
+	# 'O' is 0x4f: the range's bits 0..2 set, and bits 3 and 6 past it
+	python3 "$EDIT" edit "$T/ins.strm" "$T/in.strm" "itemtext:$logical:$slot:0:O"
+	for mode in -s -ss; do
+		sanitize $mode
+		assert_stderr --partial "bimg-sanitize: warning: tree block $logical: FREE_SPACE_BITMAP (type 200) bits past the last sector of its range were set in 1 item: cleared" ||
+			{ echo "mode $mode"; return 1; }
+		[[ $(python3 "$EDIT" item "$T/san.strm" "$logical" "$slot") == 07 ]] || { echo "mode $mode"; return 1; }
+	done
+	# 0x05: only bits of the range set
+	python3 "$EDIT" edit "$T/ins.strm" "$T/in.strm" "itemtext:$logical:$slot:0:"$'\x05'
+	sanitize -s
+	refute_stderr --partial FREE_SPACE_BITMAP
+	[[ $(python3 "$EDIT" item "$T/san.strm" "$logical" "$slot") == 05 ]]
+}
+
 @test "a file extent item with bytes in other_encoding (spare): zeroed with a warning, the rest kept" {
 	local logical slot mode
 	read -r logical slot < <(python3 "$EDIT" finditem "$T/clean.strm" 108 53)

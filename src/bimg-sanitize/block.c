@@ -119,8 +119,8 @@ enum block_outcome sanitize_tree_block(struct block_sanitizer *s, uint64_t logic
 			s->wiped_unreadable++;
 		return wiped;
 	}
-	changed = sanitize_block(s->map, s->xattr_map, block, s->nodesize, s->keep_inline_data, s->placement, logical,
-				 &s->stats);
+	changed = sanitize_block(s->map, s->xattr_map, block, s->nodesize, s->sectorsize, s->keep_inline_data,
+				 s->placement, logical, &s->stats);
 	if (s->placement)
 		changed |= placement_fix_node(s->placement, logical, block, s->nodesize);
 	if (s->copies)

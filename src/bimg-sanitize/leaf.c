@@ -168,7 +168,7 @@ static void inode_reserved(struct leaf_ctx *c, uint8_t *item, uint32_t size)
 }
 
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   int keep_inline_data, const struct placement *placement, uint64_t logical,
+		   uint32_t sectorsize, int keep_inline_data, const struct placement *placement, uint64_t logical,
 		   struct leaf_stats *stats)
 {
 	static struct short_key short_keys[SHORT_KEYS_MAX];
@@ -192,7 +192,9 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		if (leaf_item(block, nodesize, slot, &key, &off, &size) < 0)
 			continue;
 		item = block + off;
-		if (reserved_zero_item(&key, item, size, &found)) {
+		/* (no item type has both) */
+		if (reserved_zero_item(&key, item, size, &found) +
+		    reserved_clear_bitmap_tail(&key, item, size, sectorsize, &found)) {
 			stats->undefined++;
 			c.changed = 1;
 		}

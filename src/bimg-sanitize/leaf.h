@@ -64,14 +64,15 @@ int item_name_records(uint8_t type, uint8_t *item, uint32_t size, name_record_fn
  * Sanitize a leaf the sanitizer can read in full (readable.h; other blocks
  * are left alone).  Returns 1 if the block was changed (its checksum is
  * then stale).
- * xattr_map: the map for xattr names (see name_map_new).  keep_inline_data:
+ * xattr_map: the map for xattr names (see name_map_new).  sectorsize: the
+ * filesystem's, for the free space bitmaps (reserved.h).  keep_inline_data:
  * the stream carries file data (-d), so inline extents are data the user
  * asked for and stay.  placement: names of 1..4 bytes were placed
  * (placement.h), so their DIR_ITEM and INODE_EXTREF keys follow them
  * (NULL: keys stay); logical: the block's address.
  */
 int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *block, uint32_t nodesize,
-		   int keep_inline_data, const struct placement *placement, uint64_t logical,
+		   uint32_t sectorsize, int keep_inline_data, const struct placement *placement, uint64_t logical,
 		   struct leaf_stats *stats);
 
 #endif

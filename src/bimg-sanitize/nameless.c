@@ -14,7 +14,6 @@ enum {
 	EXTENT_OWNER_REF_KEY = 172, /* only as an inline reference */
 	FREE_SPACE_INFO_KEY = 198,
 	FREE_SPACE_EXTENT_KEY = 199,
-	FREE_SPACE_BITMAP_KEY = 200,
 	RAID_STRIPE_KEY = 230,
 	QGROUP_STATUS_KEY = 240,
 	QGROUP_INFO_KEY = 242,
@@ -139,7 +138,7 @@ static const char *varying_unreadable(const struct btrfs_key *key, const uint8_t
 		return extent_item_unreadable(key, item, size);
 	case BTRFS_CHUNK_ITEM_KEY:
 		return chunk_item_unreadable(item, size);
-	case FREE_SPACE_BITMAP_KEY:
+	case BTRFS_FREE_SPACE_BITMAP_KEY:
 		return bitmap_unreadable(key, size, sectorsize);
 	case BTRFS_EXTENT_CSUM_KEY:
 		/* Checksums of data, 4, 8 or 32 bytes each, under the one key objectid they have. */

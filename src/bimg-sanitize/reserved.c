@@ -78,8 +78,33 @@ int reserved_zero_item(const struct btrfs_key *key, uint8_t *item, uint32_t size
 	return changed;
 }
 
+int reserved_clear_bitmap_tail(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
+			       struct reserved_found *found)
+{
+	uint64_t sectors;
+	uint8_t in_range;
+
+	if (key->type != BTRFS_FREE_SPACE_BITMAP_KEY || !sectorsize || !size)
+		return 0;
+	sectors = key->offset / sectorsize;
+	if (sectors % 8 == 0 || (sectors + 7) / 8 != size)
+		return 0;
+	/* bit i of the range is bit i % 8 of byte i / 8 */
+	in_range = (uint8_t)((1u << (sectors % 8)) - 1);
+	if (!(item[size - 1] & ~in_range))
+		return 0;
+	item[size - 1] &= in_range;
+	found->bitmap_tails++;
+	return 1;
+}
+
 void reserved_report(const struct reserved_found *found, uint64_t logical)
 {
+	if (found->bitmap_tails)
+		warn("tree block %llu: FREE_SPACE_BITMAP (type %u) bits past the last sector of its range were set "
+		     "in %u item%s: cleared",
+		     (unsigned long long)logical, BTRFS_FREE_SPACE_BITMAP_KEY, found->bitmap_tails,
+		     found->bitmap_tails == 1 ? "" : "s");
 	for (unsigned t = 0; t < COUNT(types); t++) {
 		char list[256];
 		size_t used = 0;

@@ -8,7 +8,8 @@
  * Which ranges, and why, in src/bimg-sanitize/reserved.c and
  * docs/sanitize.md.  One warning per tree block and item type found with
  * such bytes set, naming the block's address, the type and the offset
- * ranges in the item, never the bytes.
+ * ranges in the item, never the bytes.  Also the bits of a free space
+ * bitmap's last byte past its range.
  */
 #ifndef BIMG_SANITIZE_RESERVED_H
 #define BIMG_SANITIZE_RESERVED_H
@@ -22,6 +23,7 @@
 struct reserved_found {
 	uint32_t ranges;       /* the ranges found set, in any item */
 	uint32_t items[8];     /* per item type of the table: how many items had one set */
+	uint32_t bitmap_tails; /* free space bitmaps with bits set past their range */
 };
 
 /*
@@ -31,6 +33,16 @@ struct reserved_found {
  * a range outside the item is skipped, never read.
  */
 int reserved_zero_item(const struct btrfs_key *key, uint8_t *item, uint32_t size, struct reserved_found *found);
+
+/*
+ * A free space bitmap's last byte when its range is not a multiple of 8
+ * sectors: the bits past the range's last sector mean nothing, and are
+ * cleared when set (noted in found).  Returns 1 if a bit changed.  The
+ * item's size must be the one its range gives (readable.h); any other is
+ * left alone.
+ */
+int reserved_clear_bitmap_tail(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
+			       struct reserved_found *found);
 
 /* The warnings for the block at logical: one per item type with bytes found set. */
 void reserved_report(const struct reserved_found *found, uint64_t logical);

@@ -132,6 +132,7 @@
 #define BTRFS_EXTENT_ITEM_KEY 168
 #define BTRFS_METADATA_ITEM_KEY 169
 #define BTRFS_BLOCK_GROUP_ITEM_KEY 192
+#define BTRFS_FREE_SPACE_BITMAP_KEY 200 /* one bit per sector of the range its key's offset gives */
 #define BTRFS_DEV_EXTENT_KEY 204
 #define BTRFS_DEV_ITEM_KEY 216
 #define BTRFS_CHUNK_ITEM_KEY 228
