@@ -192,9 +192,7 @@ int sanitize_block(struct name_map *map, struct name_map *xattr_map, uint8_t *bl
 		if (leaf_item(block, nodesize, slot, &key, &off, &size) < 0)
 			continue;
 		item = block + off;
-		/* (no item type has both) */
-		if (reserved_zero_item(&key, item, size, &found) +
-		    reserved_clear_bitmap_tail(&key, item, size, sectorsize, &found)) {
+		if (reserved_zero_item(&key, item, size, sectorsize, &found)) {
 			stats->undefined++;
 			c.changed = 1;
 		}

@@ -61,30 +61,18 @@ static int applies(const struct btrfs_key *key, unsigned r, uint32_t size)
 	return key->type != BTRFS_VERITY_DESC_ITEM_KEY || key->offset == 0;
 }
 
-int reserved_zero_item(const struct btrfs_key *key, uint8_t *item, uint32_t size, struct reserved_found *found)
-{
-	int changed = 0;
-	unsigned type_index = 0;
-
-	for (unsigned r = 0; r < COUNT(ranges); r++) {
-		if (!applies(key, r, size) || !zero_if_set(item + ranges[r].offset, ranges[r].len))
-			continue;
-		found->ranges |= 1u << r;
-		type_index = ranges[r].type_index;
-		changed = 1;
-	}
-	if (changed)
-		found->items[type_index]++;
-	return changed;
-}
-
-int reserved_clear_bitmap_tail(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
-			       struct reserved_found *found)
+/*
+ * A free space bitmap whose range is not a multiple of 8 sectors: the bits
+ * of its last byte past the range's last sector mean nothing.  The size
+ * must be the one the range gives (readable.h); any other is left alone.
+ */
+static int clear_bitmap_tail(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
+			     struct reserved_found *found)
 {
 	uint64_t sectors;
 	uint8_t in_range;
 
-	if (key->type != BTRFS_FREE_SPACE_BITMAP_KEY || !sectorsize || !size)
+	if (!sectorsize)
 		return 0;
 	sectors = key->offset / sectorsize;
 	if (sectors % 8 == 0 || (sectors + 7) / 8 != size)
@@ -96,6 +84,27 @@ int reserved_clear_bitmap_tail(const struct btrfs_key *key, uint8_t *item, uint3
 	item[size - 1] &= in_range;
 	found->bitmap_tails++;
 	return 1;
+}
+
+int reserved_zero_item(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
+		       struct reserved_found *found)
+{
+	int changed = 0;
+	unsigned type_index = 0;
+
+	if (key->type == BTRFS_FREE_SPACE_BITMAP_KEY)
+		return clear_bitmap_tail(key, item, size, sectorsize, found);
+
+	for (unsigned r = 0; r < COUNT(ranges); r++) {
+		if (!applies(key, r, size) || !zero_if_set(item + ranges[r].offset, ranges[r].len))
+			continue;
+		found->ranges |= 1u << r;
+		type_index = ranges[r].type_index;
+		changed = 1;
+	}
+	if (changed)
+		found->items[type_index]++;
+	return changed;
 }
 
 void reserved_report(const struct reserved_found *found, uint64_t logical)

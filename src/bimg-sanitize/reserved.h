@@ -28,21 +28,13 @@ struct reserved_found {
 
 /*
  * Zero the undefined bytes of one item (key, its size bytes at item) when
- * its type and size have such bytes and one is set; note them in found.
- * Returns 1 if a byte changed.  Sizes are those readable.h let through;
- * a range outside the item is skipped, never read.
+ * its type and size have such bytes and one is set, and clear the bits of
+ * a free space bitmap past its range (sectorsize: the filesystem's); note
+ * them in found.  Returns 1 if a byte changed.  Sizes are those readable.h
+ * let through; a range outside the item is skipped, never read.
  */
-int reserved_zero_item(const struct btrfs_key *key, uint8_t *item, uint32_t size, struct reserved_found *found);
-
-/*
- * A free space bitmap's last byte when its range is not a multiple of 8
- * sectors: the bits past the range's last sector mean nothing, and are
- * cleared when set (noted in found).  Returns 1 if a bit changed.  The
- * item's size must be the one its range gives (readable.h); any other is
- * left alone.
- */
-int reserved_clear_bitmap_tail(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
-			       struct reserved_found *found);
+int reserved_zero_item(const struct btrfs_key *key, uint8_t *item, uint32_t size, uint32_t sectorsize,
+		       struct reserved_found *found);
 
 /* The warnings for the block at logical: one per item type with bytes found set. */
 void reserved_report(const struct reserved_found *found, uint64_t logical);
